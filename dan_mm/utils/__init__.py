@@ -1,0 +1,3 @@
+from .checkpoint import load_from_local, register_checkpoint_loader
+
+__all__ = ['load_from_local', 'register_checkpoint_loader']

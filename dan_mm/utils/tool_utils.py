@@ -1,0 +1,49 @@
+"""Small helpers shared by the command-line tools."""
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+
+def load_config(path: str) -> Config:
+    """Load a config file, exiting with one clear line if it is missing."""
+    if not osp.isfile(path):
+        sys.exit(f'error: config file not found: {path}')
+    return Config.fromfile(path)
+
+
+def set_dataloader_defaults(cfg: Config, field: str, pin_memory: bool = True,
+                            persistent_workers: bool = True) -> None:
+    """Fill mmpretrain's dataloader defaults into ``cfg[field]``.
+
+    Unlike mmpretrain's tools, ``persistent_workers`` is only turned on when
+    the loader has workers (PyTorch refuses it with ``num_workers=0``), and
+    pinned memory only when there is a GPU to pin for.
+    """
+    loader = cfg.get(field, None)
+    if loader is None:
+        return
+    defaults = ConfigDict(collate_fn=dict(type='default_collate'))
+    defaults.pin_memory = pin_memory and torch.cuda.is_available()
+    if loader.get('num_workers', 0) > 0:
+        defaults.persistent_workers = persistent_workers
+    defaults.update(loader)
+    if loader.get('num_workers', 0) == 0:
+        defaults.persistent_workers = False
+    cfg[field] = defaults
+
+
+def amp_optim_wrapper(optim_wrapper: ConfigDict) -> ConfigDict:
+    """Turn an optimiser wrapper config into mixed precision.
+
+    fp16 with dynamic loss scaling on GPU; bf16 on CPU, where fp16 autocast
+    is not supported and bf16 needs no loss scaling.
+    """
+    optim_wrapper = ConfigDict(optim_wrapper)
+    optim_wrapper.type = 'AmpOptimWrapper'
+    if torch.cuda.is_available():
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        optim_wrapper.setdefault('dtype', 'bfloat16')
+    return optim_wrapper
