@@ -1,0 +1,3 @@
+from .afn import FusionClsHead
+
+__all__ = ['FusionClsHead']

@@ -1,0 +1,7 @@
+from .man import (ChannelAttention, CrossAttentionHead,
+                  MultiHeadCrossAttentionNeck, SpatialAttention)
+
+__all__ = [
+    'MultiHeadCrossAttentionNeck', 'CrossAttentionHead', 'SpatialAttention',
+    'ChannelAttention'
+]

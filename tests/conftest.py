@@ -1,0 +1,28 @@
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+
+import dan_mm  # noqa: F401  (registers DAN's components)
+
+sys.path.insert(0, osp.dirname(__file__))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+torch.set_num_threads(2)
+
+# Build from the mmpretrain registries, as the runner does.
+DefaultScope.get_instance('dan_mm_tests', scope_name='mmpretrain')
+
+
+@pytest.fixture(scope='session')
+def synthfer_root(tmp_path_factory):
+    """A tiny SynthFER set in RAF-DB layout: 28 train + 14 test, 64x64."""
+    from dan_mm.datasets import generate_synthfer
+    root = str(tmp_path_factory.mktemp('synthfer'))
+    generate_synthfer(root, num_train=28, num_test=14, seed=1, size=64,
+                      progress=False)
+    return root
+
+

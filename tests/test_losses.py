@@ -1,0 +1,76 @@
+import math
+import sys
+
+import pytest
+import torch
+
+from dan_mm.models.losses import AffinityLoss, PartitionLoss
+from reference_dan import reference_affinity_loss, reference_partition_loss
+
+
+def test_affinity_loss_hand_computed():
+    loss = AffinityLoss(num_classes=2, feat_dim=2)
+    loss.centers.data = torch.tensor([[0., 0.], [2., 4.]])
+    feats = torch.tensor([[1., 0.], [2., 2.]])
+    labels = torch.tensor([0, 1])
+    # spread: unbiased var over classes per dim = (2, 8) -> 10
+    # distances: |(1,0)-(0,0)|^2 = 1, |(2,2)-(2,4)|^2 = 4 -> (1/10 + 4/10)/2
+    assert loss(feats, labels).item() == pytest.approx(0.25)
+    # a feature map is average pooled first
+    fmap = feats[:, :, None, None].expand(2, 2, 3, 3)
+    assert loss(fmap, labels).item() == pytest.approx(0.25)
+
+
+def test_affinity_loss_weight_and_grad_reaches_centres():
+    loss = AffinityLoss(num_classes=3, feat_dim=4, loss_weight=0.5)
+    feats = torch.randn(5, 4)
+    labels = torch.tensor([0, 1, 2, 0, 1])
+    full = AffinityLoss(num_classes=3, feat_dim=4)
+    full.centers.data = loss.centers.data.clone()
+    value = loss(feats, labels)
+    assert value.item() == pytest.approx(0.5 * full(feats, labels).item())
+    value.backward()
+    assert loss.centers.grad is not None and loss.centers.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('num_classes', [7, 8])
+def test_affinity_loss_matches_reference_form(num_classes):
+    torch.manual_seed(0)
+    loss = AffinityLoss(num_classes=num_classes)
+    x = torch.randn(6, 512, 7, 7).abs()
+    labels = torch.randint(0, num_classes, (6, ))
+    ours = loss(x, labels)
+    ref = reference_affinity_loss(x, labels, loss.centers.detach())
+    assert torch.allclose(ours, ref, rtol=1e-5)
+
+
+def test_affinity_loss_identical_centres_stay_finite():
+    loss = AffinityLoss(num_classes=3, feat_dim=4)
+    loss.centers.data.zero_()
+    value = loss(torch.randn(2, 4), torch.tensor([0, 1]))
+    assert torch.isfinite(value)
+
+
+def test_partition_loss_hand_computed():
+    # two heads, one sample, two channels: variances across heads
+    # var([0, 2]) = 2, var([1, 1]) = 0 -> mean 1 -> log(1 + 2 / 1)
+    heads = torch.tensor([[[0., 1.], [2., 1.]]])
+    assert PartitionLoss()(heads).item() == pytest.approx(math.log(3.))
+    assert PartitionLoss(loss_weight=2.)(heads).item() == pytest.approx(
+        2 * math.log(3.))
+
+
+def test_partition_loss_single_head_is_zero():
+    assert PartitionLoss()(torch.randn(3, 1, 8)).item() == 0.
+
+
+def test_partition_loss_matches_reference():
+    heads = torch.log_softmax(torch.randn(4, 4, 512), dim=1)
+    assert torch.allclose(PartitionLoss()(heads),
+                          reference_partition_loss(heads), rtol=1e-5)
+
+
+def test_partition_loss_eps_is_float_epsilon():
+    assert PartitionLoss().eps == sys.float_info.epsilon
+    # equal heads: zero variance, the loss is large but finite
+    assert torch.isfinite(PartitionLoss()(torch.ones(2, 4, 3)))
