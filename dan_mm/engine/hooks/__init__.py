@@ -1,0 +1,3 @@
+from .save_confusion_matrix_hook import SaveConfusionMatrixHook
+
+__all__ = ['SaveConfusionMatrixHook']

@@ -1,0 +1,41 @@
+"""Write the built-in SynthFER data set (RAF-DB layout) to a folder.
+
+Example:
+    python tools/dataset_converters/generate_synthfer.py data/synthfer
+"""
+import argparse
+import os.path as osp
+
+from dan_mm.datasets import generate_synthfer
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Generate SynthFER, procedurally drawn expression faces '
+        'in RAF-DB\'s on-disk layout')
+    parser.add_argument('out_dir', nargs='?', default='data/synthfer',
+                        help='output folder (default: data/synthfer)')
+    parser.add_argument('--num-train', type=int, default=2800)
+    parser.add_argument('--num-test', type=int, default=700)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--size', type=int, default=100,
+                        help='image side length (RAF-DB aligned: 100)')
+    parser.add_argument('--force', action='store_true',
+                        help='regenerate even if the folder has a label file')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    ann_file = osp.join(args.out_dir, 'EmoLabel', 'list_patition_label.txt')
+    if osp.isfile(ann_file) and not args.force:
+        print(f'{ann_file} exists, keeping it (use --force to regenerate)')
+        return
+    generate_synthfer(args.out_dir, args.num_train, args.num_test, args.seed,
+                      args.size)
+    print(f'wrote {args.num_train} train + {args.num_test} test images and '
+          f'{ann_file}')
+
+
+if __name__ == '__main__':
+    main()
