@@ -1,0 +1,15 @@
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
+# Registers DAN's components (and the torch>=2.6 checkpoint loader).
+custom_imports = dict(imports=['dan_mm'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,
+                    save_best='fer/top1', rule='greater'),
+)
+# Save the test/val confusion matrix as a PNG in the run's folder.
+custom_hooks = [dict(type='SaveConfusionMatrixHook')]
+
+# Seeded by default so that two runs of a config agree.
+randomness = dict(seed=0, deterministic=False)

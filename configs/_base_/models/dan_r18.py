@@ -1,0 +1,24 @@
+# DAN with a ResNet-18 FCN and K=4 cross-attention heads (the reference).
+model = dict(
+    type='ImageClassifier',
+    # FCN: the feature clustering network is the backbone (N x 512 x 7 x 7
+    # at 224x224); its affinity loss lives in the head, next to the centres.
+    backbone=dict(
+        type='ResNet',
+        depth=18,
+        num_stages=4,
+        out_indices=(3, ),
+        style='pytorch'),
+    # MAN: K parallel cross-attention heads.
+    neck=dict(
+        type='MultiHeadCrossAttentionNeck', in_channels=512, num_heads=4),
+    # AFN: log-softmax across heads, sum, Linear + BatchNorm1d; carries the
+    # affinity (FCN) and partition (AFN) losses.
+    head=dict(
+        type='FusionClsHead',
+        num_classes=7,
+        in_channels=512,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        affinity_loss=dict(type='AffinityLoss', loss_weight=1.0),
+        partition_loss=dict(type='PartitionLoss', loss_weight=1.0),
+        topk=(1, )))

@@ -1,0 +1,15 @@
+# DAN (ResNet-18, K=4) on RAF-DB basic: the reference recipe.
+# 224x224, SGD 0.1 / StepLR(10, 0.1) / 40 epochs, batch 256 on one GPU.
+# On 8 GPUs: --cfg-options train_dataloader.batch_size=32 (8x32 = 256).
+_base_ = [
+    '_base_/models/dan_r18.py',
+    '_base_/datasets/rafdb_bs256.py',
+    '_base_/schedules/sgd_steplr_40e.py',
+    '_base_/default_runtime.py',
+]
+
+# The reference starts the FCN from a ResNet-18 trained on MS-Celeb-1M;
+# point this at your copy of resnet18_msceleb.pth (torchvision keys under
+# 'state_dict', which mmpretrain's ResNet shares), e.g.
+# model = dict(backbone=dict(init_cfg=dict(
+#     type='Pretrained', checkpoint='checkpoints/resnet18_msceleb.pth')))

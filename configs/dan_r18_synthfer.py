@@ -1,0 +1,53 @@
+# DAN (ResNet-18, K=4) on the built-in SynthFER data: the same model as the
+# RAF-DB recipe, at a size that trains on a laptop CPU in minutes.
+# Make the data first (README): python tools/dataset_converters/generate_synthfer.py
+_base_ = ['dan_r18_rafdb.py']
+
+data_root = 'data/synthfer'
+image_size = 80  # 3x3 final feature map: room for the heads to differ
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
+         interpolation='bilinear'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomApply', prob=0.2, transforms=[
+        dict(type='Rotate', magnitude_range=(0, 20), magnitude_std='inf',
+             prob=1.0, random_negative_prob=0.5, pad_val=0,
+             interpolation='nearest'),
+        # padding 32 at 224 px, scaled to this size
+        dict(type='RandomCrop', crop_size=image_size, padding=12),
+    ]),
+    dict(type='RandomErasing', erase_prob=0.5, min_area_ratio=0.02,
+         max_area_ratio=0.25, mode='const', fill_color=(104, 116, 124)),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
+         interpolation='bilinear'),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=1,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# From scratch (no MS-Celeb weights), a short warm-up then cosine decay.
+max_epochs = 6
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs,
+         eta_min=1e-4),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+auto_scale_lr = dict(base_batch_size=32)

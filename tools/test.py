@@ -1,0 +1,76 @@
+"""Test (and evaluate) a DAN checkpoint, with mmpretrain's tools/test.py flags."""
+import argparse
+import os
+import os.path as osp
+
+import mmengine
+from mmengine.config import Config, DictAction
+from mmengine.evaluator import DumpResults
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
+from dan_mm.utils.tool_utils import load_config, set_dataloader_defaults
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a DAN model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where to save metrics and plots')
+    parser.add_argument('--out', help='dump predictions (or metrics) here')
+    parser.add_argument('--out-item', choices=['metrics', 'pred'],
+                        help='what --out holds; defaults to predictions')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value')
+    parser.add_argument('--amp', action='store_true',
+                        help='test with automatic mixed precision')
+    parser.add_argument('--no-pin-memory', action='store_true')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.out is None and args.out_item is not None:
+        parser.error('--out-item needs --out')
+    if not osp.isfile(args.checkpoint):
+        parser.error(f'checkpoint not found: {args.checkpoint}')
+    return args
+
+
+def merge_args(cfg: Config, args) -> Config:
+    """Merge the command line into the config."""
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.amp:
+        cfg.test_cfg.fp16 = True
+    set_dataloader_defaults(cfg, 'test_dataloader',
+                            pin_memory=not args.no_pin_memory)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    cfg = merge_args(load_config(args.config), args)
+    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
+              RUNNERS.build(cfg))
+    if args.out and args.out_item in ['pred', None]:
+        runner.test_evaluator.metrics.append(
+            DumpResults(out_file_path=args.out))
+    metrics = runner.test()
+    if args.out and args.out_item == 'metrics':
+        mmengine.dump(metrics, args.out)
+
+
+if __name__ == '__main__':
+    main()

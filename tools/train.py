@@ -1,0 +1,85 @@
+"""Train a DAN config (mmpretrain's tools/train.py flags, num_workers=0 safe)."""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
+from dan_mm.utils.tool_utils import (amp_optim_wrapper, load_config,
+                                     set_dataloader_defaults)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a DAN model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint, or with no value from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='automatic mixed precision (fp16 on GPU, bf16 on CPU)')
+    parser.add_argument(
+        '--no-validate', action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the learning rate with the total batch size')
+    parser.add_argument('--no-pin-memory', action='store_true')
+    parser.add_argument('--no-persistent-workers', action='store_true')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value (e.g. '
+        'train_cfg.max_epochs=2)')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg: Config, args) -> Config:
+    """Merge the command line into the config."""
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper)
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        set_dataloader_defaults(cfg, field,
+                                pin_memory=not args.no_pin_memory,
+                                persistent_workers=not
+                                args.no_persistent_workers)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    cfg = merge_args(load_config(args.config), args)
+    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
+              RUNNERS.build(cfg))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
