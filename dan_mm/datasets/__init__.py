@@ -1,8 +1,9 @@
 from .categories import RAFDB_CATEGORIES
 from .rafdb import RAFDB
+from .samplers import ClassBalancedSampler
 from .synthfer import EXPRESSION_CUES, draw_face, generate_synthfer
 
 __all__ = [
-    'RAFDB', 'RAFDB_CATEGORIES', 'EXPRESSION_CUES', 'draw_face',
+    'RAFDB', 'RAFDB_CATEGORIES', 'ClassBalancedSampler', 'EXPRESSION_CUES', 'draw_face',
     'generate_synthfer'
 ]
