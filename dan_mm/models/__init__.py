@@ -9,8 +9,11 @@
   (``heads/afn.py``) with :class:`~dan_mm.models.losses.PartitionLoss`
   (``losses/partition_loss.py``).
 
-The classifier that ties them together is mmpretrain's ``ImageClassifier``.
+The classifier that ties them together is :class:`~dan_mm.models.classifiers.DAN`,
+mmpretrain's ``ImageClassifier`` plus ``switch_to_deploy()`` (fused MAN,
+``necks/fused_man.py``) and ``attention_maps()``.
 """
+from .classifiers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403

@@ -1,6 +1,6 @@
 # DAN with a ResNet-18 FCN and K=4 cross-attention heads (the reference).
 model = dict(
-    type='ImageClassifier',
+    type='DAN',  # mmpretrain's ImageClassifier + switch_to_deploy()
     # FCN: the feature clustering network is the backbone (N x 512 x 7 x 7
     # at 224x224); its affinity loss lives in the head, next to the centres.
     backbone=dict(

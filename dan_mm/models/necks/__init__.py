@@ -1,7 +1,8 @@
+from .fused_man import FusedCrossAttentionHeads, GroupedLinear
 from .man import (ChannelAttention, CrossAttentionHead,
                   MultiHeadCrossAttentionNeck, SpatialAttention)
 
 __all__ = [
     'MultiHeadCrossAttentionNeck', 'CrossAttentionHead', 'SpatialAttention',
-    'ChannelAttention'
+    'ChannelAttention', 'FusedCrossAttentionHeads', 'GroupedLinear'
 ]

@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmpretrain.registry import MODELS
+from .fused_man import FusedCrossAttentionHeads
 
 
 def conv_bn(in_channels: int, out_channels: int,
@@ -122,6 +123,10 @@ class MultiHeadCrossAttentionNeck(BaseModule):
             Defaults to 256 (the reference's value).
         reduction_channels (int): Bottleneck of each channel unit.
             Defaults to 32 (the reference's value).
+        deploy (bool): Build the fused inference-only form
+            (:class:`FusedCrossAttentionHeads`, keys ``fused_heads.*``), as
+            saved by ``tools/model_converters/reparameterize_model.py``.
+            Defaults to False.
         init_cfg (dict | list[dict], optional): Initialisation config.
             Defaults to the reference's head init.
     """
@@ -131,15 +136,46 @@ class MultiHeadCrossAttentionNeck(BaseModule):
                  num_heads: int = 4,
                  mid_channels: int = 256,
                  reduction_channels: int = 32,
+                 deploy: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = REFERENCE_HEAD_INIT):
         super().__init__(init_cfg=init_cfg)
         if num_heads < 1:
             raise ValueError(f'num_heads must be >= 1, got {num_heads}')
         self.in_channels = in_channels
         self.num_heads = num_heads
-        self.heads = nn.ModuleList(
-            CrossAttentionHead(in_channels, mid_channels, reduction_channels)
-            for _ in range(num_heads))
+        self.mid_channels = mid_channels
+        self.reduction_channels = reduction_channels
+        self.deploy = deploy
+        if deploy:
+            self.fused_heads = self._build_fused_heads()
+        else:
+            self.heads = nn.ModuleList(
+                CrossAttentionHead(in_channels, mid_channels,
+                                   reduction_channels)
+                for _ in range(num_heads))
+
+    def _build_fused_heads(self) -> FusedCrossAttentionHeads:
+        return FusedCrossAttentionHeads(self.in_channels, self.num_heads,
+                                        self.mid_channels,
+                                        self.reduction_channels)
+
+    def switch_to_deploy(self) -> None:
+        """Fuse the K heads into one grouped computation (inference only).
+
+        Each head's conv+BN branches become one 3x3 conv, its 1x1 conv+BN
+        one conv, its channel unit's BatchNorm1d folds into the Linear before
+        it; the K heads then run as grouped convs and batched matmuls. Call
+        it on a trained model: BN running statistics are folded in, so the
+        fused neck matches the original in eval mode only.
+        """
+        if self.deploy:
+            return
+        # Same device and dtype as the trained heads.
+        fused = self._build_fused_heads().to(next(self.heads.parameters()))
+        fused.load_from_heads(self.heads)
+        del self.heads
+        self.fused_heads = fused
+        self.deploy = True
 
     @staticmethod
     def _last_feature_map(inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -165,7 +201,10 @@ class MultiHeadCrossAttentionNeck(BaseModule):
             features ``(N, K, C)``.
         """
         x = self._last_feature_map(inputs)
-        heads = torch.stack([head(x) for head in self.heads], dim=1)
+        if self.deploy:
+            heads = self.fused_heads(x)
+        else:
+            heads = torch.stack([head(x) for head in self.heads], dim=1)
         return x.mean(dim=(2, 3)), heads
 
     def attention_maps(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -179,15 +218,32 @@ class MultiHeadCrossAttentionNeck(BaseModule):
             Tensor: Maps of shape ``(N, K, H, W)``.
         """
         x = self._last_feature_map(inputs)
+        if self.deploy:
+            return self.fused_heads.attention_maps(x)
         return torch.cat([head.sa.attention_map(x) for head in self.heads],
                          dim=1)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # A checkpoint with another K would otherwise load partly and only
-        # warn (mmengine loads non-strictly): refuse it clearly instead.
+        # A checkpoint with another K, or in the other (deploy / training)
+        # form, would otherwise load partly and only warn (mmengine loads
+        # non-strictly): refuse it clearly instead.
         found = {key[len(prefix):].split('.')[1]
                  for key in state_dict
                  if key.startswith(prefix + 'heads.')}
+        fused = state_dict.get(prefix + 'fused_heads.channel_fc1.weight')
+        if self.deploy and found:
+            raise ValueError(
+                f'The checkpoint holds the training form of the neck '
+                f'("{prefix}heads.*") but the config builds '
+                'model.neck.deploy=True: convert it with tools/'
+                'model_converters/reparameterize_model.py, or build with '
+                'deploy=False and call model.switch_to_deploy().')
+        if not self.deploy and fused is not None:
+            raise ValueError(
+                f'The checkpoint holds the fused deploy form of the neck '
+                f'("{prefix}fused_heads.*"): set model.neck.deploy=True.')
+        if fused is not None:
+            found = range(fused.shape[0])
         if found and len(found) != self.num_heads:
             raise ValueError(
                 f'The checkpoint has {len(found)} attention heads under '

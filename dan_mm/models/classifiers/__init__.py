@@ -1,0 +1,3 @@
+from .dan import DAN
+
+__all__ = ['DAN']

@@ -1,0 +1,72 @@
+"""Small DAN checkpoints, test images and tool runners for the inference tests."""
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import torch
+from matplotlib import cbook
+from mmengine.config import Config
+
+from mmpretrain.registry import MODELS
+
+from conftest import REPO
+
+# 80x80 test pipeline (3x3 final feature map): the cheapest shipped config.
+CONFIG = f'{REPO}/configs/dan_r18_synthfer.py'
+
+
+def build_model(config=CONFIG, seed=0, **neck):
+    """A DAN from ``config`` with the reference init and non-trivial BN
+    statistics in the neck (so that BN folding is really exercised), in eval
+    mode. The backbone and AFN keep their init, so logits stay O(10) as in a
+    trained model and a 1e-4 tolerance means float32 rounding."""
+    cfg = Config.fromfile(config)
+    cfg.model.neck.update(neck)
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    randomize_bn(model.neck, seed)
+    return model.eval()
+
+
+def randomize_bn(module, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    for m in module.modules():
+        if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            n = m.num_features
+            m.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
+
+
+def save_checkpoint(model, path):
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': {'classes': [
+                    'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness',
+                    'Anger', 'Neutral']}}}, str(path))
+    return str(path)
+
+
+def face_photo(width=128):
+    """A real photo with one frontal face: Grace Hopper, the sample image
+    shipped with matplotlib (US Navy photo, public domain). BGR uint8."""
+    img = cv2.imread(cbook.get_sample_data('grace_hopper.jpg',
+                                           asfileobj=False))
+    height = round(width * img.shape[0] / img.shape[1])
+    return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def run_tool(script, *args):
+    """Run a tools/ script; return the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', script), *map(str, args)],
+        capture_output=True, text=True, cwd=REPO)
+
+
+def error_lines(stderr):
+    """stderr without the third-party warnings every tool prints."""
+    return [line for line in stderr.splitlines()
+            if line.startswith('error:')]

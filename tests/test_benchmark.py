@@ -1,0 +1,33 @@
+"""tools/analysis_tools/benchmark.py runs (tiny iteration counts) and reports
+the three parts; --agreement compares fp32 and bf16 over a data set."""
+import re
+
+from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
+
+BENCHMARK = 'analysis_tools/benchmark.py'
+
+
+def test_benchmark_reports_every_part():
+    result = run_tool(BENCHMARK, CONFIG, '--deploy', '--channels-last',
+                      '--batch-size', 1, '--image-size', 32, '--iters', 2,
+                      '--warmup', 1)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r'\d+ threads', result.stdout)
+    for part in ('model', 'neck+head', 'backbone'):
+        line = re.search(rf'^{re.escape(part)} .* img/s .*p50.*p90.*p99',
+                         result.stdout, re.M)
+        assert line, result.stdout
+
+
+def test_bf16_agreement(tmp_path, synthfer_root):
+    ckpt = save_checkpoint(build_model(seed=5), tmp_path / 'dan.pth')
+    result = run_tool(BENCHMARK, CONFIG, '--checkpoint', ckpt, '--agreement',
+                      '--batch-size', 4, '--max-samples', 8, '--cfg-options',
+                      f'test_dataloader.dataset.data_root={synthfer_root}',
+                      'test_dataloader.num_workers=0',
+                      'test_dataloader.persistent_workers=False')
+    assert result.returncode == 0, result.stderr
+    match = re.search(r'(\d+) images: fp32 vs bf16 predicted class agrees '
+                      r'on ([\d.]+)%', result.stdout)
+    assert match, result.stdout
+    assert int(match.group(1)) == 8 and 0 <= float(match.group(2)) <= 100

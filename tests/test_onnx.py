@@ -1,0 +1,34 @@
+"""ONNX export (plain and deploy) with a dynamic batch, against PyTorch."""
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
+
+
+@pytest.mark.parametrize('deploy', [False, True])
+def test_onnx_matches_pytorch(tmp_path, deploy):
+    model = build_model(seed=4)
+    ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
+    out = tmp_path / 'dan.onnx'
+    extra = ['--deploy'] if deploy else []
+    result = run_tool('deployment/pytorch2onnx.py', CONFIG, ckpt, out,
+                      '--image-size', 64, '--no-verify', *extra)
+    assert result.returncode == 0, result.stderr
+
+    graph = onnx.load(str(out)).graph
+    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == 'batch'
+    groups = {attr.i for node in graph.node if node.op_type == 'Conv'
+              for attr in node.attribute if attr.name == 'group'}
+    assert (4 in groups) == deploy  # the K=4 heads as one grouped conv
+    session = ort.InferenceSession(str(out),
+                                   providers=['CPUExecutionProvider'])
+    for batch in (1, 3):
+        x = torch.randn(batch, 3, 64, 64)
+        with torch.no_grad():
+            expected = model(x, mode='tensor').numpy()  # the unfused model
+        (got, ) = session.run(None, {'input': x.numpy()})
+        assert got.shape == (batch, 7)
+        assert np.abs(got - expected).max() <= 1e-4
