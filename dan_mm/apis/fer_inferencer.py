@@ -1,0 +1,350 @@
+"""From photos to expressions: detect every face, classify it with DAN."""
+import os
+import os.path as osp
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional, Sequence, Union
+
+import cv2
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmcv.transforms import LoadImageFromFile
+from mmengine.dataset import Compose, default_collate
+
+from mmpretrain.apis import BaseInferencer
+from mmpretrain.apis.base import InputType, ModelType
+from mmpretrain.registry import TRANSFORMS
+from ..visualization import draw_attention_panels, draw_faces
+from .face_detectors import DetectorType, build_face_detector, expand_box
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
+                  '.tiff', '.webp')
+PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+class FERInferencer(BaseInferencer):
+    """Facial expression recognition on photos: every face, one result each.
+
+    The mmpretrain inferencer workflow (``preprocess`` -> ``forward`` ->
+    ``visualize`` -> ``postprocess``), with face detection in front: each
+    image is read, its faces are detected (OpenCV Haar cascade by default)
+    and cropped with a margin, and the crops of several images are
+    classified together in batches of ``batch_size`` faces.
+
+    Args:
+        model (BaseModel | str | Config): A config path / Config or a built
+            model (as mmpretrain's inferencers).
+        pretrained (str, optional): Checkpoint path. Defaults to None.
+        device (str | torch.device, optional): Defaults to the model's.
+        detector (str | BaseFaceDetector | callable): ``'haar'``, ``'none'``
+            (the whole image is one face) or a detector: ``img (BGR) ->
+            (M, 4) xyxy boxes``. Defaults to ``'haar'``.
+        no_detect (bool): Shortcut for ``detector='none'``, for images that
+            already are aligned face crops (RAF-DB's). Defaults to False.
+        margin (float): Each detected box grows by this fraction of its size
+            on every side before cropping (Haar boxes are tighter than the
+            aligned faces DAN is trained on). Defaults to 0.2.
+        deploy (bool): Call ``model.switch_to_deploy()`` (fused MAN).
+            Defaults to False.
+        channels_last (bool): Run in ``torch.channels_last`` memory format.
+            Defaults to False.
+        precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'`` (autocast).
+            Defaults to ``'fp32'``.
+        classes (Sequence[str], optional): Class names; defaults to the
+            checkpoint's ``dataset_meta`` or the test dataset's classes.
+
+    Example:
+        >>> from dan_mm.apis import FERInferencer
+        >>> inferencer = FERInferencer('configs/dan_r18_rafdb.py',
+        ...                            'checkpoints/dan_r18_rafdb.pth')
+        >>> inferencer('group_photo.jpg')[0]['faces'][0]
+        {'box': [x1, y1, x2, y2], 'crop_box': [...], 'pred_label': 3,
+         'pred_class': 'Happiness', 'pred_score': 0.93,
+         'pred_scores': array([...], dtype=float32)}
+    """
+
+    forward_kwargs: set = {'return_maps'}
+    visualize_kwargs: set = {'show_dir', 'draw_heads', 'panel_size'}
+
+    def __init__(self,
+                 model: ModelType,
+                 pretrained: Optional[str] = None,
+                 device: Union[str, torch.device, None] = None,
+                 detector: DetectorType = 'haar',
+                 no_detect: bool = False,
+                 margin: float = 0.2,
+                 deploy: bool = False,
+                 channels_last: bool = False,
+                 precision: str = 'fp32',
+                 classes: Optional[Sequence[str]] = None) -> None:
+        if isinstance(model, str) and not osp.isfile(model):
+            raise FileNotFoundError(f'config file not found: {model}')
+        if pretrained is not None and not osp.isfile(pretrained):
+            raise FileNotFoundError(f'checkpoint not found: {pretrained}')
+        if precision not in PRECISIONS:
+            raise ValueError(f'precision must be one of {list(PRECISIONS)}, '
+                             f'got "{precision}"')
+        super().__init__(
+            model=model, pretrained=pretrained or False, device=device)
+        if deploy:
+            if not hasattr(self.model, 'switch_to_deploy'):
+                raise TypeError(f'{type(self.model).__name__} has no '
+                                'switch_to_deploy(); use model type "DAN"')
+            self.model.switch_to_deploy()
+        self.channels_last = channels_last
+        if channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.dtype = PRECISIONS[precision]
+        self.detector = build_face_detector('none' if no_detect else detector)
+        self.margin = margin
+        self.classes = list(classes) if classes is not None else getattr(
+            self.model, '_dataset_meta', {}).get('classes')
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def _init_pipeline(self, cfg: Config) -> Callable:
+        # Images (and face crops) are in memory already: drop the loading
+        # step (LoadImageFromFile or any subclass of it).
+        transforms = []
+        for cfg_t in cfg.test_dataloader.dataset.pipeline:
+            transform = TRANSFORMS.build(cfg_t)
+            if not isinstance(transform, LoadImageFromFile):
+                transforms.append(transform)
+        return Compose(transforms)
+
+    def _inputs_to_list(self, inputs: InputType) -> list:
+        """A folder becomes its image files (sorted); anything else a list."""
+        if isinstance(inputs, (str, Path)) and osp.isdir(inputs):
+            return sorted(
+                osp.join(inputs, name) for name in os.listdir(inputs)
+                if name.lower().endswith(IMG_EXTENSIONS))
+        if not isinstance(inputs, (list, tuple)):
+            inputs = [inputs]
+        return list(inputs)
+
+    def load_image(self, input_: Union[str, np.ndarray], index: int) -> dict:
+        """Read one input and find its faces.
+
+        Args:
+            input_ (str | np.ndarray): Image path, or a BGR ``uint8`` array
+                (OpenCV's order, as in mmpretrain's inferencers).
+            index (int): Position of the input, used to name arrays.
+
+        Returns:
+            dict: ``input`` (path or index), ``name``, ``img`` (BGR),
+            ``boxes`` ``(M, 4)`` and ``crop_boxes`` ``(M, 4)``.
+        """
+        if isinstance(input_, np.ndarray):
+            img, name, source = input_, f'{index:06d}', index
+            if img.ndim == 2:
+                img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        else:
+            path = str(input_)
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'image not found: {path}')
+            img = mmcv.imread(path)
+            if img is None:
+                raise ValueError(f'cannot read the image {path}')
+            name, source = Path(path).stem, path
+        boxes = self.detector(img)
+        crop_boxes = np.array([expand_box(b, self.margin, img.shape[:2])
+                               for b in boxes], np.int64).reshape(-1, 4)
+        keep = (crop_boxes[:, 2] > crop_boxes[:, 0]) & \
+            (crop_boxes[:, 3] > crop_boxes[:, 1])
+        return dict(input=source, name=name, img=img, boxes=boxes[keep],
+                    crop_boxes=crop_boxes[keep])
+
+    def _chunk_images(self, ori_inputs: list, batch_size: int,
+                      skip_errors: bool = False) -> Iterator[List[dict]]:
+        """Read images until they hold ``batch_size`` faces (or run out).
+
+        With ``skip_errors`` an unreadable input becomes an image with no
+        face and an ``error`` message instead of raising.
+        """
+        chunk, num_faces = [], 0
+        for index, input_ in enumerate(ori_inputs):
+            try:
+                image = self.load_image(input_, index)
+            except (OSError, ValueError) as error:
+                if not skip_errors:
+                    raise
+                image = dict(input=str(input_), name=None, img=None,
+                             boxes=np.zeros((0, 4), np.float32),
+                             crop_boxes=np.zeros((0, 4), np.int64),
+                             error=str(error))
+            chunk.append(image)
+            num_faces += len(image['boxes'])
+            if num_faces >= batch_size:
+                yield chunk
+                chunk, num_faces = [], 0
+        if chunk:
+            yield chunk
+
+    def preprocess(self, images: List[dict], batch_size: int = 1):
+        """Crop every face of ``images`` and batch them.
+
+        Args:
+            images (list[dict]): Outputs of :meth:`load_image`.
+            batch_size (int): Faces per batch.
+
+        Yields:
+            dict: Collated ``inputs`` / ``data_samples`` of up to
+            ``batch_size`` faces, for ``model.data_preprocessor``.
+        """
+
+        def crops():
+            for image in images:
+                for x1, y1, x2, y2 in image['crop_boxes']:
+                    crop = image['img'][y1:y2, x1:x2]
+                    yield self.pipeline(dict(img=crop, img_shape=crop.shape[:2],
+                                             ori_shape=crop.shape[:2]))
+
+        yield from map(default_collate, self._get_chunk_data(crops(),
+                                                             batch_size))
+
+    def _autocast(self):
+        if self.dtype is None:
+            return nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
+
+    @torch.no_grad()
+    def forward(self, data: dict, return_maps: bool = False) -> List[dict]:
+        """Classify a batch of face crops.
+
+        Args:
+            data (dict): A collated batch from :meth:`preprocess`.
+            return_maps (bool): Also return every head's spatial attention
+                map. Defaults to False.
+
+        Returns:
+            list[dict]: Per face ``pred_scores`` ``(num_classes, )`` and,
+            with ``return_maps``, ``attention_maps`` ``(K, h, w)``.
+        """
+        inputs = self.model.data_preprocessor(data, False)['inputs']
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            feats = self.model.extract_feat(inputs, stage='backbone')
+            logits = self.model.head(self.model.neck(feats))
+            maps = self.model.neck.attention_maps(feats) if return_maps \
+                else None
+        scores = logits.float().softmax(dim=1).cpu().numpy()
+        preds = [dict(pred_scores=s) for s in scores]
+        if maps is not None:
+            for pred, face_maps in zip(preds, maps.float().cpu().numpy()):
+                pred['attention_maps'] = face_maps
+        return preds
+
+    def __call__(self,
+                 inputs: InputType,
+                 batch_size: int = 1,
+                 return_maps: bool = False,
+                 **kwargs) -> List[dict]:
+        """Find and classify every face of every input.
+
+        Args:
+            inputs (str | np.ndarray | list): An image path, a BGR array, a
+                folder of images, or a list of paths / arrays.
+            batch_size (int): Faces classified together. Defaults to 1.
+            return_maps (bool): Add each face's ``attention_maps``
+                ``(K, h, w)``. Defaults to False.
+            show_dir (str, optional): Save annotated images there
+                (``<name>.png``). Defaults to None.
+            draw_heads (bool): With ``show_dir``, also save the attention
+                panels (``<name>_attention.png``). Defaults to False.
+            panel_size (int): Side of an attention panel. Defaults to 160.
+
+        Returns:
+            list[dict]: One per input, see :meth:`postprocess`.
+        """
+        return list(self.iter_results(inputs, batch_size, return_maps,
+                                      **kwargs))
+
+    def iter_results(self,
+                     inputs: InputType,
+                     batch_size: int = 1,
+                     return_maps: bool = False,
+                     skip_errors: bool = False,
+                     **kwargs) -> Iterator[dict]:
+        """Like :meth:`__call__`, one result at a time (bounded memory).
+
+        Args:
+            skip_errors (bool): Give an unreadable input a result with an
+                ``error`` message and no faces instead of raising.
+                Defaults to False.
+        """
+        _, _, visualize_kwargs, _ = self._dispatch_kwargs(**kwargs)
+        return_maps = return_maps or visualize_kwargs.get('draw_heads', False)
+        for images in self._chunk_images(self._inputs_to_list(inputs),
+                                         batch_size, skip_errors):
+            preds = []
+            for data in self.preprocess(images, batch_size):
+                preds.extend(self.forward(data, return_maps=return_maps))
+            results = self.postprocess(images, preds)
+            self.visualize(images, results, **visualize_kwargs)
+            yield from results
+
+    def visualize(self,
+                  images: List[dict],
+                  results: List[dict],
+                  show_dir: Optional[str] = None,
+                  draw_heads: bool = False,
+                  panel_size: int = 160) -> Optional[List[np.ndarray]]:
+        """Draw boxes and labels (and attention panels), save to ``show_dir``.
+
+        Returns:
+            list[np.ndarray] | None: Annotated BGR images, None without
+            ``show_dir``.
+        """
+        if show_dir is None:
+            return None
+        Path(show_dir).mkdir(parents=True, exist_ok=True)
+        drawn = []
+        for image, result in zip(images, results):
+            if image['img'] is None:  # unreadable, skipped
+                continue
+            out = draw_faces(image['img'], result['faces'])
+            mmcv.imwrite(out, osp.join(show_dir, f'{image["name"]}.png'))
+            if draw_heads and result['faces']:
+                mmcv.imwrite(
+                    draw_attention_panels(image['img'], result['faces'],
+                                          panel_size),
+                    osp.join(show_dir, f'{image["name"]}_attention.png'))
+            drawn.append(out)
+        return drawn
+
+    def postprocess(self, images: List[dict], preds: List[dict]) -> List[dict]:
+        """Group face predictions back per image.
+
+        Returns:
+            list[dict]: Per image ``input`` (path or index), ``img_shape``
+            ``(H, W)`` (or ``error``, for a skipped input) and ``faces``:
+            per face ``box`` (detected, xyxy),
+            ``crop_box`` (what the model saw), ``pred_label``, ``pred_class``
+            (with class names), ``pred_score`` and ``pred_scores`` (all
+            class probabilities), plus ``attention_maps`` when asked for.
+        """
+        results, preds = [], iter(preds)
+        for image in images:
+            faces = []
+            for box, crop_box in zip(image['boxes'], image['crop_boxes']):
+                face = next(preds)
+                scores = face['pred_scores']
+                label = int(scores.argmax())
+                face.update(box=[float(v) for v in box],
+                            crop_box=[int(v) for v in crop_box],
+                            pred_label=label, pred_score=float(scores[label]))
+                if self.classes is not None:
+                    face['pred_class'] = self.classes[label]
+                faces.append(face)
+            result = dict(input=image['input'], faces=faces)
+            if image['img'] is not None:
+                result['img_shape'] = tuple(image['img'].shape[:2])
+            if 'error' in image:
+                result['error'] = image['error']
+            results.append(result)
+        return results

@@ -1,0 +1,3 @@
+from .fer_drawing import draw_attention_panels, draw_faces, overlay_heatmap
+
+__all__ = ['draw_faces', 'draw_attention_panels', 'overlay_heatmap']

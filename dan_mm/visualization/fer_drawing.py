@@ -1,0 +1,104 @@
+"""Drawing FER results: boxes with labels, and per-head attention panels."""
+from typing import List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+BOX_COLOR = (0, 200, 0)  # BGR
+TEXT_COLOR = (255, 255, 255)
+
+
+def _put_label(img: np.ndarray, text: str, x: int, y: int,
+               scale: float = 0.5) -> None:
+    """Write ``text`` on a filled box whose bottom-left corner is (x, y)."""
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    y = max(y, th + base)
+    cv2.rectangle(img, (x, y - th - base), (x + tw, y), BOX_COLOR, -1)
+    cv2.putText(img, text, (x, y - base), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                TEXT_COLOR, 1, cv2.LINE_AA)
+
+
+def draw_faces(img: np.ndarray, faces: Sequence[dict]) -> np.ndarray:
+    """Draw every face's box with ``"<class> <score>"`` above it.
+
+    Args:
+        img (np.ndarray): BGR image ``(H, W, 3)``; not modified.
+        faces (Sequence[dict]): Face results with ``box``, ``pred_class``
+            (or ``pred_label``) and ``pred_score``.
+
+    Returns:
+        np.ndarray: The annotated BGR copy.
+    """
+    out = img.copy()
+    thickness = max(1, round(max(img.shape[:2]) / 300))
+    for face in faces:
+        x1, y1, x2, y2 = (int(round(v)) for v in face['box'])
+        cv2.rectangle(out, (x1, y1), (x2, y2), BOX_COLOR, thickness)
+        name = face.get('pred_class', face['pred_label'])
+        _put_label(out, f'{name} {face["pred_score"]:.2f}', x1, y1,
+                   scale=max(0.4, thickness * 0.4))
+    return out
+
+
+def overlay_heatmap(img: np.ndarray, heatmap: np.ndarray,
+                    alpha: float = 0.5) -> np.ndarray:
+    """Blend a heatmap (any size, any range) over a BGR image.
+
+    The map is scaled to [0, 1] by its own min and max, upsampled bilinearly
+    to the image size and coloured with the JET colour map.
+
+    Args:
+        img (np.ndarray): BGR ``uint8`` image ``(H, W, 3)``.
+        heatmap (np.ndarray): ``(h, w)`` map.
+        alpha (float): Weight of the heatmap. Defaults to 0.5.
+
+    Returns:
+        np.ndarray: ``(H, W, 3)`` BGR ``uint8``.
+    """
+    heatmap = heatmap.astype(np.float32)
+    heatmap = heatmap - heatmap.min()
+    heatmap = heatmap / max(float(heatmap.max()), 1e-12)
+    heatmap = cv2.resize(heatmap, (img.shape[1], img.shape[0]),
+                         interpolation=cv2.INTER_LINEAR)
+    colored = cv2.applyColorMap(np.uint8(255 * heatmap), cv2.COLORMAP_JET)
+    return cv2.addWeighted(colored, alpha, img, 1 - alpha, 0)
+
+
+def draw_attention_panels(img: np.ndarray, faces: Sequence[dict],
+                          panel_size: int = 160,
+                          titles: Optional[List[str]] = None) -> np.ndarray:
+    """DAN's Figure 1: each face, then each head's attention on it.
+
+    One row per face, ``K + 1`` square panels per row: the face crop the
+    model saw, then the crop overlaid with head k's spatial attention map
+    (upsampled from the backbone's resolution, e.g. 7x7).
+
+    Args:
+        img (np.ndarray): BGR image the faces were found in.
+        faces (Sequence[dict]): Face results with ``crop_box`` and
+            ``attention_maps`` ``(K, h, w)``.
+        panel_size (int): Side of every panel in pixels. Defaults to 160.
+        titles (list[str], optional): Text on each row's panels; defaults to
+            ``<class> <score>``, ``head 1`` ... ``head K``.
+
+    Returns:
+        np.ndarray: BGR image ``(len(faces) * panel_size,
+        (K + 1) * panel_size, 3)``.
+    """
+    if not faces:
+        raise ValueError('no face to draw the attention of')
+    rows = []
+    for face in faces:
+        x1, y1, x2, y2 = face['crop_box']
+        crop = cv2.resize(img[y1:y2, x1:x2], (panel_size, panel_size),
+                          interpolation=cv2.INTER_LINEAR)
+        maps = face['attention_maps']
+        panels = [crop.copy()] + [overlay_heatmap(crop, m) for m in maps]
+        names = titles or (
+            [f'{face.get("pred_class", face["pred_label"])} '
+             f'{face["pred_score"]:.2f}'] +
+            [f'head {k + 1}' for k in range(len(maps))])
+        for panel, name in zip(panels, names):
+            _put_label(panel, name, 0, panel_size, scale=0.4)
+        rows.append(np.concatenate(panels, axis=1))
+    return np.concatenate(rows, axis=0)

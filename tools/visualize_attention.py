@@ -1,0 +1,63 @@
+"""Save DAN's per-head spatial attention maps over the faces of an image.
+
+One row per face, K + 1 panels: the face crop, then the crop overlaid with
+each head's attention map upsampled from the backbone's resolution (the
+paper's Figure 1).
+
+Example:
+    python tools/visualize_attention.py configs/dan_r18_rafdb.py dan.pth \
+        photo.jpg --out work_dirs/attention.png
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import mmcv
+
+from dan_mm.apis import FERInferencer  # registers DAN's components
+from dan_mm.utils.tool_utils import load_config
+from dan_mm.visualization import draw_attention_panels
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description="Visualise the spatial attention of DAN's heads")
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('image', help='image file')
+    parser.add_argument('--out', required=True, help='output PNG file')
+    parser.add_argument('--no-detect', action='store_true',
+                        help='the image is an aligned face crop')
+    parser.add_argument('--margin', type=float, default=0.2)
+    parser.add_argument('--panel-size', type=int, default=160,
+                        help='side of each panel in pixels')
+    parser.add_argument('--device', default=None)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    load_config(args.config)
+    for path, what in ((args.checkpoint, 'checkpoint'), (args.image, 'image')):
+        if not osp.isfile(path):
+            sys.exit(f'error: {what} not found: {path}')
+    inferencer = FERInferencer(args.config, args.checkpoint,
+                               device=args.device, no_detect=args.no_detect,
+                               margin=args.margin)
+    img = mmcv.imread(args.image)
+    if img is None:
+        sys.exit(f'error: cannot read the image {args.image}')
+    result = inferencer(img, return_maps=True)[0]
+    if not result['faces']:
+        sys.exit(f'error: no face found in {args.image} (for an aligned '
+                 'face crop use --no-detect)')
+    panels = draw_attention_panels(img, result['faces'], args.panel_size)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    mmcv.imwrite(panels, args.out)
+    num_heads = len(result['faces'][0]['attention_maps'])
+    print(f'{len(result["faces"])} face(s), {num_heads} heads: {args.out}')
+
+
+if __name__ == '__main__':
+    main()
