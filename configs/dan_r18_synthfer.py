@@ -7,7 +7,7 @@ data_root = 'data/synthfer'
 image_size = 80  # 3x3 final feature map: room for the heads to differ
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImage'),
     dict(type='Resize', scale=(image_size, image_size), backend='pillow',
          interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -23,7 +23,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImage'),
     dict(type='Resize', scale=(image_size, image_size), backend='pillow',
          interpolation='bilinear'),
     dict(type='PackInputs'),

@@ -65,41 +65,52 @@ class RAFDB(BaseDataset):
                 'EmoLabel/list_patition_label.txt under data_root)')
         num_classes = len(RAFDB_CATEGORIES)
         data_list, seen, missing = [], {}, []
-        with open(self.ann_file, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, start=1):
-                fields = line.split()
-                if not fields:
-                    continue
-                where = f'{self.ann_file}:{lineno}'
-                if len(fields) != 2 or not fields[1].lstrip('-').isdigit():
-                    raise ValueError(
-                        f'{where}: expected "<image name> <label 1-'
-                        f'{num_classes}>", got "{line.strip()}"')
-                name, label = fields[0], int(fields[1])
-                if not 1 <= label <= num_classes:
-                    raise ValueError(
-                        f'{where}: label {label} of {name} is outside 1..'
-                        f'{num_classes}')
-                if name in seen:
-                    raise ValueError(f'{where}: {name} is listed again '
-                                     f'(first on line {seen[name]})')
-                seen[name] = lineno
-                if not name.startswith(self.split):
-                    continue
-                img_path = osp.join(self.img_prefix,
-                                    osp.splitext(name)[0] + '_aligned.jpg')
-                if not osp.isfile(img_path):
-                    if not self.skip_missing:
-                        raise FileNotFoundError(
-                            f'{where}: image {img_path} listed for {name} '
-                            'does not exist (pass skip_missing=True to skip)')
-                    missing.append(img_path)
-                    continue
-                data_list.append(dict(img_path=img_path, gt_label=label - 1))
+        try:
+            with open(self.ann_file, encoding='utf-8') as f:
+                lines = f.readlines()
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f'{self.ann_file}: not a UTF-8 text label file ({err.reason} '
+                f'at byte {err.start})') from None
+        for lineno, line in enumerate(lines, start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            where = f'{self.ann_file}:{lineno}'
+            if len(fields) != 2 or not fields[1].lstrip('-').isdigit():
+                raise ValueError(
+                    f'{where}: expected "<image name> <label 1-'
+                    f'{num_classes}>", got "{line.strip()}"')
+            name, label = fields[0], int(fields[1])
+            if not 1 <= label <= num_classes:
+                raise ValueError(
+                    f'{where}: label {label} of {name} is outside 1..'
+                    f'{num_classes}')
+            if name in seen:
+                raise ValueError(f'{where}: {name} is listed again '
+                                 f'(first on line {seen[name]})')
+            seen[name] = lineno
+            if not name.startswith(self.split):
+                continue
+            img_path = osp.join(self.img_prefix,
+                                osp.splitext(name)[0] + '_aligned.jpg')
+            if not osp.isfile(img_path):
+                if not self.skip_missing:
+                    raise FileNotFoundError(
+                        f'{where}: image {img_path} listed for {name} '
+                        'does not exist (pass skip_missing=True to skip)')
+                missing.append(img_path)
+                continue
+            data_list.append(dict(img_path=img_path, gt_label=label - 1))
         if missing:
             MMLogger.get_current_instance().warning(
                 f'RAFDB: skipped {len(missing)} missing images listed in '
                 f'{self.ann_file} (first: {missing[0]})')
+        if not data_list:
+            raise ValueError(
+                f'{self.ann_file}: no usable "{self.split}_*" entries'
+                + (f' ({len(missing)} listed images are missing)'
+                   if missing else ''))
         return data_list
 
     def extra_repr(self) -> List[str]:

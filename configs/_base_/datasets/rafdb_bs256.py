@@ -11,7 +11,7 @@ data_preprocessor = dict(
     to_rgb=True)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImage'),
     # torchvision's Resize works on PIL images: use the same backend.
     dict(type='Resize', scale=(image_size, image_size), backend='pillow',
          interpolation='bilinear'),
@@ -31,7 +31,7 @@ train_pipeline = [
 ]
 
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImage'),
     dict(type='Resize', scale=(image_size, image_size), backend='pillow',
          interpolation='bilinear'),
     dict(type='PackInputs'),

@@ -1,3 +1,6 @@
+from .num_classes_check_hook import NumClassesCheckHook, NumClassesMismatchError
 from .save_confusion_matrix_hook import SaveConfusionMatrixHook
 
-__all__ = ['SaveConfusionMatrixHook']
+__all__ = [
+    'NumClassesCheckHook', 'NumClassesMismatchError', 'SaveConfusionMatrixHook'
+]

@@ -1,0 +1,3 @@
+from .loading import LoadFaceImage, UnreadableImageError
+
+__all__ = ['LoadFaceImage', 'UnreadableImageError']

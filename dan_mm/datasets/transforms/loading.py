@@ -1,0 +1,158 @@
+"""Load a face image of any common format as an 8-bit BGR array, or say why not."""
+from typing import Optional
+
+import cv2
+import numpy as np
+from mmcv.transforms import LoadImageFromFile
+from mmengine import fileio
+from mmengine.logging import MMLogger
+
+from mmpretrain.registry import TRANSFORMS
+
+
+class UnreadableImageError(ValueError):
+    """An image file that cannot be decoded; the message names the file."""
+
+
+@TRANSFORMS.register_module()
+class LoadFaceImage(LoadImageFromFile):
+    """Load an image as a 3-channel 8-bit BGR array, with clear errors.
+
+    A drop-in replacement for ``LoadImageFromFile`` (same results on ordinary
+    8-bit colour images, EXIF orientation applied) that also accepts the
+    other images face data sets contain:
+
+    - grayscale and grayscale + alpha: channels replicated to BGR;
+    - RGBA / BGRA: alpha dropped, as ``LoadImageFromFile`` does;
+    - 16-bit (PNG, TIFF): scaled to 8 bits (``v / 257``, so 65535 -> 255);
+    - huge images: downsized with area interpolation so that the longer side
+      is at most ``max_side``, keeping the aspect ratio.
+
+    Anything it cannot read stops with one line naming the file and the
+    reason, ``cannot read image <path>: <reason>``, for a missing file, a
+    zero-byte file, a truncated JPEG (no end-of-image marker) and data that
+    no decoder accepts (corrupt or not an image).
+
+    With ``skip_unreadable=True`` such an image makes the transform return
+    None instead, with a warning that counts the skipped images. In training
+    mmengine's ``BaseDataset`` then draws another sample in its place; a data
+    set in test mode refuses None (every test image must count), so use it
+    in training pipelines only.
+
+    Args:
+        max_side (int, optional): Downsize images whose longer side exceeds
+            this. None keeps every size. Defaults to 2048.
+        skip_unreadable (bool): Return None (and log) for unreadable images
+            instead of raising. Defaults to False.
+        to_float32 (bool): Return a float32 array. Defaults to False.
+        backend_args (dict, optional): File backend arguments, as in
+            ``LoadImageFromFile``. Defaults to None.
+    """
+
+    # Decode to BGR like mmcv's 'color' flag (gray, alpha, CMYK and EXIF
+    # orientation handled by OpenCV) but keep 16-bit depth to scale it here.
+    CV2_FLAGS = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
+
+    def __init__(self,
+                 max_side: Optional[int] = 2048,
+                 skip_unreadable: bool = False,
+                 to_float32: bool = False,
+                 *,
+                 backend_args: Optional[dict] = None):
+        super().__init__(to_float32=to_float32, backend_args=backend_args)
+        if max_side is not None and max_side < 1:
+            raise ValueError(f'max_side must be positive, got {max_side}')
+        self.max_side = max_side
+        self.skip_unreadable = skip_unreadable
+        self.num_skipped = 0
+
+    def read(self, filename: str) -> np.ndarray:
+        """Read and decode one image, normalised to 8-bit BGR.
+
+        Args:
+            filename (str): Path (or URI for ``backend_args``) of the image.
+
+        Returns:
+            np.ndarray: ``(H, W, 3)`` uint8 BGR image.
+
+        Raises:
+            UnreadableImageError: ``cannot read image <path>: <reason>``.
+        """
+        def fail(reason):
+            return UnreadableImageError(
+                f'cannot read image {filename}: {reason}')
+
+        try:
+            img_bytes = fileio.get(filename, backend_args=self.backend_args)
+        except FileNotFoundError:
+            raise fail('file not found') from None
+        except OSError as err:
+            raise fail(err.strerror or str(err)) from None
+        if len(img_bytes) == 0:
+            raise fail('zero-byte file')
+        if (img_bytes[:2] == b'\xff\xd8' and img_bytes.rfind(b'\xff\xd9') <
+                img_bytes.rfind(b'\xff\xda')):
+            # No end-of-image marker after the last scan: OpenCV would decode
+            # the part that is there and fill the rest with grey.
+            raise fail('truncated JPEG (no end-of-image marker)')
+        try:
+            img = cv2.imdecode(
+                np.frombuffer(img_bytes, np.uint8), self.CV2_FLAGS)
+        except cv2.error as err:
+            raise fail(f'decoder error ({str(err).strip().splitlines()[-1]})'
+                       ) from None
+        if img is None:
+            raise fail(f'corrupt or not an image ({len(img_bytes)} bytes '
+                       'that no decoder accepts)')
+        return self._normalise(img, fail)
+
+    def _normalise(self, img: np.ndarray, fail) -> np.ndarray:
+        """8-bit depth, 3 channels, longer side at most ``max_side``."""
+        if img.ndim == 2:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        if img.dtype == np.uint16:
+            img = (img.astype(np.float32) / 257.).round().astype(np.uint8)
+        elif img.dtype != np.uint8:
+            raise fail(f'unsupported pixel type {img.dtype}')
+        if img.shape[2] != 3:
+            raise fail(f'unsupported number of channels {img.shape[2]}')
+        height, width = img.shape[:2]
+        if self.max_side is not None and max(height, width) > self.max_side:
+            scale = self.max_side / max(height, width)
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        return img
+
+    def transform(self, results: dict) -> Optional[dict]:
+        """Load ``results['img_path']`` into ``results['img']``.
+
+        Args:
+            results (dict): A data sample with ``img_path``.
+
+        Returns:
+            dict | None: The sample with ``img``, ``img_shape`` and
+            ``ori_shape``; None for an unreadable image when
+            ``skip_unreadable``.
+        """
+        try:
+            img = self.read(results['img_path'])
+        except UnreadableImageError as err:
+            if not self.skip_unreadable:
+                raise
+            self.num_skipped += 1
+            MMLogger.get_current_instance().warning(
+                f'{err}; skipped ({self.num_skipped} unreadable image(s) '
+                'skipped so far by this loader)')
+            return None
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(max_side={self.max_side}, '
+                f'skip_unreadable={self.skip_unreadable}, '
+                f'to_float32={self.to_float32}, '
+                f'backend_args={self.backend_args})')
