@@ -2,12 +2,16 @@
 import argparse
 import os
 import os.path as osp
+import sys
+import traceback
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
+from dan_mm.engine.hooks import NumClassesMismatchError
+from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.tool_utils import (amp_optim_wrapper, load_config,
                                      set_dataloader_defaults)
 
@@ -76,9 +80,25 @@ def merge_args(cfg: Config, args) -> Config:
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
+    # Model and data must agree on the classes: stop with one line if not.
+    hooks = cfg.get('custom_hooks', None) or []
+    if not any(hook.get('type') == 'NumClassesCheckHook' for hook in hooks):
+        cfg.custom_hooks = [*hooks, dict(type='NumClassesCheckHook')]
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
-    runner.train()
+    try:
+        runner.train()
+    except NumClassesMismatchError as err:
+        sys.exit(f'error: {err}')
+    except ValueError as err:
+        # Only a checkpoint (load_from / --resume) built for another model
+        # (another num_classes / num_heads) gets one line; the rest raises.
+        frames = traceback.extract_tb(err.__traceback__)
+        if not any(frame.name == 'load_or_resume' for frame in frames):
+            raise
+        checkpoint = cfg.get('load_from') or f'the latest in {cfg.work_dir}'
+        sys.exit(f'error: cannot load checkpoint {checkpoint}: {err}')
 
 
 if __name__ == '__main__':

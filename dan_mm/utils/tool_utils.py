@@ -41,9 +41,11 @@ def amp_optim_wrapper(optim_wrapper: ConfigDict) -> ConfigDict:
     is not supported and bf16 needs no loss scaling.
     """
     optim_wrapper = ConfigDict(optim_wrapper)
-    optim_wrapper.type = 'AmpOptimWrapper'
     if torch.cuda.is_available():
+        optim_wrapper.type = 'AmpOptimWrapper'
         optim_wrapper.setdefault('loss_scale', 'dynamic')
     else:
+        # mmengine's AmpOptimWrapper refuses to run without an accelerator.
+        optim_wrapper.type = 'BF16AmpOptimWrapper'
         optim_wrapper.setdefault('dtype', 'bfloat16')
     return optim_wrapper

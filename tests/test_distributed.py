@@ -1,0 +1,120 @@
+"""Distributed training: a real 2-process DDP run on CPU (gloo)."""
+import json
+import os.path as osp
+import socket
+from unittest import mock
+
+import numpy as np
+import torch
+
+from conftest import REPO
+from dan_mm.datasets import ClassBalancedSampler
+from tiny_runs import run_tool, write_config
+
+
+class FakeLabels:
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def __len__(self):
+        return len(self.labels)
+
+    def get_gt_labels(self):
+        return np.array(self.labels)
+
+
+def make_sampler(dataset, rank, world_size, **kwargs):
+    path = 'dan_mm.datasets.samplers.class_balanced_sampler.get_dist_info'
+    with mock.patch(path, return_value=(rank, world_size)):
+        return ClassBalancedSampler(dataset, **kwargs)
+
+
+def test_class_balanced_sampler_gives_each_rank_its_own_shard():
+    dataset = FakeLabels([0] * 20 + [1] * 3 + [2] * 2)  # 25: uneven shards
+    single = list(make_sampler(dataset, 0, 1, seed=7, num_samples=26))
+    shards = [list(make_sampler(dataset, rank, 2, seed=7)) for rank in (0, 1)]
+    assert len(shards[0]) == len(shards[1]) == 13  # ceil(25 / 2)
+    assert shards[0] != shards[1]
+    # the ranks interleave one common draw: together they are that draw
+    assert shards[0] == single[0::2] and shards[1] == single[1::2]
+    # reproducible, and a new draw each epoch
+    assert shards[0] == list(make_sampler(dataset, 0, 2, seed=7))
+    sampler = make_sampler(dataset, 0, 2, seed=7)
+    sampler.set_epoch(1)
+    assert list(sampler) != shards[0]
+    # class-balanced: the rare classes are drawn far above their 5/25 share
+    many = list(make_sampler(dataset, 0, 1, seed=0, num_samples=3000))
+    counts = np.bincount(np.array(dataset.labels)[many], minlength=3)
+    assert (np.abs(counts / 3000 - 1 / 3) < 0.05).all(), counts
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_ddp_two_processes_end_with_identical_weights(synthfer_root,
+                                                       tmp_path):
+    out = tmp_path / 'out'
+    out.mkdir()
+    cfg = write_config(tmp_path / 'ddp.py', synthfer_root, max_iters=3,
+                       ckpt_interval=3, sampler="type='ClassBalancedSampler'",
+                       extra=f'''
+custom_imports = dict(imports=['dan_mm', 'probe_hook'],
+                      allow_failed_imports=False)
+# BN running stats are per rank (mmengine's DDP does not broadcast buffers):
+# average them at the end of training, as docs/training_at_scale.md advises.
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='ProbeHook', out_dir={str(out)!r})]
+''')
+    proc = run_tool(
+        ['-m', 'torch.distributed.run', '--nproc_per_node=2',
+         f'--master_port={free_port()}', 'tools/train.py', cfg,
+         '--launcher', 'pytorch', '--auto-scale-lr',
+         '--work-dir', str(tmp_path / 'work')])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    infos = [json.load(open(out / f'rank{r}.json')) for r in (0, 1)]
+    states = [torch.load(out / f'rank{r}.pth') for r in (0, 1)]
+    assert [i['world_size'] for i in infos] == [2, 2]
+    assert [i['iter'] for i in infos] == [3, 3]
+    # identical weights and (synced) BN buffers on both ranks
+    assert states[0].keys() == states[1].keys()
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
+    # rank 0's checkpoint holds the same trained parameters, moved from init
+    ckpt = torch.load(tmp_path / 'work' / 'iter_3.pth', weights_only=False)
+    for key, value in ckpt['state_dict'].items():
+        if 'running' not in key:
+            assert torch.equal(value, states[0][key]), key
+    # LR scaled with the total batch, 0.05 * (2 ranks x 4) / 32, then x0.1
+    # at the tiny schedule's milestone
+    assert abs(infos[0]['lr'] - 0.00125) < 1e-12
+    # each rank trains on its own interleaved shard of one common draw
+    assert infos[0]['sampler'] == 'ClassBalancedSampler'
+    shards = [i['sampler_indices'] for i in infos]
+    assert shards[0] != shards[1]
+    from dan_mm.datasets import RAFDB
+    dataset = RAFDB(synthfer_root, split='train')
+    seed = infos[0]['sampler_seed']
+    assert seed == 0 and infos[1]['sampler_seed'] == 0
+    draw = list(make_sampler(dataset, 0, 1, seed=seed,
+                             num_samples=2 * len(shards[0])))
+    assert shards[0] == draw[0::2] and shards[1] == draw[1::2]
+    for info, shard in zip(infos, shards):
+        names = [osp.basename(dataset.get_data_info(i)['img_path'])
+                 for i in shard[:12]]
+        assert info['batches'] == [names[0:4], names[4:8], names[8:12]]
+
+
+def test_dist_scripts_use_torchrun_and_mmpretrain_env():
+    for name in ('dist_train.sh', 'dist_test.sh'):
+        text = open(osp.join(REPO, 'tools', name)).read()
+        assert 'python -m torch.distributed.run' in text
+        for var in ('NNODES', 'NODE_RANK', 'MASTER_ADDR', 'PORT'):
+            assert f'${{{var}:-' in text
+        assert '--launcher pytorch' in text
+    for name in ('slurm_train.sh', 'slurm_test.sh'):
+        assert '--launcher="slurm"' in open(osp.join(REPO, 'tools',
+                                                     name)).read()
