@@ -1,4 +1,7 @@
+from .affectnet import AffectNet
 from .categories import RAFDB_CATEGORIES
+from .fer2013 import FER2013
+from .ferplus import FERPlus
 from .rafdb import RAFDB
 from .samplers import ClassBalancedSampler
 from .synthfer import EXPRESSION_CUES, draw_face, generate_synthfer
@@ -8,3 +11,4 @@ __all__ = [
     'RAFDB', 'RAFDB_CATEGORIES', 'ClassBalancedSampler', 'EXPRESSION_CUES', 'draw_face',
     'generate_synthfer', 'LoadFaceImage', 'UnreadableImageError'
 ]
+__all__ += ['AffectNet', 'FER2013', 'FERPlus']

@@ -1,3 +1,3 @@
-from .fer_metric import FERMetric, save_confusion_matrix
+from .fer_metric import FERMetric, fer_metrics, save_confusion_matrix
 
-__all__ = ['FERMetric', 'save_confusion_matrix']
+__all__ = ['FERMetric', 'fer_metrics', 'save_confusion_matrix']

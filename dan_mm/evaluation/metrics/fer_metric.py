@@ -1,8 +1,8 @@
 """The numbers FER papers report, from one confusion matrix."""
+import os
 import os.path as osp
 from typing import List, Optional, Sequence
 
-import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
@@ -18,7 +18,9 @@ class FERMetric(BaseMetric):
     Balanced accuracy is the mean of the per-class recalls over the whole
     evaluation set (classes absent from the ground truth are left out, as
     scikit-learn does). The reference's early figure averaged per-batch
-    scores instead, which is not the same thing.
+    scores instead, which is not the same thing. Macro F1 averages over the
+    classes present in the ground truth or the predictions, as scikit-learn
+    does; see :func:`fer_metrics` for the exact definitions.
 
     At the end of an evaluation the confusion matrix is logged as a table
     and, when ``save_dir`` (or the runner's work dir, see
@@ -61,26 +63,25 @@ class FERMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict:
         classes = self._class_names()
         num_classes = self.num_classes or (len(classes) if classes else None)
+        if not results:
+            MMLogger.get_current_instance().warning(
+                'FERMetric: no predictions to evaluate')
+            return {}
         pred, target = (torch.tensor(col) for col in zip(*results))
         if num_classes is None:
             num_classes = int(max(pred.max(), target.max())) + 1
+        for name, labels in (('predicted', pred), ('ground-truth', target)):
+            bad = labels[(labels < 0) | (labels >= num_classes)]
+            if bad.numel():
+                # mmpretrain's ConfusionMatrix would silently count such a
+                # label in the wrong cell.
+                raise ValueError(
+                    f'FERMetric: {name} label {int(bad[0])} is outside '
+                    f'0..{num_classes - 1} (num_classes={num_classes}); '
+                    'do the model and the data set agree on the classes?')
         cm = ConfusionMatrix.calculate(pred, target, num_classes).double()
-
-        support, predicted = cm.sum(dim=1), cm.sum(dim=0)
-        hits = cm.diag()
-        present = support > 0
-        recall = hits / support.clamp(min=1)
-        precision = hits / predicted.clamp(min=1)
-        f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
         names = classes or [str(i) for i in range(num_classes)]
-        metrics = {
-            'top1': 100 * hits.sum().item() / cm.sum().item(),
-            'balanced_accuracy': 100 * recall[present].mean().item(),
-            'macro_f1': 100 * f1[present].mean().item(),
-        }
-        for name, value in zip(names, recall.tolist()):
-            metrics[f'recall/{name}'] = 100 * value
-
+        metrics = fer_metrics(cm, names)
         self._report(cm.long(), names)
         return metrics
 
@@ -92,9 +93,53 @@ class FERMetric(BaseMetric):
             rows.append(f'{name:<{width}}' + ' '.join(f'{v:>6}' for v in row))
         MMLogger.get_current_instance().info('\n'.join(rows))
         if self.save_dir is not None:
+            os.makedirs(self.save_dir, exist_ok=True)
             save_confusion_matrix(cm, names,
                                   osp.join(self.save_dir,
                                            'confusion_matrix.png'))
+
+
+def fer_metrics(cm: torch.Tensor, names: List[str]) -> dict:
+    """Top-1, balanced accuracy, macro F1 and per-class recall, in percent.
+
+    - ``top1``: correct / all.
+    - ``balanced_accuracy``: the mean recall of the classes present in the
+      ground truth (scikit-learn's ``balanced_accuracy_score``).
+    - ``macro_f1``: the mean F1 of the classes present in the ground truth
+      or in the predictions (scikit-learn's ``f1_score(average='macro')``);
+      a class predicted but absent from the ground truth scores F1 = 0.
+    - ``recall/<class>``: for the classes present in the ground truth only;
+      a class with no samples has no recall and gets no entry.
+
+    Args:
+        cm (Tensor): ``(num_classes, num_classes)`` counts, rows = truth.
+        names (list[str]): Class names.
+
+    Returns:
+        dict: The metrics.
+    """
+    cm = cm.double()
+    support, predicted = cm.sum(dim=1), cm.sum(dim=0)
+    hits = cm.diag()
+    present = support > 0
+    recall = hits / support.clamp(min=1)
+    precision = hits / predicted.clamp(min=1)
+    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    metrics = {
+        'top1': 100 * hits.sum().item() / cm.sum().item(),
+        'balanced_accuracy': 100 * recall[present].mean().item(),
+        'macro_f1': 100 * f1[present | (predicted > 0)].mean().item(),
+    }
+    for name, value, is_present in zip(names, recall.tolist(),
+                                       present.tolist()):
+        if is_present:
+            metrics[f'recall/{name}'] = 100 * value
+    absent = [n for n, p in zip(names, present.tolist()) if not p]
+    if absent:
+        MMLogger.get_current_instance().info(
+            'FERMetric: no ground-truth samples of ' + ', '.join(absent) +
+            ' (left out of balanced accuracy and per-class recall)')
+    return metrics
 
 
 def save_confusion_matrix(cm: torch.Tensor, names: List[str],
