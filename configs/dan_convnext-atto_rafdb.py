@@ -1,0 +1,16 @@
+# Backbone swap: timm ConvNeXt-Atto (features_only, last stage: 320 x 7 x 7
+# at 224) through mmpretrain's TIMMBackbone.
+# pretrained=False: nothing is downloaded. For local timm weights add
+# checkpoint_path='checkpoints/convnext_atto.pth' to the backbone.
+_base_ = ['dan_r18_rafdb.py']
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='TIMMBackbone',
+        model_name='convnext_atto',
+        features_only=True,
+        pretrained=False,
+        out_indices=(3, )),
+    neck=dict(in_channels=320),
+    head=dict(in_channels=320))

@@ -1,0 +1,57 @@
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+from config_utils import load_config
+from conftest import REPO
+
+
+def load_tool():
+    path = osp.join(REPO, 'tools', 'analysis_tools', 'multi_seed.py')
+    spec = importlib.util.spec_from_file_location('multi_seed', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_summarize_mean_and_sample_std():
+    tool = load_tool()
+    summary = tool.summarize({0: {'a': 1.0, 'b': 5.0}, 1: {'a': 3.0},
+                              2: {'a': 5.0}})
+    assert list(summary) == ['a']  # only metrics every seed reports
+    assert summary['a']['mean'] == pytest.approx(3.0)
+    assert summary['a']['std'] == pytest.approx(2.0)  # ddof=1
+    assert tool.summarize({7: {'a': 2.0}})['a']['std'] == 0.0
+    md = tool.to_markdown('c.py', [0, 1, 2], summary)
+    assert '| a | 3.00 ± 2.00 | 1.00 | 3.00 | 5.00 |' in md
+
+
+def test_two_seeds_on_tiny_data(synthfer_root, tmp_path, monkeypatch):
+    tool = load_tool()
+    options = [
+        f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader',
+                                         'test_dataloader')
+        for key in (f'dataset.data_root={synthfer_root}', 'dataset.indices=2',
+                    'batch_size=2', 'num_workers=0')
+    ] + ['train_cfg.max_epochs=1', 'default_hooks.checkpoint.interval=-1',
+         'default_hooks.checkpoint.save_best=None']
+    # skip yapf-formatting the config dumps (~1 s each, not under test)
+    monkeypatch.setattr(tool, 'load_config', load_config)
+    result = tool.main([
+        osp.join(REPO, 'configs', 'dan_r18_synthfer.py'), '--seeds', '0', '1',
+        '--work-dir', str(tmp_path), '--cfg-options', *options])
+    assert result['seeds'] == [0, 1]
+    for seed in (0, 1):
+        assert osp.isdir(tmp_path / f'seed_{seed}')
+    with open(tmp_path / 'summary.json') as f:
+        saved = json.load(f)
+    top1 = saved['summary']['fer/top1']
+    values = [saved['per_seed'][s]['fer/top1'] for s in ('0', '1')]
+    assert top1['values'] == values
+    assert top1['mean'] == pytest.approx(sum(values) / 2)
+    assert top1['std'] == pytest.approx(abs(values[0] - values[1]) / 2**0.5)
+    assert 'fer/balanced_accuracy' in saved['summary']
+    md = (tmp_path / 'summary.md').read_text()
+    assert '| fer/top1 |' in md and '±' in md
