@@ -65,7 +65,7 @@ def test_ddp_two_processes_end_with_identical_weights(synthfer_root,
 custom_imports = dict(imports=['dan_mm', 'probe_hook'],
                       allow_failed_imports=False)
 # BN running stats are per rank (mmengine's DDP does not broadcast buffers):
-# average them at the end of training, as docs/training_at_scale.md advises.
+# the shipped runtime's SyncBuffersHook averages them; keep it beside the probe.
 custom_hooks = [dict(type='SyncBuffersHook'),
                 dict(type='ProbeHook', out_dir={str(out)!r})]
 ''')

@@ -2,8 +2,6 @@
 import argparse
 import os
 import os.path as osp
-import sys
-import traceback
 
 import mmengine
 from mmengine.config import Config, DictAction
@@ -12,9 +10,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.engine.hooks import NumClassesMismatchError
 from dan_mm.utils.dist_utils import setup_cpu_distributed
-from dan_mm.utils.tool_utils import load_config, set_dataloader_defaults
+from dan_mm.utils.tool_utils import (load_config, run_or_exit,
+                                     set_dataloader_defaults)
 
 
 def parse_args():
@@ -56,10 +54,10 @@ def merge_args(cfg: Config, args) -> Config:
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True
-    set_dataloader_defaults(cfg, 'test_dataloader',
-                            pin_memory=not args.no_pin_memory)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    set_dataloader_defaults(cfg, 'test_dataloader',
+                            pin_memory=not args.no_pin_memory)
     return cfg
 
 
@@ -67,26 +65,12 @@ def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-    # Model and data must agree on the classes: stop with one line if not.
-    hooks = cfg.get('custom_hooks', None) or []
-    if not any(hook.get('type') == 'NumClassesCheckHook' for hook in hooks):
-        cfg.custom_hooks = [*hooks, dict(type='NumClassesCheckHook')]
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
     if args.out and args.out_item in ['pred', None]:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    try:
-        metrics = runner.test()
-    except NumClassesMismatchError as err:
-        sys.exit(f'error: {err}')
-    except ValueError as err:
-        # Only a checkpoint built for another model (another num_classes /
-        # num_heads) gets one line; any other error keeps its traceback.
-        frames = traceback.extract_tb(err.__traceback__)
-        if not any(frame.name == 'load_or_resume' for frame in frames):
-            raise
-        sys.exit(f'error: cannot load checkpoint {args.checkpoint}: {err}')
+    metrics = run_or_exit(runner.test, args.checkpoint)
     if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)
 

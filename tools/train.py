@@ -2,18 +2,15 @@
 import argparse
 import os
 import os.path as osp
-import sys
-import traceback
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.engine.hooks import NumClassesMismatchError
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.tool_utils import (amp_optim_wrapper, load_config,
-                                     set_dataloader_defaults)
+                                     run_or_exit, set_dataloader_defaults)
 
 
 def parse_args():
@@ -67,13 +64,14 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # After --cfg-options, so that num_workers=0 given there is seen.
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         set_dataloader_defaults(cfg, field,
                                 pin_memory=not args.no_pin_memory,
                                 persistent_workers=not
                                 args.no_persistent_workers)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 
@@ -81,24 +79,10 @@ def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-    # Model and data must agree on the classes: stop with one line if not.
-    hooks = cfg.get('custom_hooks', None) or []
-    if not any(hook.get('type') == 'NumClassesCheckHook' for hook in hooks):
-        cfg.custom_hooks = [*hooks, dict(type='NumClassesCheckHook')]
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
-    try:
-        runner.train()
-    except NumClassesMismatchError as err:
-        sys.exit(f'error: {err}')
-    except ValueError as err:
-        # Only a checkpoint (load_from / --resume) built for another model
-        # (another num_classes / num_heads) gets one line; the rest raises.
-        frames = traceback.extract_tb(err.__traceback__)
-        if not any(frame.name == 'load_or_resume' for frame in frames):
-            raise
-        checkpoint = cfg.get('load_from') or f'the latest in {cfg.work_dir}'
-        sys.exit(f'error: cannot load checkpoint {checkpoint}: {err}')
+    run_or_exit(runner.train, cfg.get('load_from') or
+                f'the latest in {cfg.work_dir}')
 
 
 if __name__ == '__main__':

@@ -8,8 +8,15 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,
                     save_best='fer/top1', rule='greater'),
 )
-# Save the test/val confusion matrix as a PNG in the run's folder.
-custom_hooks = [dict(type='SaveConfusionMatrixHook')]
+custom_hooks = [
+    # Stop with one line when model and data disagree on the classes.
+    dict(type='NumClassesCheckHook'),
+    # Save the test/val confusion matrix as a PNG in the run's folder.
+    dict(type='SaveConfusionMatrixHook'),
+    # DDP keeps per-rank BatchNorm statistics (broadcast_buffers=False);
+    # average them each epoch so every rank (and the checkpoint) agrees.
+    dict(type='SyncBuffersHook'),
+]
 
 # Seeded by default so that two runs of a config agree.
 randomness = dict(seed=0, deterministic=False)

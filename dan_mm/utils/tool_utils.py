@@ -1,6 +1,7 @@
 """Small helpers shared by the command-line tools."""
 import os.path as osp
 import sys
+from typing import Callable
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -49,3 +50,25 @@ def amp_optim_wrapper(optim_wrapper: ConfigDict) -> ConfigDict:
         optim_wrapper.type = 'BF16AmpOptimWrapper'
         optim_wrapper.setdefault('dtype', 'bfloat16')
     return optim_wrapper
+
+
+def run_or_exit(run: Callable, checkpoint: str = None):
+    """Call ``run()``; a config that disagrees with its data or checkpoint
+    ends the program with one line naming the fix, not a traceback.
+
+    Args:
+        run (Callable): e.g. ``runner.train``.
+        checkpoint (str, optional): The checkpoint being loaded, for the
+            message.
+
+    Returns:
+        Whatever ``run()`` returns.
+    """
+    from dan_mm.engine.hooks import NumClassesMismatchError
+    from .errors import CheckpointMismatchError
+    try:
+        return run()
+    except NumClassesMismatchError as err:
+        sys.exit(f'error: {err}')
+    except CheckpointMismatchError as err:
+        sys.exit(f'error: cannot load checkpoint {checkpoint}: {err}')

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
+from dan_mm.utils.errors import CheckpointMismatchError
 from mmpretrain.structures import DataSample
 
 
@@ -120,7 +121,7 @@ class FusionClsHead(ClsHead):
         weight = state_dict.get(prefix + 'fc.weight')
         if weight is not None and tuple(weight.shape) != (self.num_classes,
                                                            self.in_channels):
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f'The checkpoint\'s "{prefix}fc.weight" has shape '
                 f'{tuple(weight.shape)} (num_classes={weight.shape[0]}, '
                 f'in_channels={weight.shape[1]}) but the config builds '

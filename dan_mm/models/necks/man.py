@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmpretrain.registry import MODELS
+from dan_mm.utils.errors import CheckpointMismatchError
 from .fused_man import FusedCrossAttentionHeads
 
 
@@ -232,20 +233,20 @@ class MultiHeadCrossAttentionNeck(BaseModule):
                  if key.startswith(prefix + 'heads.')}
         fused = state_dict.get(prefix + 'fused_heads.channel_fc1.weight')
         if self.deploy and found:
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f'The checkpoint holds the training form of the neck '
                 f'("{prefix}heads.*") but the config builds '
                 'model.neck.deploy=True: convert it with tools/'
                 'model_converters/reparameterize_model.py, or build with '
                 'deploy=False and call model.switch_to_deploy().')
         if not self.deploy and fused is not None:
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f'The checkpoint holds the fused deploy form of the neck '
                 f'("{prefix}fused_heads.*"): set model.neck.deploy=True.')
         if fused is not None:
             found = range(fused.shape[0])
         if found and len(found) != self.num_heads:
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f'The checkpoint has {len(found)} attention heads under '
                 f'"{prefix}heads.*" but the config builds num_heads='
                 f'{self.num_heads}; set model.neck.num_heads={len(found)}.')
