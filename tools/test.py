@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.tool_utils import (load_config, run_or_exit,
-                                     set_dataloader_defaults)
+                                     set_dataloader_defaults, set_work_dir)
 
 
 def parse_args():
@@ -46,11 +46,7 @@ def parse_args():
 def merge_args(cfg: Config, args) -> Config:
     """Merge the command line into the config."""
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True

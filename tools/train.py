@@ -1,7 +1,6 @@
 """Train a DAN config (mmpretrain's tools/train.py flags, num_workers=0 safe)."""
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
@@ -10,7 +9,8 @@ from mmengine.runner import Runner
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.tool_utils import (amp_optim_wrapper, load_config,
-                                     run_or_exit, set_dataloader_defaults)
+                                     run_or_exit, set_dataloader_defaults,
+                                     set_work_dir)
 
 
 def parse_args():
@@ -51,11 +51,7 @@ def merge_args(cfg: Config, args) -> Config:
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     if args.amp:
         cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper)
     if args.resume == 'auto':

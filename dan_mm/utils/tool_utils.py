@@ -1,17 +1,32 @@
 """Small helpers shared by the command-line tools."""
 import os.path as osp
 import sys
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
 
 
-def load_config(path: str) -> Config:
-    """Load a config file, exiting with one clear line if it is missing."""
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Load a config file and merge ``--cfg-options`` into it.
+
+    Exits with one clear line if the file is missing.
+    """
     if not osp.isfile(path):
         sys.exit(f'error: config file not found: {path}')
-    return Config.fromfile(path)
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
+    """``--work-dir``, else the config's, else ``work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
 
 
 def set_dataloader_defaults(cfg: Config, field: str, pin_memory: bool = True,

@@ -154,9 +154,7 @@ def main():
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     device = torch.device(args.device)
     model = get_model(cfg, pretrained=args.checkpoint or False, device=device)
     if not args.checkpoint:

@@ -39,9 +39,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
     if cfg.model.neck.get('deploy', False):
