@@ -18,8 +18,9 @@ train_pipeline = [
         # padding 32 at 224 px, scaled to this size
         dict(type='RandomCrop', crop_size=image_size, padding=12),
     ]),
-    dict(type='RandomErasing', erase_prob=0.5, min_area_ratio=0.02,
-         max_area_ratio=0.25, mode='const', fill_color=(104, 116, 124)),
+    # No random erasing here: SynthFER draws its own occlusions, and erasing
+    # a quarter of a 80 px face slows learning more than the short CPU
+    # schedule can afford.
     dict(type='PackInputs'),
 ]
 test_pipeline = [
@@ -39,15 +40,18 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# From scratch (no MS-Celeb weights), a short warm-up then cosine decay.
-max_epochs = 6
+# From scratch (no MS-Celeb weights) and in few steps, AdamW learns much
+# faster than the reference's SGD 0.1 (tried: SGD 0.05 was at 1.6 train CE
+# after 2 epochs, AdamW at 1.2), with a short warm-up then cosine decay.
+max_epochs = 5
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
+    _delete_=True,
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs,
-         eta_min=1e-4),
+         eta_min=1e-5),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 auto_scale_lr = dict(base_batch_size=32)
