@@ -1,5 +1,6 @@
 """tools/analysis_tools/benchmark.py runs (tiny iteration counts) and reports
-the three parts; --agreement compares fp32 and bf16 over a data set."""
+the three parts (and an ONNX export with --onnx); --agreement compares fp32
+and bf16 over a data set."""
 import re
 
 from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
@@ -31,3 +32,17 @@ def test_bf16_agreement(tmp_path, synthfer_root):
                       r'on ([\d.]+)%', result.stdout)
     assert match, result.stdout
     assert int(match.group(1)) == 8 and 0 <= float(match.group(2)) <= 100
+
+
+def test_benchmark_times_an_onnx_export(tmp_path):
+    ckpt = save_checkpoint(build_model(seed=2), tmp_path / 'dan.pth')
+    onnx_file = tmp_path / 'dan.onnx'
+    export = run_tool('deployment/pytorch2onnx.py', CONFIG, ckpt, onnx_file,
+                      '--deploy', '--image-size', 32, '--no-verify')
+    assert export.returncode == 0, export.stderr
+    result = run_tool(BENCHMARK, CONFIG, '--deploy', '--onnx', onnx_file,
+                      '--batch-size', 2, '--image-size', 32, '--iters', 2,
+                      '--warmup', 1)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r'^onnxruntime .* img/s .*p50.*p99', result.stdout,
+                     re.M), result.stdout

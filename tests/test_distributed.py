@@ -6,6 +6,7 @@ from unittest import mock
 
 import numpy as np
 import torch
+from mmengine.config import Config
 
 from conftest import REPO
 from dan_mm.datasets import ClassBalancedSampler
@@ -88,9 +89,11 @@ custom_hooks = [dict(type='SyncBuffersHook'),
     for key, value in ckpt['state_dict'].items():
         if 'running' not in key:
             assert torch.equal(value, states[0][key]), key
-    # LR scaled with the total batch, 0.05 * (2 ranks x 4) / 32, then x0.1
-    # at the tiny schedule's milestone
-    assert abs(infos[0]['lr'] - 0.00125) < 1e-12
+    # LR scaled with the total batch, base lr * (2 ranks x 4) / 32, then
+    # x0.1 at the tiny schedule's milestone
+    base = Config.fromfile(f'{REPO}/configs/dan_r18_synthfer.py')
+    expected = base.optim_wrapper.optimizer.lr * 8 / 32 * 0.1
+    assert abs(infos[0]['lr'] - expected) < 1e-12 * expected
     # each rank trains on its own interleaved shard of one common draw
     assert infos[0]['sampler'] == 'ClassBalancedSampler'
     shards = [i['sampler_indices'] for i in infos]

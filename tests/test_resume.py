@@ -59,10 +59,13 @@ def assert_same_checkpoint(a, b):
         assert a[part].keys() == b[part].keys()
         for key in a[part]:
             assert torch.equal(a[part][key], b[part][key]), key
-    momentum = [s['momentum_buffer'] for s in
-                a['optimizer']['state'].values()]
-    other = [s['momentum_buffer'] for s in b['optimizer']['state'].values()]
-    assert all(torch.equal(x, y) for x, y in zip(momentum, other))
+    # the optimiser's state (momentum, Adam moments, step counts) too
+    states = a['optimizer']['state'], b['optimizer']['state']
+    assert states[0].keys() == states[1].keys() and states[0]
+    for key in states[0]:
+        for name, value in states[0][key].items():
+            assert torch.equal(torch.as_tensor(value),
+                               torch.as_tensor(states[1][key][name])), name
     assert a['meta']['iter'] == b['meta']['iter'] == MAX_ITERS
 
 

@@ -6,7 +6,9 @@ after warm-up, for:
 - ``model``: the whole forward (normalised images -> logits);
 - ``neck+head``: MAN and AFN on precomputed backbone features (what
   ``--deploy`` speeds up);
-- ``backbone``: the FCN alone, the floor of the whole model.
+- ``backbone``: the FCN alone, the floor of the whole model;
+- ``onnxruntime``: with ``--onnx FILE``, the exported whole model run by
+  onnxruntime on the same input.
 
 ``--agreement`` instead runs a checkpoint over the config's test set in fp32
 and in bf16 (or fp16) and reports how often the predicted class agrees.
@@ -18,6 +20,8 @@ Examples:
         --deploy --channels-last --bf16
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
         --checkpoint dan.pth --agreement --max-samples 2000
+    python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
+        --deploy --onnx dan_deploy.onnx   # also onnxruntime on that export
 """
 import argparse
 import sys
@@ -62,6 +66,9 @@ def parse_args():
                         'over the config\'s test set (needs --checkpoint)')
     parser.add_argument('--max-samples', type=int, default=None,
                         help='with --agreement: stop after this many images')
+    parser.add_argument('--onnx', help='also time this ONNX export of the '
+                        'model (tools/deployment/pytorch2onnx.py) with '
+                        'onnxruntime on the CPU')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value (e.g. '
                         'test_dataloader.dataset.data_root=...)')
@@ -115,6 +122,29 @@ def benchmark(model, args, device, dtype) -> None:
     for name, fn, inputs in parts:
         report(name, time_part(fn, inputs, args.iters, args.warmup, device,
                                dtype), args.batch_size)
+    if args.onnx:
+        report('onnxruntime', time_onnx(args.onnx, x.float().cpu().numpy(),
+                                        args.iters, args.warmup),
+               args.batch_size)
+
+
+def time_onnx(path: str, inputs: np.ndarray, iters: int,
+              warmup: int) -> np.ndarray:
+    """Per-iteration latencies (s) of an ONNX model in onnxruntime, with
+    as many threads as torch uses, after warm-up."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(path, options,
+                                   providers=['CPUExecutionProvider'])
+    feed = {session.get_inputs()[0].name: np.ascontiguousarray(inputs)}
+    latencies = []
+    for i in range(warmup + iters):
+        start = time.perf_counter()
+        session.run(None, feed)
+        if i >= warmup:
+            latencies.append(time.perf_counter() - start)
+    return np.array(latencies)
 
 
 def agreement(model, cfg, args, device, dtype) -> None:
