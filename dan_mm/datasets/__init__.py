@@ -8,7 +8,7 @@ from .synthfer import EXPRESSION_CUES, draw_face, generate_synthfer
 from .transforms import LoadFaceImage, UnreadableImageError
 
 __all__ = [
-    'RAFDB', 'RAFDB_CATEGORIES', 'ClassBalancedSampler', 'EXPRESSION_CUES', 'draw_face',
-    'generate_synthfer', 'LoadFaceImage', 'UnreadableImageError'
+    'RAFDB', 'AffectNet', 'FER2013', 'FERPlus', 'RAFDB_CATEGORIES',
+    'ClassBalancedSampler', 'LoadFaceImage', 'UnreadableImageError',
+    'EXPRESSION_CUES', 'draw_face', 'generate_synthfer'
 ]
-__all__ += ['AffectNet', 'FER2013', 'FERPlus']

@@ -8,8 +8,8 @@ download. It is a miniature of the real problem, not a toy:
   brow shape is shared by two or three classes, so a model must look at
   several regions at once, which is what DAN's multiple heads are for;
 - some pairs differ in one region only, as surprise and fear do in real
-  faces (Surprise/Fear: mouth; Anger/Disgust: mouth; Sadness/Fear: eyes;
-  Neutral/Anger... differ in two);
+  faces (Surprise/Fear and Anger/Disgust: the mouth; Sadness/Fear: the
+  eyes), and every expression differs from Neutral in two regions or more;
 - faces vary in position, scale, rotation, skin and background colour,
   lighting, cue intensity and noise, and some are partly occluded.
 
