@@ -40,12 +40,12 @@ def set_dataloader_defaults(cfg: Config, field: str, pin_memory: bool = True,
     loader = cfg.get(field, None)
     if loader is None:
         return
-    defaults = ConfigDict(collate_fn=dict(type='default_collate'))
-    defaults.pin_memory = pin_memory and torch.cuda.is_available()
-    if loader.get('num_workers', 0) > 0:
-        defaults.persistent_workers = persistent_workers
+    defaults = ConfigDict(
+        collate_fn=dict(type='default_collate'),
+        pin_memory=pin_memory and torch.cuda.is_available(),
+        persistent_workers=persistent_workers)
     defaults.update(loader)
-    if loader.get('num_workers', 0) == 0:
+    if defaults.get('num_workers', 0) == 0:
         defaults.persistent_workers = False
     cfg[field] = defaults
 
