@@ -81,8 +81,9 @@ class FER2013(BaseDataset):
         data_root/fer2013.csv
 
     Each data info holds the decoded image under ``img`` (48x48x3 uint8,
-    the gray level repeated on three channels), so pipelines start with a
-    transform such as ``Resize``, not ``LoadImageFromFile``.
+    the gray level repeated on three channels). ``LoadFaceImage`` passes it
+    through, so the usual pipelines work; mmcv's ``LoadImageFromFile`` does
+    not (start such a pipeline at ``Resize``).
 
     Args:
         data_root (str): Folder of the CSV.

@@ -126,6 +126,9 @@ class LoadFaceImage(LoadImageFromFile):
     def transform(self, results: dict) -> Optional[dict]:
         """Load ``results['img_path']`` into ``results['img']``.
 
+        A sample that already holds ``img`` and no ``img_path`` passes
+        through unchanged.
+
         Args:
             results (dict): A data sample with ``img_path``.
 
@@ -134,6 +137,10 @@ class LoadFaceImage(LoadImageFromFile):
             ``ori_shape``; None for an unreadable image when
             ``skip_unreadable``.
         """
+        if 'img_path' not in results and 'img' in results:
+            # Decoded in memory by the data set (FER2013, FERPlus): nothing
+            # to load, so every data set can share one pipeline.
+            return results
         try:
             img = self.read(results['img_path'])
         except UnreadableImageError as err:
