@@ -276,3 +276,11 @@ def test_checkpoint_for_another_model_stops_in_one_line(
     assert last.startswith(f'error: cannot load checkpoint {ckpt}: ')
     assert re.search(expected, last), last
     assert osp.isfile(ckpt)
+
+
+def test_in_memory_image_passes_through():
+    """FER2013/FERPlus decode in memory: the shared pipeline must keep it."""
+    from dan_mm.datasets import LoadFaceImage
+    img = np.random.randint(0, 255, (48, 48, 3), dtype=np.uint8)
+    out = LoadFaceImage()(dict(img=img, img_shape=(48, 48), gt_label=3))
+    assert out['img'] is img and out['gt_label'] == 3
