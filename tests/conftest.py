@@ -16,6 +16,20 @@ torch.set_num_threads(2)
 DefaultScope.get_instance('dan_mm_tests', scope_name='mmpretrain')
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` need CUDA: skipped here when there is none.
+
+    They run where a GPU is, through ``tools/misc/gpu_check.sh``.
+    """
+    if torch.cuda.is_available():
+        return
+    no_cuda = pytest.mark.skip(reason='needs CUDA (torch.cuda.is_available() '
+                               'is False)')
+    for item in items:
+        if 'gpu' in item.keywords:
+            item.add_marker(no_cuda)
+
+
 @pytest.fixture(scope='session')
 def synthfer_root(tmp_path_factory):
     """A tiny SynthFER set in RAF-DB layout: 28 train + 14 test, 64x64."""

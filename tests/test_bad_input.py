@@ -16,7 +16,8 @@ from PIL import Image
 from mmpretrain.registry import MODELS
 
 from conftest import REPO
-from dan_mm.datasets import RAFDB, LoadFaceImage, UnreadableImageError
+from dan_mm.datasets import RAFDB, LoadFaceImage
+from dan_mm.utils.errors import UnreadableImageError
 from tiny_runs import run_tool, write_config
 
 FACE = (np.random.RandomState(0).rand(48, 40, 3) * 255).astype(np.uint8)

@@ -11,7 +11,9 @@ from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
-from dan_mm.utils.tool_utils import (load_config, run_or_exit,
+from dan_mm.utils.errors import CheckpointError
+from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
+                                     load_config, naming_checkpoint,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -33,13 +35,12 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.out is None and args.out_item is not None:
         parser.error('--out-item needs --out')
-    if not osp.isfile(args.checkpoint):
-        parser.error(f'checkpoint not found: {args.checkpoint}')
     return args
 
 
@@ -57,8 +58,11 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+@exit_on_user_error
 def main():
     args = parse_args()
+    if not osp.isfile(args.checkpoint):
+        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
     cfg = merge_args(load_config(args.config), args)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
@@ -66,7 +70,8 @@ def main():
     if args.out and args.out_item in ['pred', None]:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    metrics = run_or_exit(runner.test, args.checkpoint)
+    with naming_checkpoint(args.checkpoint):
+        metrics = runner.test()
     if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)
 

@@ -8,9 +8,10 @@ from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
-from dan_mm.utils.tool_utils import (amp_optim_wrapper, load_config,
-                                     run_or_exit, set_dataloader_defaults,
-                                     set_work_dir)
+from dan_mm.utils.tool_utils import (add_debug_argument, amp_optim_wrapper,
+                                     exit_on_user_error, load_config,
+                                     naming_checkpoint,
+                                     set_dataloader_defaults, set_work_dir)
 
 
 def parse_args():
@@ -40,6 +41,7 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -71,14 +73,16 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+@exit_on_user_error
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
-    run_or_exit(runner.train, cfg.get('load_from') or
-                f'the latest in {cfg.work_dir}')
+    with naming_checkpoint(cfg.get('load_from')
+                           or f'the latest in {cfg.work_dir}'):
+        runner.train()
 
 
 if __name__ == '__main__':

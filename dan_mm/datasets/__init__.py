@@ -5,10 +5,10 @@ from .ferplus import FERPlus
 from .rafdb import RAFDB
 from .samplers import ClassBalancedSampler
 from .synthfer import EXPRESSION_CUES, draw_face, generate_synthfer
-from .transforms import LoadFaceImage, UnreadableImageError
+from .transforms import LoadFaceImage
 
 __all__ = [
     'RAFDB', 'AffectNet', 'FER2013', 'FERPlus', 'RAFDB_CATEGORIES',
-    'ClassBalancedSampler', 'LoadFaceImage', 'UnreadableImageError',
+    'ClassBalancedSampler', 'LoadFaceImage',
     'EXPRESSION_CUES', 'draw_face', 'generate_synthfer'
 ]

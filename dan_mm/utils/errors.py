@@ -1,6 +1,87 @@
-"""Errors that the tools turn into one clear line instead of a traceback."""
+"""The errors a user can cause and fix, in one place.
+
+Every error here derives from :class:`UserError`. The command-line tools
+print such an error as one line, ``error: <what, where, how to fix>``, and
+exit with status 1 (:func:`dan_mm.utils.tool_utils.exit_on_user_error`);
+anything else is a bug and keeps its traceback. ``--debug`` on any tool, or
+``DAN_MM_DEBUG=1`` in the environment, shows the traceback of user errors
+too.
+
+Each message must stand alone on one line: name the file, line, key or
+value at fault and say how to fix it.
+
+The classes also derive from the built-in exception a Python caller would
+expect (``ValueError``, ``FileNotFoundError``), so ``except ValueError``
+keeps working. They take a single message argument: PyTorch re-creates an
+exception raised in a data-loader worker from its message alone.
+"""
 
 
-class CheckpointMismatchError(ValueError):
+class UserError(Exception):
+    """Base class of the errors a user can fix: bad input, config or file."""
+
+
+class ConfigError(UserError, ValueError):
+    """A config key or value that cannot work; the message names the key."""
+
+
+class NumClassesMismatchError(ConfigError):
+    """The config's ``num_classes`` and the data set's classes disagree."""
+
+
+class DataError(UserError, ValueError):
+    """A data root, label file, CSV or manifest that cannot be read as
+    asked; the message names the file (and line, where there is one)."""
+
+
+class UnreadableImageError(DataError):
+    """An image file that cannot be decoded; the message names the file."""
+
+
+class InputError(UserError, ValueError):
+    """An input to inference (image, folder, video, camera) that cannot be
+    opened or used."""
+
+
+class CheckpointError(UserError, ValueError):
+    """A checkpoint file that cannot be loaded as asked."""
+
+
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint was saved for another model: another num_classes,
     num_heads or form (deploy vs training) than the config builds."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """A checkpoint that needs more than the allow-listed types to unpickle
+    (it could run code); loading it needs the user's explicit opt-in."""
+
+
+class PretrainedNotFoundError(UserError, FileNotFoundError):
+    """A pretrained-weights file that the config starts from is missing."""
+
+
+def one_line(err: BaseException) -> str:
+    """The message of ``err`` as one line, without wrapping added on the way.
+
+    PyTorch's data loader re-raises an error from a worker process with the
+    worker's whole traceback in the message ("Caught X in DataLoader worker
+    process 0. Original Traceback ..."); the original message is that
+    traceback's last line, after the exception's name.
+
+    Args:
+        err (BaseException): The error.
+
+    Returns:
+        str: The message on one line.
+    """
+    message = str(err).strip()
+    if message.startswith('Caught ') and '\nOriginal Traceback' in message:
+        last = message.splitlines()[-1]
+        name = type(err).__name__
+        for prefix in (f'{type(err).__module__}.{name}: ', f'{name}: '):
+            if last.startswith(prefix):
+                last = last[len(prefix):]
+                break
+        message = last
+    return ' '.join(message.split('\n'))

@@ -1,4 +1,8 @@
 """Small helpers shared by the command-line tools."""
+import argparse
+import contextlib
+import functools
+import os
 import os.path as osp
 import sys
 from typing import Callable, Optional
@@ -6,14 +10,20 @@ from typing import Callable, Optional
 import torch
 from mmengine.config import Config, ConfigDict
 
+from .errors import (CheckpointMismatchError, ConfigError, UserError,
+                     one_line)
+
+DEBUG_ENV = 'DAN_MM_DEBUG'
+
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Load a config file and merge ``--cfg-options`` into it.
 
-    Exits with one clear line if the file is missing.
+    Raises:
+        ConfigError: The file is missing.
     """
     if not osp.isfile(path):
-        sys.exit(f'error: config file not found: {path}')
+        raise ConfigError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -67,23 +77,71 @@ def amp_optim_wrapper(optim_wrapper: ConfigDict) -> ConfigDict:
     return optim_wrapper
 
 
-def run_or_exit(run: Callable, checkpoint: str = None):
-    """Call ``run()``; a config that disagrees with its data or checkpoint
-    ends the program with one line naming the fix, not a traceback.
+def add_debug_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug``: show tracebacks of user errors too.
+
+    The flag sets ``DAN_MM_DEBUG=1`` in the environment, so that data-loader
+    workers and the other ranks of a distributed run see it as well.
+    """
+
+    class _SetDebug(argparse.Action):
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            os.environ[DEBUG_ENV] = '1'
+            setattr(namespace, self.dest, True)
+
+    parser.add_argument(
+        '--debug', nargs=0, action=_SetDebug, default=False,
+        help=f'show the full traceback of errors (same as {DEBUG_ENV}=1)')
+
+
+def debug_enabled() -> bool:
+    """Whether ``--debug`` or ``DAN_MM_DEBUG=1`` asked for tracebacks."""
+    return os.environ.get(DEBUG_ENV, '').strip().lower() not in (
+        '', '0', 'false', 'no', 'off')
+
+
+def exit_on_user_error(main: Callable) -> Callable:
+    """Decorate a tool's ``main()``: a :class:`UserError` ends the program
+    with one line, ``error: <message>``, and exit status 1.
+
+    Other exceptions are bugs and keep their traceback; with ``--debug`` (or
+    ``DAN_MM_DEBUG=1``) user errors keep theirs too.
 
     Args:
-        run (Callable): e.g. ``runner.train``.
-        checkpoint (str, optional): The checkpoint being loaded, for the
-            message.
+        main (Callable): The tool's entry point.
 
     Returns:
-        Whatever ``run()`` returns.
+        Callable: The wrapped entry point.
     """
-    from dan_mm.engine.hooks import NumClassesMismatchError
-    from .errors import CheckpointMismatchError
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UserError as err:
+            if debug_enabled():
+                raise
+            print(f'error: {one_line(err)}', file=sys.stderr, flush=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def naming_checkpoint(checkpoint: Optional[str]):
+    """Put the checkpoint's file name into a mismatch error raised inside.
+
+    The model refuses a checkpoint of another shape while loading its state
+    dict, where the file name is unknown.
+
+    Args:
+        checkpoint (str, optional): The checkpoint being loaded.
+    """
     try:
-        return run()
-    except NumClassesMismatchError as err:
-        sys.exit(f'error: {err}')
+        yield
     except CheckpointMismatchError as err:
-        sys.exit(f'error: cannot load checkpoint {checkpoint}: {err}')
+        if checkpoint is None or str(checkpoint) in str(err):
+            raise
+        raise CheckpointMismatchError(
+            f'cannot load checkpoint {checkpoint}: {one_line(err)}') from err

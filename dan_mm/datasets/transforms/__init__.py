@@ -1,3 +1,3 @@
-from .loading import LoadFaceImage, UnreadableImageError
+from .loading import LoadFaceImage
 
-__all__ = ['LoadFaceImage', 'UnreadableImageError']
+__all__ = ['LoadFaceImage']

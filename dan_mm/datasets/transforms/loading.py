@@ -8,10 +8,7 @@ from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmpretrain.registry import TRANSFORMS
-
-
-class UnreadableImageError(ValueError):
-    """An image file that cannot be decoded; the message names the file."""
+from dan_mm.utils.errors import UnreadableImageError
 
 
 @TRANSFORMS.register_module()

@@ -1,6 +1,4 @@
-from .num_classes_check_hook import NumClassesCheckHook, NumClassesMismatchError
+from .num_classes_check_hook import NumClassesCheckHook
 from .save_confusion_matrix_hook import SaveConfusionMatrixHook
 
-__all__ = [
-    'NumClassesCheckHook', 'NumClassesMismatchError', 'SaveConfusionMatrixHook'
-]
+__all__ = ['NumClassesCheckHook', 'SaveConfusionMatrixHook']

@@ -5,10 +5,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmpretrain.registry import HOOKS
-
-
-class NumClassesMismatchError(ValueError):
-    """The config's ``num_classes`` and the data set's classes disagree."""
+from dan_mm.utils.errors import NumClassesMismatchError
 
 
 @HOOKS.register_module()
