@@ -1,7 +1,8 @@
 """dan_mm: DAN facial expression recognition as an MMPretrain plugin."""
+import os
 import os.path as osp
 import shutil
-
+import sys
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -33,7 +34,6 @@ def add_mim_extension() -> None:
     symlinks, in a wheel real copies.
     """
     mim_dir = osp.join(HERE, 'dan_mm', '.mim')
-    import sys
     mode = 'symlink' if 'develop' in sys.argv or any(
         'editable' in a for a in sys.argv) else 'copy'
     for name in ('configs', 'tools', 'model-index.yml'):
@@ -41,11 +41,9 @@ def add_mim_extension() -> None:
         if not osp.exists(src):
             continue
         if osp.islink(dst) or osp.isfile(dst):
-            import os
             os.remove(dst)
         elif osp.isdir(dst):
             shutil.rmtree(dst)
-        import os
         os.makedirs(mim_dir, exist_ok=True)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_dir), dst)

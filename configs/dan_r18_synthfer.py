@@ -1,6 +1,7 @@
 # DAN (ResNet-18, K=4) on the built-in SynthFER data: the same model as the
 # RAF-DB recipe, at a size that trains on a laptop CPU in minutes.
-# Make the data first (README): python tools/dataset_converters/generate_synthfer.py
+# Make the data first (README):
+#   python tools/dataset_converters/generate_synthfer.py data/synthfer
 _base_ = ['dan_r18_rafdb.py']
 
 data_root = 'data/synthfer'
@@ -8,16 +9,27 @@ image_size = 80  # 3x3 final feature map: room for the heads to differ
 
 train_pipeline = [
     dict(type='LoadFaceImage'),
-    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
-         interpolation='bilinear'),
+    dict(
+        type='Resize',
+        scale=(image_size, image_size),
+        backend='pillow',
+        interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomApply', prob=0.2, transforms=[
-        dict(type='Rotate', magnitude_range=(0, 20), magnitude_std='inf',
-             prob=1.0, random_negative_prob=0.5, pad_val=0,
-             interpolation='nearest'),
-        # padding 32 at 224 px, scaled to this size
-        dict(type='RandomCrop', crop_size=image_size, padding=12),
-    ]),
+    dict(
+        type='RandomApply',
+        prob=0.2,
+        transforms=[
+            dict(
+                type='Rotate',
+                magnitude_range=(0, 20),
+                magnitude_std='inf',
+                prob=1.0,
+                random_negative_prob=0.5,
+                pad_val=0,
+                interpolation='nearest'),
+            # padding 32 at 224 px, scaled to this size
+            dict(type='RandomCrop', crop_size=image_size, padding=12),
+        ]),
     # No random erasing here: SynthFER draws its own occlusions, and erasing
     # a quarter of a 80 px face slows learning more than the short CPU
     # schedule can afford.
@@ -25,8 +37,11 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadFaceImage'),
-    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
-         interpolation='bilinear'),
+    dict(
+        type='Resize',
+        scale=(image_size, image_size),
+        backend='pillow',
+        interpolation='bilinear'),
     dict(type='PackInputs'),
 ]
 
@@ -45,13 +60,21 @@ test_dataloader = val_dataloader
 # after 2 epochs, AdamW at 1.2), with a short warm-up then cosine decay.
 max_epochs = 5
 optim_wrapper = dict(
-    _delete_=True,
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
+    _delete_=True, optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs,
-         eta_min=1e-5),
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        eta_min=1e-5),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 auto_scale_lr = dict(base_batch_size=32)

@@ -17,8 +17,8 @@ def load_config(path: str) -> Config:
     non-lazy configs, so rebuild the Config with it.
     """
     cfg = Config.fromfile(path)
-    return Config(cfg.to_dict(), filename=cfg.filename,
-                  format_python_code=False)
+    return Config(
+        cfg.to_dict(), filename=cfg.filename, format_python_code=False)
 
 
 def _shrink_pipeline(pipeline, size):
@@ -33,8 +33,12 @@ def _shrink_pipeline(pipeline, size):
             _shrink_pipeline(t['transforms'], size)
 
 
-def shrink_config(cfg: Config, work_dir: str, data_root: str, size: int = 64,
-                  batch_size: int = 2, num_samples: int = 2) -> Config:
+def shrink_config(cfg: Config,
+                  work_dir: str,
+                  data_root: str,
+                  size: int = 64,
+                  batch_size: int = 2,
+                  num_samples: int = 2) -> Config:
     """One epoch of one iteration, one val/test batch, ``size`` px images.
 
     The model, sampler, optimiser, schedule and hooks stay the config's own;

@@ -9,9 +9,10 @@ from PIL import Image
 
 from dan_mm.datasets import draw_face
 
-FERPLUS_HEADER = ['Usage', 'Image name', 'neutral', 'happiness', 'surprise',
-                  'sadness', 'anger', 'disgust', 'fear', 'contempt', 'unknown',
-                  'NF']
+FERPLUS_HEADER = [
+    'Usage', 'Image name', 'neutral', 'happiness', 'surprise', 'sadness',
+    'anger', 'disgust', 'fear', 'contempt', 'unknown', 'NF'
+]
 
 
 def face(label: int, seed: int, size: int = 64) -> np.ndarray:
@@ -19,7 +20,8 @@ def face(label: int, seed: int, size: int = 64) -> np.ndarray:
     return draw_face(label % 7, np.random.default_rng(seed), size)
 
 
-def make_affectnet_official(root: str, labels: Dict[str, Sequence],
+def make_affectnet_official(root: str,
+                            labels: Dict[str, Sequence],
                             size: int = 64) -> None:
     """``root/{train_set,val_set}/images/<id>.jpg`` + ``<id>_exp.npy``.
 
@@ -31,20 +33,21 @@ def make_affectnet_official(root: str, labels: Dict[str, Sequence],
         os.makedirs(img_dir, exist_ok=True)
         os.makedirs(ann_dir, exist_ok=True)
         for i, label in enumerate(split_labels):
-            Image.fromarray(face(int(label), i, size)).save(
-                osp.join(img_dir, f'{i}.jpg'))
+            Image.fromarray(face(int(label), i,
+                                 size)).save(osp.join(img_dir, f'{i}.jpg'))
             np.save(osp.join(ann_dir, f'{i}_exp.npy'), np.array(str(label)))
 
 
-def make_affectnet_folders(root: str, labels: Dict[str, Sequence],
+def make_affectnet_folders(root: str,
+                           labels: Dict[str, Sequence],
                            size: int = 64) -> None:
     """The reference's class-folder copy ``root/{train,val}/<label>/``."""
     for split, split_labels in labels.items():
         for i, label in enumerate(split_labels):
             folder = osp.join(root, split, str(label))
             os.makedirs(folder, exist_ok=True)
-            Image.fromarray(face(int(label), i, size)).save(
-                osp.join(folder, f'img{i}.jpg'))
+            Image.fromarray(face(int(label), i,
+                                 size)).save(osp.join(folder, f'img{i}.jpg'))
 
 
 def fer_row_pixels(label: int, seed: int) -> str:
@@ -80,12 +83,15 @@ def make_ferplus(root: str, vote_rows: List[tuple]) -> None:
             writer.writerow([usage, name] + counts)
 
 
-def make_class_folders(root: str, split: str, classes: Sequence[str],
-                       per_class: int = 2, size: int = 64) -> None:
+def make_class_folders(root: str,
+                       split: str,
+                       classes: Sequence[str],
+                       per_class: int = 2,
+                       size: int = 64) -> None:
     """``root/<split>/<class>/*.png``, class i drawn as SynthFER class i."""
     for label, name in enumerate(classes):
         folder = osp.join(root, split, name)
         os.makedirs(folder, exist_ok=True)
         for i in range(per_class):
-            Image.fromarray(face(label, 100 * label + i, size)).save(
-                osp.join(folder, f'{i}.png'))
+            Image.fromarray(face(label, 100 * label + i,
+                                 size)).save(osp.join(folder, f'{i}.png'))

@@ -1,16 +1,14 @@
-"""Small DAN checkpoints, test images and tool runners for the inference tests."""
+"""Small DAN checkpoints, test images and tool runners for inference tests."""
 import os.path as osp
 import subprocess
 import sys
 
 import cv2
 import torch
+from conftest import REPO
 from matplotlib import cbook
 from mmengine.config import Config
-
 from mmpretrain.registry import MODELS
-
-from conftest import REPO
 
 # 80x80 test pipeline (3x3 final feature map): the cheapest shipped config.
 CONFIG = f'{REPO}/configs/dan_r18_synthfer.py'
@@ -42,18 +40,26 @@ def randomize_bn(module, seed=0):
 
 
 def save_checkpoint(model, path):
-    torch.save({'state_dict': model.state_dict(),
-                'meta': {'dataset_meta': {'classes': [
-                    'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness',
-                    'Anger', 'Neutral']}}}, str(path))
+    torch.save(
+        {
+            'state_dict': model.state_dict(),
+            'meta': {
+                'dataset_meta': {
+                    'classes': [
+                        'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness',
+                        'Anger', 'Neutral'
+                    ]
+                }
+            }
+        }, str(path))
     return str(path)
 
 
 def face_photo(width=128):
     """A real photo with one frontal face: Grace Hopper, the sample image
     shipped with matplotlib (US Navy photo, public domain). BGR uint8."""
-    img = cv2.imread(cbook.get_sample_data('grace_hopper.jpg',
-                                           asfileobj=False))
+    img = cv2.imread(
+        cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
     height = round(width * img.shape[0] / img.shape[1])
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
 
@@ -61,11 +67,13 @@ def face_photo(width=128):
 def run_tool(script, *args):
     """Run a tools/ script; return the CompletedProcess."""
     return subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', script), *map(str, args)],
-        capture_output=True, text=True, cwd=REPO)
+        [sys.executable,
+         osp.join(REPO, 'tools', script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO)
 
 
 def error_lines(stderr):
     """stderr without the third-party warnings every tool prints."""
-    return [line for line in stderr.splitlines()
-            if line.startswith('error:')]
+    return [line for line in stderr.splitlines() if line.startswith('error:')]

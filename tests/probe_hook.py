@@ -11,7 +11,6 @@ import torch
 from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-
 from mmpretrain.registry import HOOKS
 
 
@@ -36,7 +35,10 @@ class ProbeHook(Hook):
         self.batches.append(
             [osp.basename(s.img_path) for s in data_batch['data_samples']])
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         self.losses.append({k: float(v) for k, v in outputs.items()})
         if self.kill_after_iter == runner.iter + 1:
@@ -49,8 +51,11 @@ class ProbeHook(Hook):
         sampler = runner.train_dataloader.sampler
         wrapper = runner.optim_wrapper
         info = dict(
-            rank=rank, world_size=world_size, iter=runner.iter,
-            batches=self.batches, losses=self.losses,
+            rank=rank,
+            world_size=world_size,
+            iter=runner.iter,
+            batches=self.batches,
+            losses=self.losses,
             optim_wrapper=type(wrapper).__name__,
             cast_dtype=str(getattr(wrapper, 'cast_dtype', None)),
             lr=wrapper.get_lr()['lr'][0],

@@ -15,8 +15,8 @@ import torchvision
 
 
 def _conv_bn(cin, cout, kernel, pad):
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=pad),
-                         nn.BatchNorm2d(cout))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, padding=pad), nn.BatchNorm2d(cout))
 
 
 class RefSpatial(nn.Module):
@@ -97,7 +97,8 @@ def reference_partition_loss(heads):
     k = heads.size(1)
     if k == 1:
         return torch.tensor(0.)
-    return torch.log(1 + k / (heads.var(dim=1).mean() + sys.float_info.epsilon))
+    return torch.log(1 + k /
+                     (heads.var(dim=1).mean() + sys.float_info.epsilon))
 
 
 def randomise_batchnorm(model, seed=0):
@@ -118,6 +119,10 @@ def save_reference_checkpoint(path, num_classes=7, num_heads=4, seed=0):
     does: ``{'iter', 'model_state_dict', 'optimizer_state_dict'}``."""
     torch.manual_seed(seed)
     model = randomise_batchnorm(ReferenceDAN(num_classes, num_heads), seed)
-    torch.save({'iter': 21, 'model_state_dict': model.state_dict(),
-                'optimizer_state_dict': {}}, path)
+    torch.save(
+        {
+            'iter': 21,
+            'model_state_dict': model.state_dict(),
+            'optimizer_state_dict': {}
+        }, path)
     return model

@@ -3,19 +3,22 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from fer_fixtures import make_affectnet_folders, make_affectnet_official
 from mmengine.logging import MMLogger
 
 from dan_mm.datasets import AffectNet
 from dan_mm.datasets.categories import AFFECTNET_CATEGORIES
-from fer_fixtures import make_affectnet_folders, make_affectnet_official
 
 # Every raw label once, including the never-used 8 (None), 9, 10.
 RAW = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 3]
 
 
 def labels_by_name(ds):
-    return {osp.basename(ds.get_data_info(i)['img_path']):
-            ds.get_data_info(i)['gt_label'] for i in range(len(ds))}
+    return {
+        osp.basename(ds.get_data_info(i)['img_path']):
+        ds.get_data_info(i)['gt_label']
+        for i in range(len(ds))
+    }
 
 
 @pytest.mark.parametrize('num_classes', [8, 7])
@@ -25,7 +28,8 @@ def test_official_layout_labels_and_skips(tmp_path, num_classes):
     kept = [label for label in RAW if label < num_classes]
     # <id>.jpg is read with the label of <id>_exp.npy (a 0-d string array).
     assert labels_by_name(ds) == {
-        f'{i}.jpg': label for i, label in enumerate(RAW) if label < num_classes
+        f'{i}.jpg': label
+        for i, label in enumerate(RAW) if label < num_classes
     }
     assert sorted(ds.get_gt_labels().tolist()) == sorted(kept)
     assert ds.metainfo['classes'] == AFFECTNET_CATEGORIES[:num_classes]
@@ -36,8 +40,8 @@ def test_official_layout_labels_and_skips(tmp_path, num_classes):
     assert not ds.test_mode
     val = AffectNet(str(tmp_path), split='val', num_classes=num_classes)
     assert val.test_mode
-    assert val.get_gt_labels().tolist() == ([7, 2] if num_classes == 8
-                                            else [2])
+    assert val.get_gt_labels().tolist() == ([7, 2]
+                                            if num_classes == 8 else [2])
 
 
 def test_skip_count_is_logged(tmp_path):
@@ -63,8 +67,8 @@ def test_skip_count_is_logged(tmp_path):
 def test_folder_layout_matches_official(tmp_path):
     make_affectnet_folders(str(tmp_path / 'f'), {'train': RAW})
     ds = AffectNet(str(tmp_path / 'f'), split='train', num_classes=8)
-    assert sorted(ds.get_gt_labels().tolist()) == sorted(
-        label for label in RAW if label < 8)
+    assert sorted(ds.get_gt_labels().tolist()) == sorted(label for label in RAW
+                                                         if label < 8)
     for i in range(len(ds)):
         info = ds.get_data_info(i)
         # the folder name is the label
@@ -106,8 +110,8 @@ def test_csv_bad_label_names_file_and_line(tmp_path, label, message):
 
 def test_csv_missing_image_names_line(tmp_path):
     make_affectnet_folders(str(tmp_path), {'train': [1]})
-    (tmp_path / 'm.csv').write_text(
-        'path,label\ntrain/1/img0.jpg,1\nnope.jpg,1\n')
+    (tmp_path /
+     'm.csv').write_text('path,label\ntrain/1/img0.jpg,1\nnope.jpg,1\n')
     with pytest.raises(FileNotFoundError, match=r'm.csv:3: image .*nope.jpg'):
         AffectNet(str(tmp_path), ann_file='m.csv')
     ds = AffectNet(str(tmp_path), ann_file='m.csv', skip_missing=True)

@@ -6,24 +6,30 @@ import sys
 import pytest
 import torch
 from mmengine.optim import AmpOptimWrapper
+from tiny_runs import run_tool, write_config
 
 from dan_mm.engine.optimizers import BF16AmpOptimWrapper
 from dan_mm.models.losses import AffinityLoss, PartitionLoss
-from tiny_runs import run_tool, write_config
 
 
 def test_amp_run_on_cpu_is_bf16_and_finite(synthfer_root, tmp_path):
     out = tmp_path / 'out'
     out.mkdir()
     # 32x32, batch 2: bf16 convolutions are slow on CPUs without bf16 units
-    cfg = write_config(tmp_path / 'amp.py', synthfer_root, max_iters=2,
-                       batch_size=2, image_size=32, extra=f'''
+    cfg = write_config(
+        tmp_path / 'amp.py',
+        synthfer_root,
+        max_iters=2,
+        batch_size=2,
+        image_size=32,
+        extra=f'''
 custom_imports = dict(imports=['dan_mm', 'probe_hook'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='ProbeHook', out_dir={str(out)!r})]
 ''')
-    proc = run_tool(['tools/train.py', cfg, '--amp', '--work-dir',
-                     str(tmp_path / 'work')])
+    proc = run_tool(
+        ['tools/train.py', cfg, '--amp', '--work-dir',
+         str(tmp_path / 'work')])
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = json.load(open(out / 'rank0.json'))
     assert info['optim_wrapper'] == 'BF16AmpOptimWrapper'
@@ -50,8 +56,9 @@ def test_bf16_wrapper_autocasts_and_steps_on_cpu():
     assert 'loss_scaler' in state
     wrapper.load_state_dict(state)
     with pytest.raises(ValueError, match='dtype should be any of'):
-        BF16AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(),
-                                                      lr=0.1), dtype='int8')
+        BF16AmpOptimWrapper(
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            dtype='int8')
 
 
 def partition_formula(heads):
@@ -77,8 +84,8 @@ def test_partition_loss_normal_range_equals_float32(dtype):
     assert torch.equal(value, loss(heads.float()))
     with torch.autocast('cpu', dtype=torch.bfloat16):
         assert torch.equal(loss(heads), value)
-    assert value.item() == pytest.approx(partition_formula(heads).item(),
-                                         rel=1e-5)
+    assert value.item() == pytest.approx(
+        partition_formula(heads).item(), rel=1e-5)
 
 
 @pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
@@ -89,8 +96,8 @@ def test_partition_loss_near_identical_heads_stays_finite(dtype):
     with torch.autocast('cpu', dtype=torch.bfloat16):
         value = PartitionLoss()(heads)
     assert torch.isfinite(value)
-    assert value.item() == pytest.approx(partition_formula(heads).item(),
-                                         rel=1e-5)
+    assert value.item() == pytest.approx(
+        partition_formula(heads).item(), rel=1e-5)
     value.backward()
     assert torch.isfinite(heads.grad).all()
 
@@ -101,8 +108,8 @@ def test_partition_loss_fp16_spread_beyond_fp16_range():
     heads = (300 * torch.randn(2, 4, 16)).half()
     assert not torch.isfinite(heads.var(dim=1)).all()  # the trap
     value = PartitionLoss()(heads)
-    assert value.item() == pytest.approx(partition_formula(heads).item(),
-                                         rel=1e-5)
+    assert value.item() == pytest.approx(
+        partition_formula(heads).item(), rel=1e-5)
     assert value.item() > 0
 
 

@@ -8,17 +8,16 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from mmcv.transforms import LoadImageFromFile
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from PIL import Image
-
 from mmpretrain.registry import MODELS
+from PIL import Image
+from tiny_runs import run_tool, write_config
 
-from conftest import REPO
 from dan_mm.datasets import RAFDB, LoadFaceImage
 from dan_mm.utils.errors import UnreadableImageError
-from tiny_runs import run_tool, write_config
 
 FACE = (np.random.RandomState(0).rand(48, 40, 3) * 255).astype(np.uint8)
 
@@ -32,6 +31,7 @@ def jpeg_bytes(img=FACE):
 
 
 # ---- images that are valid faces: converted to 3-channel 8-bit BGR ----
+
 
 def test_plain_jpeg_matches_load_image_from_file(tmp_path):
     """The configs' switch to LoadFaceImage changes nothing for 8-bit BGR."""
@@ -92,13 +92,14 @@ def test_huge_image_is_downsized_keeping_aspect(tmp_path):
     img = load(tmp_path / 'huge.png')['img']  # default max_side=2048
     assert img.shape == (2048, 1024, 3)
     assert img[:, :500].max() == 0 and img[:, 530:].min() == 200
-    assert load(tmp_path / 'huge.png', max_side=300)['img'].shape == (
-        300, 150, 3)
-    assert load(tmp_path / 'huge.png', max_side=None)['img'].shape == (
-        3000, 1500, 3)
+    assert load(
+        tmp_path / 'huge.png', max_side=300)['img'].shape == (300, 150, 3)
+    assert load(
+        tmp_path / 'huge.png', max_side=None)['img'].shape == (3000, 1500, 3)
 
 
 # ---- unreadable images: one line naming the file and the reason ----
+
 
 def _truncated_jpeg():
     face = cv2.resize(FACE, (200, 200))
@@ -123,9 +124,10 @@ def test_unreadable_image_names_file_and_reason(tmp_path, content, reason):
 
 
 def test_missing_image_names_file(tmp_path):
-    with pytest.raises(UnreadableImageError,
-                       match=f'cannot read image {tmp_path}/gone.jpg: '
-                       'file not found'):
+    with pytest.raises(
+            UnreadableImageError,
+            match=f'cannot read image {tmp_path}/gone.jpg: '
+            'file not found'):
         load(tmp_path / 'gone.jpg')
 
 
@@ -144,7 +146,8 @@ def test_skip_unreadable_returns_none_and_counts(tmp_path):
         f'cannot read image {tmp_path}/empty.jpg: zero-byte file; skipped '
         '(1 unreadable image(s) skipped so far by this loader)',
         f'cannot read image {tmp_path}/missing.jpg: file not found; skipped '
-        '(2 unreadable image(s) skipped so far by this loader)']
+        '(2 unreadable image(s) skipped so far by this loader)'
+    ]
 
 
 @pytest.fixture
@@ -153,18 +156,22 @@ def broken_copy(synthfer_root, tmp_path):
     root = tmp_path / 'broken'
     shutil.copytree(synthfer_root, root)
     for name in ('train_00003', 'test_0002'):
-        (root / 'Image' / 'aligned' / f'{name}_aligned.jpg').write_bytes(
-            b'\xff\xd8\xff\xe0 garbage')
+        (root / 'Image' / 'aligned' /
+         f'{name}_aligned.jpg').write_bytes(b'\xff\xd8\xff\xe0 garbage')
     return root
 
 
 def test_training_skips_unreadable_images_with_refetch(broken_copy):
     """BaseDataset draws another sample when the loader returns None."""
-    pipeline = [dict(type='LoadFaceImage', skip_unreadable=True),
-                dict(type='PackInputs')]
+    pipeline = [
+        dict(type='LoadFaceImage', skip_unreadable=True),
+        dict(type='PackInputs')
+    ]
     dataset = RAFDB(str(broken_copy), split='train', pipeline=pipeline)
-    bad = [i for i in range(len(dataset))
-           if 'train_00003' in dataset.get_data_info(i)['img_path']]
+    bad = [
+        i for i in range(len(dataset))
+        if 'train_00003' in dataset.get_data_info(i)['img_path']
+    ]
     np.random.seed(0)  # BaseDataset draws the replacement with np.random
     sample = dataset[bad[0]]
     assert 'train_00003' not in sample['data_samples'].img_path
@@ -177,14 +184,19 @@ def test_test_split_stops_on_unreadable_image(broken_copy):
     """Test sets never skip (metrics must count every image)."""
     pipeline = [dict(type='LoadFaceImage'), dict(type='PackInputs')]
     dataset = RAFDB(str(broken_copy), split='test', pipeline=pipeline)
-    bad = [i for i in range(len(dataset))
-           if 'test_0002' in dataset.get_data_info(i)['img_path']][0]
-    with pytest.raises(UnreadableImageError, match=r'cannot read image '
-                       r'\S+/test_0002_aligned\.jpg: corrupt or not an image'):
+    bad = [
+        i for i in range(len(dataset))
+        if 'test_0002' in dataset.get_data_info(i)['img_path']
+    ][0]
+    with pytest.raises(
+            UnreadableImageError,
+            match=r'cannot read image '
+            r'\S+/test_0002_aligned\.jpg: corrupt or not an image'):
         dataset[bad]
 
 
 # ---- label files ----
+
 
 def _label_file(tmp_path, text, images=('train_00001', 'test_0001')):
     root = tmp_path / 'labels'
@@ -222,9 +234,10 @@ def test_bad_label_file_names_file_and_line(tmp_path, text, error, message):
 
 
 def test_missing_label_file(tmp_path):
-    with pytest.raises(FileNotFoundError,
-                       match=r'RAF-DB label file not found: \S+'
-                       r'list_patition_label\.txt'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'RAF-DB label file not found: \S+'
+            r'list_patition_label\.txt'):
         RAFDB(str(tmp_path), split='train')
 
 
@@ -240,12 +253,16 @@ def test_skip_missing_images(tmp_path):
 
 # ---- config / checkpoint that disagree with the data ----
 
+
 def test_num_classes_mismatch_stops_in_one_line(synthfer_root, tmp_path):
-    cfg = write_config(tmp_path / 'cfg.py', synthfer_root, extra=(
-        'model = dict(head=dict(num_classes=8), '
-        'data_preprocessor=dict(num_classes=8))\n'))
-    proc = run_tool(['tools/train.py', cfg, '--work-dir',
-                     str(tmp_path / 'work')])
+    cfg = write_config(
+        tmp_path / 'cfg.py',
+        synthfer_root,
+        extra=('model = dict(head=dict(num_classes=8), '
+               'data_preprocessor=dict(num_classes=8))\n'))
+    proc = run_tool(
+        ['tools/train.py', cfg, '--work-dir',
+         str(tmp_path / 'work')])
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert last == (
@@ -266,11 +283,17 @@ def test_checkpoint_for_another_model_stops_in_one_line(
     model_cfg = Config.fromfile(f'{REPO}/configs/_base_/models/dan_r18.py')
     model_cfg.merge_from_dict(dict(model=change))
     ckpt = tmp_path / 'other.pth'
-    torch.save({'state_dict': MODELS.build(model_cfg.model).state_dict(),
-                'meta': {}}, ckpt)
+    torch.save(
+        {
+            'state_dict': MODELS.build(model_cfg.model).state_dict(),
+            'meta': {}
+        }, ckpt)
     cfg = write_config(tmp_path / 'cfg.py', synthfer_root)
-    proc = run_tool(['tools/test.py', cfg, str(ckpt), '--work-dir',
-                     str(tmp_path / 'work')])
+    proc = run_tool([
+        'tools/test.py', cfg,
+        str(ckpt), '--work-dir',
+        str(tmp_path / 'work')
+    ])
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]

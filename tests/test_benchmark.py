@@ -28,8 +28,9 @@ def test_bf16_agreement(tmp_path, synthfer_root):
                       'test_dataloader.num_workers=0',
                       'test_dataloader.persistent_workers=False')
     assert result.returncode == 0, result.stderr
-    match = re.search(r'(\d+) images: fp32 vs bf16 predicted class agrees '
-                      r'on ([\d.]+)%', result.stdout)
+    match = re.search(
+        r'(\d+) images: fp32 vs bf16 predicted class agrees '
+        r'on ([\d.]+)%', result.stdout)
     assert match, result.stdout
     assert int(match.group(1)) == 8 and 0 <= float(match.group(2)) <= 100
 

@@ -36,7 +36,8 @@ def test_classes_are_drawn_equally_often_with_replacement():
     np.testing.assert_allclose(per_sample, 1 / 15, atol=0.012)
     # and a class-0 sample is 16x rarer than a class-2 one
     assert per_sample.mean() / (np.bincount(idx, minlength=100)[:80].mean() /
-                                len(idx)) == pytest.approx(16, rel=0.15)
+                                len(idx)) == pytest.approx(
+                                    16, rel=0.15)
 
 
 def test_default_length_replacement_and_seeding():
@@ -70,8 +71,12 @@ def test_ddp_ranks_share_one_draw(monkeypatch):
 
 def test_runner_hands_its_seed_to_the_sampler():
     loader = Runner.build_dataloader(
-        dict(batch_size=4, num_workers=0, dataset=LabelsOnly(),
-             sampler=dict(type='ClassBalancedSampler')), seed=11)
+        dict(
+            batch_size=4,
+            num_workers=0,
+            dataset=LabelsOnly(),
+            sampler=dict(type='ClassBalancedSampler')),
+        seed=11)
     assert isinstance(loader.sampler, ClassBalancedSampler)
     assert loader.sampler.seed == 11
     assert sum(len(b) for b in loader) == 100

@@ -8,13 +8,13 @@ import glob
 import os.path as osp
 
 import pytest
-from mmengine.runner import Runner
-
-from conftest import REPO
 from config_utils import load_config, shrink_config
-from dan_mm.datasets.categories import SFEW_CATEGORIES
+from conftest import REPO
 from fer_fixtures import (make_affectnet_official, make_class_folders,
                           make_ferplus)
+from mmengine.runner import Runner
+
+from dan_mm.datasets.categories import SFEW_CATEGORIES
 
 CONFIGS = sorted(
     osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -33,17 +33,21 @@ FIXTURES = {
 def data_roots(synthfer_root, tmp_path_factory):
     affectnet = str(tmp_path_factory.mktemp('affectnet'))
     # label 7 first: AffectNet-7 must skip it and still find 2 images
-    make_affectnet_official(affectnet, {'train': [7, 1, 0, 2],
-                                        'val': [7, 3, 4]})
+    make_affectnet_official(affectnet, {
+        'train': [7, 1, 0, 2],
+        'val': [7, 3, 4]
+    })
     ferplus = str(tmp_path_factory.mktemp('ferplus'))
-    make_ferplus(ferplus, [(usage, {'happiness': 5, 'neutral': i})
-                           for usage in ('Training', 'PublicTest',
-                                         'PrivateTest') for i in range(2)])
+    make_ferplus(ferplus, [(usage, {
+        'happiness': 5,
+        'neutral': i
+    }) for usage in ('Training', 'PublicTest', 'PrivateTest')
+                           for i in range(2)])
     sfew = str(tmp_path_factory.mktemp('sfew'))
     for split in ('Train', 'Val'):
         make_class_folders(sfew, split, SFEW_CATEGORIES, per_class=1)
-    return dict(rafdb=synthfer_root, affectnet=affectnet, ferplus=ferplus,
-                sfew=sfew)
+    return dict(
+        rafdb=synthfer_root, affectnet=affectnet, ferplus=ferplus, sfew=sfew)
 
 
 def test_every_config_is_covered():
@@ -84,13 +88,14 @@ def test_config_runs_one_iteration(name, data_roots, tmp_path):
     val = runner.message_hub.get_scalar('val/fer/top1')
     assert 0 <= val.current() <= 100
     metrics = runner.test()
-    assert {'fer/top1', 'fer/balanced_accuracy', 'fer/macro_f1'} <= set(
-        metrics)
+    assert {'fer/top1', 'fer/balanced_accuracy',
+            'fer/macro_f1'} <= set(metrics)
     assert osp.isfile(osp.join(runner.log_dir, 'confusion_matrix.png'))
 
 
 def test_folder_config_class_order_is_sorted_folder_order(data_roots):
     from mmpretrain.registry import DATASETS
+
     from dan_mm.datasets.categories import CKPLUS_CATEGORIES
     cfg = load_config(osp.join(REPO, 'configs', 'dan_r18_sfew.py'))
     assert tuple(cfg.train_dataloader.dataset.classes) == SFEW_CATEGORIES

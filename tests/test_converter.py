@@ -6,13 +6,11 @@ import sys
 import pytest
 import torch
 import torchvision
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
-
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-
-from conftest import REPO
 from reference_dan import (reference_affinity_loss, reference_partition_loss,
                            save_reference_checkpoint)
 
@@ -20,8 +18,11 @@ CONVERTER = f'{REPO}/tools/model_converters/dan_to_mmpretrain.py'
 
 
 def convert(src, dst, *extra):
-    return subprocess.run([sys.executable, CONVERTER, str(src), str(dst),
-                           *extra], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, CONVERTER,
+         str(src), str(dst), *extra],
+        capture_output=True,
+        text=True)
 
 
 def build(num_classes, num_heads):
@@ -43,8 +44,8 @@ def test_converted_reference_matches_logits_and_losses(tmp_path, num_classes,
 
     model = build(num_classes, num_heads)
     ckpt = torch.load(tmp_path / 'dan.pth', weights_only=False)
-    missing, unexpected = model.load_state_dict(ckpt['state_dict'],
-                                                strict=False)
+    missing, unexpected = model.load_state_dict(
+        ckpt['state_dict'], strict=False)
     assert missing == ['head.affinity_loss.centers'] and unexpected == []
 
     torch.manual_seed(1)
@@ -68,16 +69,16 @@ def test_converted_reference_matches_logits_and_losses(tmp_path, num_classes,
             'loss_af': reference_affinity_loss(feat, labels, centers),
             'loss_pt': reference_partition_loss(heads),
         }
-        losses = model(x, [DataSample().set_gt_label(int(i)) for i in labels],
-                       mode='loss')
+        losses = model(
+            x, [DataSample().set_gt_label(int(i)) for i in labels],
+            mode='loss')
     for key, value in expected.items():
-        assert losses[key].item() == pytest.approx(value.item(), rel=1e-5,
-                                                   abs=1e-7), key
+        assert losses[key].item() == pytest.approx(
+            value.item(), rel=1e-5, abs=1e-7), key
 
 
 def test_converter_refuses_config_mismatch(tmp_path):
-    save_reference_checkpoint(tmp_path / 'ref.pth', num_classes=8,
-                              num_heads=4)
+    save_reference_checkpoint(tmp_path / 'ref.pth', num_classes=8, num_heads=4)
     result = convert(tmp_path / 'ref.pth', tmp_path / 'dan.pth', '--config',
                      f'{REPO}/configs/dan_r18_rafdb.py')
     assert result.returncode != 0
@@ -89,8 +90,9 @@ def test_converter_refuses_config_mismatch(tmp_path):
 def test_converter_clear_errors(tmp_path):
     result = convert(tmp_path / 'missing.pth', tmp_path / 'dan.pth')
     assert result.returncode != 0 and 'not found' in result.stderr
-    torch.save({'model_state_dict': {'classifier.weight': torch.zeros(1)}},
-               tmp_path / 'other.pth')
+    torch.save({'model_state_dict': {
+        'classifier.weight': torch.zeros(1)
+    }}, tmp_path / 'other.pth')
     result = convert(tmp_path / 'other.pth', tmp_path / 'dan.pth')
     assert result.returncode != 0
     assert 'classifier.weight' in result.stderr
@@ -98,8 +100,7 @@ def test_converter_clear_errors(tmp_path):
 
 
 def test_loading_a_mismatched_checkpoint_names_the_fix(tmp_path):
-    save_reference_checkpoint(tmp_path / 'ref.pth', num_classes=7,
-                              num_heads=2)
+    save_reference_checkpoint(tmp_path / 'ref.pth', num_classes=7, num_heads=2)
     assert convert(tmp_path / 'ref.pth', tmp_path / 'dan.pth').returncode == 0
     model = build(7, 4)
     with pytest.raises(ValueError, match='model.neck.num_heads=2'):

@@ -1,29 +1,31 @@
 """switch_to_deploy(): fused MAN equals the original; deploy checkpoints."""
 import pytest
 import torch
+from fer_test_utils import (CONFIG, build_model, randomize_bn, run_tool,
+                            save_checkpoint)
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
-
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 
 from dan_mm.models import DAN, MultiHeadCrossAttentionNeck
 from dan_mm.models.necks.fused_man import pad_to_3x3
-from fer_test_utils import (CONFIG, build_model, randomize_bn, run_tool,
-                            save_checkpoint)
 
 
 def test_pad_to_3x3_centres_the_kernel():
     k13 = torch.arange(3.).reshape(1, 1, 1, 3)
-    assert torch.equal(pad_to_3x3(k13)[0, 0],
-                       torch.tensor([[0, 0, 0], [0, 1, 2], [0, 0, 0.]]))
+    assert torch.equal(
+        pad_to_3x3(k13)[0, 0], torch.tensor([[0, 0, 0], [0, 1, 2], [0, 0,
+                                                                    0.]]))
     k31 = torch.arange(3.).reshape(1, 1, 3, 1)
-    assert torch.equal(pad_to_3x3(k31)[0, 0],
-                       torch.tensor([[0, 0, 0.], [0, 1, 0], [0, 2, 0]]))
+    assert torch.equal(
+        pad_to_3x3(k31)[0, 0], torch.tensor([[0, 0, 0.], [0, 1, 0], [0, 2,
+                                                                     0]]))
 
 
-@pytest.mark.parametrize('in_channels,mid_channels,num_heads,reduction', [
-    (512, 256, 4, 32), (512, 256, 1, 32), (64, 32, 4, 8), (64, 16, 1, 8)])
+@pytest.mark.parametrize('in_channels,mid_channels,num_heads,reduction',
+                         [(512, 256, 4, 32), (512, 256, 1, 32), (64, 32, 4, 8),
+                          (64, 16, 1, 8)])
 def test_fused_neck_is_exact(in_channels, mid_channels, num_heads, reduction):
     """In float64 the fusion is exact up to rounding (1e-10): heads, pooled
     feature and attention maps."""
@@ -68,8 +70,8 @@ def test_model_switch_to_deploy_matches(num_heads):
 def test_deploy_checkpoint_round_trip(tmp_path):
     model = build_model(seed=1)
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
-    result = run_tool('model_converters/reparameterize_model.py', CONFIG,
-                      ckpt, tmp_path / 'dan_deploy.pth')
+    result = run_tool('model_converters/reparameterize_model.py', CONFIG, ckpt,
+                      tmp_path / 'dan_deploy.pth')
     assert result.returncode == 0, result.stderr
 
     cfg = Config.fromfile(CONFIG)

@@ -6,11 +6,11 @@ from unittest import mock
 
 import numpy as np
 import torch
-from mmengine.config import Config
-
 from conftest import REPO
-from dan_mm.datasets import ClassBalancedSampler
+from mmengine.config import Config
 from tiny_runs import run_tool, write_config
+
+from dan_mm.datasets import ClassBalancedSampler
 
 
 class FakeLabels:
@@ -56,25 +56,30 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_ddp_two_processes_end_with_identical_weights(synthfer_root,
-                                                       tmp_path):
+def test_ddp_two_processes_end_with_identical_weights(synthfer_root, tmp_path):
     out = tmp_path / 'out'
     out.mkdir()
-    cfg = write_config(tmp_path / 'ddp.py', synthfer_root, max_iters=3,
-                       ckpt_interval=3, sampler="type='ClassBalancedSampler'",
-                       extra=f'''
+    cfg = write_config(
+        tmp_path / 'ddp.py',
+        synthfer_root,
+        max_iters=3,
+        ckpt_interval=3,
+        sampler="type='ClassBalancedSampler'",
+        extra=f'''
 custom_imports = dict(imports=['dan_mm', 'probe_hook'],
                       allow_failed_imports=False)
 # BN running stats are per rank (mmengine's DDP does not broadcast buffers):
-# the shipped runtime's SyncBuffersHook averages them; keep it beside the probe.
+# the shipped runtime's SyncBuffersHook averages them; keep it beside the
+# probe.
 custom_hooks = [dict(type='SyncBuffersHook'),
                 dict(type='ProbeHook', out_dir={str(out)!r})]
 ''')
-    proc = run_tool(
-        ['-m', 'torch.distributed.run', '--nproc_per_node=2',
-         f'--master_port={free_port()}', 'tools/train.py', cfg,
-         '--launcher', 'pytorch', '--auto-scale-lr',
-         '--work-dir', str(tmp_path / 'work')])
+    proc = run_tool([
+        '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        f'--master_port={free_port()}', 'tools/train.py', cfg, '--launcher',
+        'pytorch', '--auto-scale-lr', '--work-dir',
+        str(tmp_path / 'work')
+    ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     infos = [json.load(open(out / f'rank{r}.json')) for r in (0, 1)]
     states = [torch.load(out / f'rank{r}.pth') for r in (0, 1)]
@@ -102,12 +107,14 @@ custom_hooks = [dict(type='SyncBuffersHook'),
     dataset = RAFDB(synthfer_root, split='train')
     seed = infos[0]['sampler_seed']
     assert seed == 0 and infos[1]['sampler_seed'] == 0
-    draw = list(make_sampler(dataset, 0, 1, seed=seed,
-                             num_samples=2 * len(shards[0])))
+    draw = list(
+        make_sampler(dataset, 0, 1, seed=seed, num_samples=2 * len(shards[0])))
     assert shards[0] == draw[0::2] and shards[1] == draw[1::2]
     for info, shard in zip(infos, shards):
-        names = [osp.basename(dataset.get_data_info(i)['img_path'])
-                 for i in shard[:12]]
+        names = [
+            osp.basename(dataset.get_data_info(i)['img_path'])
+            for i in shard[:12]
+        ]
         assert info['batches'] == [names[0:4], names[4:8], names[8:12]]
 
 

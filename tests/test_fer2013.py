@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from fer_fixtures import fer_row_pixels, make_fer2013, make_ferplus
 
 from dan_mm.datasets import FER2013, FERPlus
 from dan_mm.datasets.categories import FER2013_CATEGORIES, FERPLUS_CATEGORIES
 from dan_mm.datasets.ferplus import majority_vote
-from fer_fixtures import fer_row_pixels, make_fer2013, make_ferplus
 
 
 def test_fer2013_splits_labels_and_images(tmp_path):
@@ -30,8 +30,12 @@ def test_fer2013_splits_labels_and_images(tmp_path):
 
 def test_fer2013_runs_a_pipeline_without_loading(tmp_path):
     make_fer2013(str(tmp_path), [(2, 'Training')])
-    ds = FER2013(str(tmp_path), pipeline=[
-        dict(type='Resize', scale=(64, 64)), dict(type='PackInputs')])
+    ds = FER2013(
+        str(tmp_path),
+        pipeline=[
+            dict(type='Resize', scale=(64, 64)),
+            dict(type='PackInputs')
+        ])
     out = ds[0]
     assert tuple(out['inputs'].shape) == (3, 64, 64)
     assert out['data_samples'].gt_label.item() == 2
@@ -51,10 +55,13 @@ def test_fer2013_bad_rows_name_file_and_line(tmp_path, row, message):
 
 
 def test_ferplus_majority_vote_rule():
+
     def votes(**kw):
-        base = {c: 0 for c in ('neutral', 'happiness', 'surprise', 'sadness',
-                               'anger', 'disgust', 'fear', 'contempt',
-                               'unknown', 'nf')}
+        base = {
+            c: 0
+            for c in ('neutral', 'happiness', 'surprise', 'sadness', 'anger',
+                      'disgust', 'fear', 'contempt', 'unknown', 'nf')
+        }
         base.update(kw)
         return base
 
@@ -73,15 +80,34 @@ def test_ferplus_majority_vote_rule():
 
 
 def test_ferplus_dataset(tmp_path):
-    make_ferplus(str(tmp_path), [
-        ('Training', {'happiness': 9, 'neutral': 1}),     # Happy
-        ('Training', {'unknown': 6, 'anger': 4}),         # dropped
-        ('Training', None),                               # no image name
-        ('PublicTest', {'contempt': 6, 'neutral': 4}),    # Contempt
-        ('Training', {'sadness': 5, 'fear': 5}),          # tie, dropped
-        ('Training', {'disgust': 7, 'anger': 3}),         # Disgust
-        ('PrivateTest', {'neutral': 10}),                 # Neutral
-    ])
+    make_ferplus(
+        str(tmp_path),
+        [
+            ('Training', {
+                'happiness': 9,
+                'neutral': 1
+            }),  # Happy
+            ('Training', {
+                'unknown': 6,
+                'anger': 4
+            }),  # dropped
+            ('Training', None),  # no image name
+            ('PublicTest', {
+                'contempt': 6,
+                'neutral': 4
+            }),  # Contempt
+            ('Training', {
+                'sadness': 5,
+                'fear': 5
+            }),  # tie, dropped
+            ('Training', {
+                'disgust': 7,
+                'anger': 3
+            }),  # Disgust
+            ('PrivateTest', {
+                'neutral': 10
+            }),  # Neutral
+        ])
     train = FERPlus(str(tmp_path), split='train')
     assert train.metainfo['classes'] == FERPLUS_CATEGORIES
     assert len(FERPLUS_CATEGORIES) == 8
@@ -89,21 +115,25 @@ def test_ferplus_dataset(tmp_path):
     assert train.dropped == {'unknown wins': 1, 'no image name': 1, 'tie': 1}
     # the image is the pixel row of the same line of fer2013.csv (row 5)
     expected = np.array(fer_row_pixels(0, 5).split(), dtype=np.uint8)
-    assert np.array_equal(train.get_data_info(1)['img'][..., 1].reshape(-1),
-                          expected)
+    assert np.array_equal(
+        train.get_data_info(1)['img'][..., 1].reshape(-1), expected)
     assert FERPlus(str(tmp_path), split='val').get_gt_labels().tolist() == [7]
     assert FERPlus(str(tmp_path), split='test').get_gt_labels().tolist() == [6]
 
 
 def test_ferplus_misaligned_files_are_refused(tmp_path):
-    make_ferplus(str(tmp_path), [('Training', {'neutral': 3}),
-                                 ('PublicTest', {'neutral': 3})])
+    make_ferplus(
+        str(tmp_path), [('Training', {
+            'neutral': 3
+        }), ('PublicTest', {
+            'neutral': 3
+        })])
     make_fer2013(str(tmp_path), [(0, 'Training')])  # one row only
     with pytest.raises(ValueError, match='has 2 rows but .*fer2013.csv has 1'):
         FERPlus(str(tmp_path))
     make_fer2013(str(tmp_path), [(0, 'Training'), (0, 'PrivateTest')])
-    with pytest.raises(ValueError,
-                       match=r'fer2013new.csv:3: Usage "PublicTest" differs'):
+    with pytest.raises(
+            ValueError, match=r'fer2013new.csv:3: Usage "PublicTest" differs'):
         FERPlus(str(tmp_path))
 
 
@@ -111,7 +141,7 @@ def test_ferplus_bad_vote_names_line(tmp_path):
     make_ferplus(str(tmp_path), [('Training', {'neutral': 3})])
     path = tmp_path / 'fer2013new.csv'
     path.write_text(path.read_text().replace(',3,', ',x,'))
-    with pytest.raises(ValueError, match=r'fer2013new.csv:2: vote count '
-                       r'neutral="x"'):
+    with pytest.raises(
+            ValueError, match=r'fer2013new.csv:2: vote count '
+            r'neutral="x"'):
         FERPlus(str(tmp_path))
-

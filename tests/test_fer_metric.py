@@ -2,9 +2,9 @@ import os.path as osp
 
 import pytest
 import torch
+from mmpretrain.evaluation.metrics import ConfusionMatrix
 
 from dan_mm.evaluation import FERMetric, save_confusion_matrix
-from mmpretrain.evaluation.metrics import ConfusionMatrix
 
 
 def evaluate(pred, gt, classes, **kwargs):
@@ -19,8 +19,10 @@ def evaluate(pred, gt, classes, **kwargs):
 
 def test_hand_computed_all_classes_present():
     # confusion matrix (rows truth): A [2 1 0], B [0 2 0], C [0 0 1]
-    m = evaluate(pred=[0, 0, 1, 1, 1, 2], gt=[0, 0, 0, 1, 1, 2],
-                 classes=('A', 'B', 'C'))
+    m = evaluate(
+        pred=[0, 0, 1, 1, 1, 2],
+        gt=[0, 0, 0, 1, 1, 2],
+        classes=('A', 'B', 'C'))
     assert m['fer/top1'] == pytest.approx(100 * 5 / 6)
     # recalls 2/3, 1, 1
     assert m['fer/balanced_accuracy'] == pytest.approx(100 * (2 / 3 + 2) / 3)
@@ -32,8 +34,8 @@ def test_hand_computed_all_classes_present():
 
 def test_absent_class_is_left_out_of_balanced_accuracy():
     # C: neither in truth nor predictions; D: predicted once, never true
-    m = evaluate(pred=[0, 3, 1, 1], gt=[0, 0, 1, 1],
-                 classes=('A', 'B', 'C', 'D'))
+    m = evaluate(
+        pred=[0, 3, 1, 1], gt=[0, 0, 1, 1], classes=('A', 'B', 'C', 'D'))
     assert m['fer/top1'] == pytest.approx(75)
     # (0.5 + 1) / 2, not (0.5 + 1 + 0 + 0) / 4
     assert m['fer/balanced_accuracy'] == pytest.approx(75)
@@ -48,9 +50,10 @@ def test_balanced_accuracy_is_over_the_whole_set_not_per_batch():
     metric.dataset_meta = {'classes': ('A', 'B')}
     # batch 1: A right x3; batch 2: B wrong, A right -> recall A 1, B 0
     for batch in ([(0, 0)] * 3, [(0, 1), (0, 0)]):
-        metric.process(None, [dict(pred_label=torch.tensor([p]),
-                                   gt_label=torch.tensor([g]))
-                              for p, g in batch])
+        metric.process(None, [
+            dict(pred_label=torch.tensor([p]), gt_label=torch.tensor([g]))
+            for p, g in batch
+        ])
     m = metric.evaluate(5)
     assert m['fer/balanced_accuracy'] == pytest.approx(50)
     assert m['fer/top1'] == pytest.approx(80)
@@ -71,8 +74,11 @@ def test_png_has_class_names_on_both_axes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ConfusionMatrix, 'plot', staticmethod(spy))
     names = ['Surprise', 'Fear', 'Disgust']
-    evaluate(pred=[0, 1, 2, 2], gt=[0, 1, 2, 1], classes=tuple(names),
-             save_dir=str(tmp_path / 'new_dir'))
+    evaluate(
+        pred=[0, 1, 2, 2],
+        gt=[0, 1, 2, 1],
+        classes=tuple(names),
+        save_dir=str(tmp_path / 'new_dir'))
     assert osp.getsize(tmp_path / 'new_dir' / 'confusion_matrix.png') > 0
     ax = figures[0].axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == names

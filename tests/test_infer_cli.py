@@ -6,12 +6,12 @@ import cv2
 import mmcv
 import numpy as np
 import pytest
-
 from fer_test_utils import (CONFIG, build_model, error_lines, face_photo,
                             run_tool, save_checkpoint)
 
-CLASSES = ['Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger',
-           'Neutral']
+CLASSES = [
+    'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral'
+]
 
 
 @pytest.fixture(scope='module')
@@ -40,8 +40,10 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     assert line['input'] == str(tmp_path / 'photo.jpg')
     assert line['frame'] is None and line['img_shape'] == [150, 128]
     (face, ) = line['faces']
-    assert set(face) == {'box', 'crop_box', 'pred_label', 'pred_class',
-                         'pred_score', 'pred_scores'}
+    assert set(face) == {
+        'box', 'crop_box', 'pred_label', 'pred_class', 'pred_score',
+        'pred_scores'
+    }
     assert len(face['box']) == 4 and len(face['crop_box']) == 4
     assert list(face['pred_scores']) == CLASSES
     assert sum(face['pred_scores'].values()) == pytest.approx(1, abs=1e-4)
@@ -56,9 +58,9 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
 
 def test_video(checkpoint, tmp_path):
     frame = face_photo(128)
-    writer = cv2.VideoWriter(str(tmp_path / 'clip.avi'),
-                             cv2.VideoWriter_fourcc(*'MJPG'), 5,
-                             (frame.shape[1], frame.shape[0]))
+    writer = cv2.VideoWriter(
+        str(tmp_path / 'clip.avi'), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+        (frame.shape[1], frame.shape[0]))
     for shift in range(3):
         writer.write(np.roll(frame, shift, axis=1))
     writer.release()
@@ -79,7 +81,8 @@ def test_clear_errors(checkpoint, tmp_path):
     result = infer(checkpoint, tmp_path / 'broken.mp4', tmp_path / 'o1')
     assert result.returncode == 1
     assert error_lines(result.stderr) == [
-        f'error: cannot open the video {tmp_path / "broken.mp4"}']
+        f'error: cannot open the video {tmp_path / "broken.mp4"}'
+    ]
     assert 'Traceback' not in result.stderr
 
     (tmp_path / 'broken.jpg').write_text('not an image')
@@ -87,8 +90,8 @@ def test_clear_errors(checkpoint, tmp_path):
     assert result.returncode == 1 and 'Traceback' not in result.stderr
     assert 'cannot read the image' in result.stderr
 
-    mmcv.imwrite(np.full((64, 64, 3), 127, np.uint8),
-                 str(tmp_path / 'blank.png'))
+    mmcv.imwrite(
+        np.full((64, 64, 3), 127, np.uint8), str(tmp_path / 'blank.png'))
     result = infer(checkpoint, tmp_path / 'blank.png', tmp_path / 'o3')
     assert result.returncode == 2
     assert 'no face found' in result.stderr and '--no-detect' in \

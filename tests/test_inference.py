@@ -3,10 +3,10 @@ import mmcv
 import numpy as np
 import pytest
 import torch
+from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
 
 from dan_mm.apis import BaseFaceDetector, FERInferencer, expand_box
 from dan_mm.datasets.synthfer import draw_face
-from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -61,8 +61,8 @@ def test_two_faces_batched_like_single(inferencer, tmp_path):
     for res_b, res_s in zip(batched, single):
         for face_b, face_s in zip(res_b['faces'], res_s['faces']):
             assert face_b['box'] == face_s['box']
-            np.testing.assert_allclose(face_b['pred_scores'],
-                                       face_s['pred_scores'], atol=1e-5)
+            np.testing.assert_allclose(
+                face_b['pred_scores'], face_s['pred_scores'], atol=1e-5)
 
 
 def test_no_detect_matches_the_model_on_the_whole_image(checkpoint):
@@ -75,8 +75,9 @@ def test_no_detect_matches_the_model_on_the_whole_image(checkpoint):
     (face, ) = result['faces']
     assert face['box'] == [0, 0, 64, 64] and face['crop_box'] == [0, 0, 64, 64]
 
-    resized = mmcv.imresize(rgb, (80, 80), backend='pillow',
-                            interpolation='bilinear').astype(np.float32)
+    resized = mmcv.imresize(
+        rgb, (80, 80), backend='pillow',
+        interpolation='bilinear').astype(np.float32)
     mean = np.array([123.675, 116.28, 103.53], np.float32)
     std = np.array([58.395, 57.12, 57.375], np.float32)
     x = torch.from_numpy((resized - mean) / std).permute(2, 0, 1)[None]
@@ -93,8 +94,8 @@ def test_blank_image_has_no_face_and_bad_input_raises(inferencer, tmp_path):
         inferencer(str(tmp_path / 'broken.jpg'))
     with pytest.raises(FileNotFoundError, match='missing.jpg'):
         inferencer(str(tmp_path / 'missing.jpg'))
-    (skipped, ) = inferencer.iter_results(str(tmp_path / 'broken.jpg'),
-                                          skip_errors=True)
+    (skipped, ) = inferencer.iter_results(
+        str(tmp_path / 'broken.jpg'), skip_errors=True)
     assert 'broken.jpg' in skipped['error'] and skipped['faces'] == []
 
 
@@ -104,8 +105,9 @@ def test_folder_input_is_sorted_and_filtered(inferencer, tmp_path):
         mmcv.imwrite(img, str(tmp_path / name))
     (tmp_path / 'notes.txt').write_text('not an image')
     results = inferencer(str(tmp_path), batch_size=2)
-    assert [r['input'] for r in results] == [str(tmp_path / 'a.jpg'),
-                                             str(tmp_path / 'b.png')]
+    assert [r['input'] for r in results
+            ] == [str(tmp_path / 'a.jpg'),
+                  str(tmp_path / 'b.png')]
 
 
 def test_pluggable_detector_and_margin(checkpoint):
@@ -115,8 +117,8 @@ def test_pluggable_detector_and_margin(checkpoint):
         def detect(self, img):
             return [[10, 20, 50, 60]]
 
-    inferencer = FERInferencer(CONFIG, checkpoint, detector=FixedBox(),
-                               margin=0.25)
+    inferencer = FERInferencer(
+        CONFIG, checkpoint, detector=FixedBox(), margin=0.25)
     (result, ) = inferencer(face_photo(128))
     (face, ) = result['faces']
     assert face['box'] == [10, 20, 50, 60]
@@ -138,15 +140,16 @@ def test_fast_paths_agree(checkpoint, inferencer):
     fast = FERInferencer(CONFIG, checkpoint, deploy=True, channels_last=True)
     assert fast.model.neck.deploy
     (result, ) = fast(img)
-    np.testing.assert_allclose(result['faces'][0]['pred_scores'],
-                               reference['faces'][0]['pred_scores'],
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        result['faces'][0]['pred_scores'],
+        reference['faces'][0]['pred_scores'],
+        atol=1e-4)
     bf16 = FERInferencer(CONFIG, checkpoint, precision='bf16')
     (result, ) = bf16(img)
     scores = result['faces'][0]['pred_scores']
     assert scores.dtype == np.float32
     assert scores.sum() == pytest.approx(1.0, abs=1e-4)
-    np.testing.assert_allclose(scores, reference['faces'][0]['pred_scores'],
-                               atol=0.1)
+    np.testing.assert_allclose(
+        scores, reference['faces'][0]['pred_scores'], atol=0.1)
     with pytest.raises(ValueError, match='precision'):
         FERInferencer(CONFIG, checkpoint, precision='int8')

@@ -3,9 +3,9 @@ import sys
 
 import pytest
 import torch
+from reference_dan import reference_affinity_loss, reference_partition_loss
 
 from dan_mm.models.losses import AffinityLoss, PartitionLoss
-from reference_dan import reference_affinity_loss, reference_partition_loss
 
 
 def test_affinity_loss_hand_computed():
@@ -66,8 +66,8 @@ def test_partition_loss_single_head_is_zero():
 
 def test_partition_loss_matches_reference():
     heads = torch.log_softmax(torch.randn(4, 4, 512), dim=1)
-    assert torch.allclose(PartitionLoss()(heads),
-                          reference_partition_loss(heads), rtol=1e-5)
+    assert torch.allclose(
+        PartitionLoss()(heads), reference_partition_loss(heads), rtol=1e-5)
 
 
 def test_partition_loss_eps_is_float_epsilon():

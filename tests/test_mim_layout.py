@@ -3,7 +3,6 @@ import glob
 import os.path as osp
 
 import yaml
-
 from conftest import REPO
 
 
@@ -29,9 +28,11 @@ def test_model_index_lists_every_config():
 def test_config_names_are_unique_for_mim():
     # `mim train dan_mm NAME.py` finds a config by its file name anywhere in
     # the package: two files with one name would make it refuse.
-    names = [osp.basename(p) for p in glob.glob(
-        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
-             if '_base_' not in p]
+    names = [
+        osp.basename(p) for p in glob.glob(
+            osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+        if '_base_' not in p
+    ]
     assert len(names) == len(set(names))
 
 

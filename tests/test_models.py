@@ -2,12 +2,11 @@ import math
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
-
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from conftest import REPO
 from dan_mm.models import FusionClsHead, MultiHeadCrossAttentionNeck
 
 
@@ -36,8 +35,8 @@ def test_neck_shapes(num_heads):
 
 
 def test_neck_rejects_pooled_input():
-    neck = MultiHeadCrossAttentionNeck(in_channels=8, num_heads=2,
-                                       mid_channels=4, reduction_channels=2)
+    neck = MultiHeadCrossAttentionNeck(
+        in_channels=8, num_heads=2, mid_channels=4, reduction_channels=2)
     with pytest.raises(ValueError, match=r'\(N, C, H, W\)'):
         neck(torch.randn(2, 8))
 
@@ -91,8 +90,7 @@ def test_loss_keys_and_backward(num_heads):
     torch.manual_seed(0)
     model = build_dan(num_heads=num_heads)
     model.train()
-    losses = model(torch.randn(3, 3, 64, 64), samples([0, 3, 6]),
-                   mode='loss')
+    losses = model(torch.randn(3, 3, 64, 64), samples([0, 3, 6]), mode='loss')
     assert set(losses) == {'loss_cls', 'loss_af', 'loss_pt'}
     assert all(torch.isfinite(v) for v in losses.values())
     if num_heads == 1:

@@ -3,7 +3,6 @@ import json
 import os.path as osp
 
 import pytest
-
 from config_utils import load_config
 from conftest import REPO
 
@@ -18,8 +17,18 @@ def load_tool():
 
 def test_summarize_mean_and_sample_std():
     tool = load_tool()
-    summary = tool.summarize({0: {'a': 1.0, 'b': 5.0}, 1: {'a': 3.0},
-                              2: {'a': 5.0}})
+    summary = tool.summarize({
+        0: {
+            'a': 1.0,
+            'b': 5.0
+        },
+        1: {
+            'a': 3.0
+        },
+        2: {
+            'a': 5.0
+        }
+    })
     assert list(summary) == ['a']  # only metrics every seed reports
     assert summary['a']['mean'] == pytest.approx(3.0)
     assert summary['a']['std'] == pytest.approx(2.0)  # ddof=1
@@ -31,17 +40,21 @@ def test_summarize_mean_and_sample_std():
 def test_two_seeds_on_tiny_data(synthfer_root, tmp_path, monkeypatch):
     tool = load_tool()
     options = [
-        f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader',
-                                         'test_dataloader')
+        f'{loader}.{key}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
         for key in (f'dataset.data_root={synthfer_root}', 'dataset.indices=2',
                     'batch_size=2', 'num_workers=0')
-    ] + ['train_cfg.max_epochs=1', 'default_hooks.checkpoint.interval=-1',
-         'default_hooks.checkpoint.save_best=None']
+    ] + [
+        'train_cfg.max_epochs=1', 'default_hooks.checkpoint.interval=-1',
+        'default_hooks.checkpoint.save_best=None'
+    ]
     # skip yapf-formatting the config dumps (~1 s each, not under test)
     monkeypatch.setattr(tool, 'load_config', load_config)
     result = tool.main([
         osp.join(REPO, 'configs', 'dan_r18_synthfer.py'), '--seeds', '0', '1',
-        '--work-dir', str(tmp_path), '--cfg-options', *options])
+        '--work-dir',
+        str(tmp_path), '--cfg-options', *options
+    ])
     assert result['seeds'] == [0, 1]
     for seed in (0, 1):
         assert osp.isdir(tmp_path / f'seed_{seed}')

@@ -4,7 +4,6 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-
 from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
 
 
@@ -20,11 +19,14 @@ def test_onnx_matches_pytorch(tmp_path, deploy):
 
     graph = onnx.load(str(out)).graph
     assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == 'batch'
-    groups = {attr.i for node in graph.node if node.op_type == 'Conv'
-              for attr in node.attribute if attr.name == 'group'}
+    groups = {
+        attr.i
+        for node in graph.node if node.op_type == 'Conv'
+        for attr in node.attribute if attr.name == 'group'
+    }
     assert (4 in groups) == deploy  # the K=4 heads as one grouped conv
-    session = ort.InferenceSession(str(out),
-                                   providers=['CPUExecutionProvider'])
+    session = ort.InferenceSession(
+        str(out), providers=['CPUExecutionProvider'])
     for batch in (1, 3):
         x = torch.randn(batch, 3, 64, 64)
         with torch.no_grad():

@@ -50,8 +50,8 @@ def test_parse_splits_labels_and_paths(tmp_path):
     ('train_00001.jpg 2', 'listed again (first on line 1)'),
 ])
 def test_bad_label_lines_name_file_and_line(tmp_path, line, message):
-    root = make_rafdb(tmp_path, ['train_00001.jpg 1', line],
-                      images=['train_00001.jpg'])
+    root = make_rafdb(
+        tmp_path, ['train_00001.jpg 1', line], images=['train_00001.jpg'])
     with pytest.raises(ValueError) as err:
         RAFDB(root, split='train')
     assert 'list_patition_label.txt:2' in str(err.value)
@@ -64,8 +64,9 @@ def test_missing_label_file(tmp_path):
 
 
 def test_missing_image_is_named_or_skipped(tmp_path):
-    root = make_rafdb(tmp_path, ['train_00001.jpg 1', 'train_00002.jpg 2'],
-                      images=['train_00001.jpg'])
+    root = make_rafdb(
+        tmp_path, ['train_00001.jpg 1', 'train_00002.jpg 2'],
+        images=['train_00001.jpg'])
     with pytest.raises(FileNotFoundError) as err:
         RAFDB(root, split='train')
     assert 'train_00002_aligned.jpg' in str(err.value)
@@ -90,8 +91,8 @@ def test_synthfer_is_read_by_rafdb_and_balanced(synthfer_root):
 def test_synthfer_is_deterministic_by_seed(tmp_path):
     a, b, c = (str(tmp_path / n) for n in 'abc')
     for root, seed in ((a, 3), (b, 3), (c, 4)):
-        generate_synthfer(root, num_train=7, num_test=0, seed=seed, size=32,
-                          progress=False)
+        generate_synthfer(
+            root, num_train=7, num_test=0, seed=seed, size=32, progress=False)
 
     def read(root):
         path = osp.join(root, 'Image', 'aligned', 'train_00005_aligned.jpg')
@@ -115,8 +116,8 @@ def test_synthfer_classes_need_several_regions():
     # as surprise and fear do, some pairs differ in one region only
 
     def diff(x, y):
-        return sum(a != b for a, b in zip(EXPRESSION_CUES[x],
-                                          EXPRESSION_CUES[y]))
+        return sum(a != b
+                   for a, b in zip(EXPRESSION_CUES[x], EXPRESSION_CUES[y]))
 
     assert diff('Surprise', 'Fear') == 1
     assert diff('Anger', 'Disgust') == 1

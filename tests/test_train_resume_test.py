@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import torch
-
 from conftest import REPO
 
 TINY = '''
@@ -33,9 +32,12 @@ def write_config(tmp_path, root, epochs):
 
 
 def run(*args):
-    result = subprocess.run([sys.executable, *args], cwd=REPO,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = subprocess.run([sys.executable, *args],
+                            cwd=REPO,
+                            capture_output=True,
+                            text=True)
+    assert result.returncode == 0, (
+        result.stdout[-3000:] + result.stderr[-3000:])
     return result.stdout + result.stderr
 
 
@@ -69,8 +71,11 @@ def test_train_resume_and_test(tmp_path, synthfer_root):
 
 def test_missing_config_is_one_clear_line(tmp_path):
     result = subprocess.run(
-        [sys.executable, 'tools/train.py', str(tmp_path / 'nope.py')],
-        cwd=REPO, capture_output=True, text=True)
+        [sys.executable, 'tools/train.py',
+         str(tmp_path / 'nope.py')],
+        cwd=REPO,
+        capture_output=True,
+        text=True)
     assert result.returncode != 0
     assert 'config file not found' in result.stderr
     assert 'Traceback' not in result.stderr

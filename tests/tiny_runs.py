@@ -51,8 +51,14 @@ randomness = dict(seed={seed}, deterministic=True)
 '''
 
 
-def write_config(path, data_root, extra='', batch_size=4, max_iters=4,
-                 ckpt_interval=2, seed=0, image_size=64,
+def write_config(path,
+                 data_root,
+                 extra='',
+                 batch_size=4,
+                 max_iters=4,
+                 ckpt_interval=2,
+                 seed=0,
+                 image_size=64,
                  sampler="type='InfiniteSampler', shuffle=True",
                  val_interval=100000):
     """Write a tiny training config to ``path`` and return the path.
@@ -61,9 +67,14 @@ def write_config(path, data_root, extra='', batch_size=4, max_iters=4,
     """
     text = TINY_CONFIG.format(
         base=osp.join(REPO, 'configs', 'dan_r18_synthfer.py'),
-        data_root=str(data_root), batch_size=batch_size, max_iters=max_iters,
-        milestone=max(1, max_iters // 2), ckpt_interval=ckpt_interval,
-        seed=seed, image_size=image_size, sampler=sampler,
+        data_root=str(data_root),
+        batch_size=batch_size,
+        max_iters=max_iters,
+        milestone=max(1, max_iters // 2),
+        ckpt_interval=ckpt_interval,
+        seed=seed,
+        image_size=image_size,
+        sampler=sampler,
         val_interval=val_interval)
     with open(path, 'w') as f:
         f.write(text + extra)
@@ -72,9 +83,18 @@ def write_config(path, data_root, extra='', batch_size=4, max_iters=4,
 
 def run_tool(args, env=None, timeout=600, cwd=REPO):
     """Run ``python <args>`` in the repo; return the CompletedProcess."""
-    full_env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [REPO, osp.join(REPO, 'tests'), os.environ.get('PYTHONPATH', '')]),
-        OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    full_env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [REPO,
+             osp.join(REPO, 'tests'),
+             os.environ.get('PYTHONPATH', '')]),
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1')
     full_env.update(env or {})
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *args],
+                          cwd=cwd,
+                          env=full_env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)

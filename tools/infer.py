@@ -1,4 +1,4 @@
-"""Recognise the expression of every face in images, folders, videos or a camera.
+"""Recognise the expression of every face in images, folders, video, camera.
 
 Writes to ``--out-dir``:
 
@@ -27,9 +27,11 @@ be read or a video cannot be opened; 2 when no face is found at all.
 Examples:
     python tools/infer.py configs/dan_r18_rafdb.py dan.pth photo.jpg
     python tools/infer.py configs/dan_r18_rafdb.py dan.pth photos/ --show-heads
-    python tools/infer.py configs/dan_r18_rafdb.py dan.pth clip.mp4 --batch-size 16
+    python tools/infer.py configs/dan_r18_rafdb.py dan.pth clip.mp4 \\
+        --batch-size 16
     python tools/infer.py configs/dan_r18_rafdb.py dan.pth 0 --max-frames 300
-    python tools/infer.py configs/dan_r18_rafdb.py dan.pth rafdb/aligned --no-detect
+    python tools/infer.py configs/dan_r18_rafdb.py dan.pth rafdb/aligned \\
+        --no-detect
 """
 import argparse
 import json
@@ -55,29 +57,52 @@ def parse_args():
         'videos or a camera')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('input', help='image, folder of images, video file '
-                        'or camera index (e.g. 0)')
-    parser.add_argument('--out-dir', default='work_dirs/infer',
-                        help='where annotated files and predictions.jsonl go')
-    parser.add_argument('--show-heads', action='store_true',
-                        help='also save per-head attention maps (images)')
-    parser.add_argument('--no-detect', action='store_true',
-                        help='inputs are aligned face crops: no detection')
-    parser.add_argument('--device', default=None,
-                        help='e.g. cpu, cuda:0 (default: cuda if available)')
-    parser.add_argument('--batch-size', type=int, default=8,
-                        help='faces classified together')
-    parser.add_argument('--margin', type=float, default=0.2,
-                        help='crop margin around a detected face (fraction)')
-    parser.add_argument('--deploy', action='store_true',
-                        help='fuse the attention heads (switch_to_deploy)')
+    parser.add_argument(
+        'input',
+        help='image, folder of images, video file '
+        'or camera index (e.g. 0)')
+    parser.add_argument(
+        '--out-dir',
+        default='work_dirs/infer',
+        help='where annotated files and predictions.jsonl go')
+    parser.add_argument(
+        '--show-heads',
+        action='store_true',
+        help='also save per-head attention maps (images)')
+    parser.add_argument(
+        '--no-detect',
+        action='store_true',
+        help='inputs are aligned face crops: no detection')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help='e.g. cpu, cuda:0 (default: cuda if available)')
+    parser.add_argument(
+        '--batch-size', type=int, default=8, help='faces classified together')
+    parser.add_argument(
+        '--margin',
+        type=float,
+        default=0.2,
+        help='crop margin around a detected face (fraction)')
+    parser.add_argument(
+        '--deploy',
+        action='store_true',
+        help='fuse the attention heads (switch_to_deploy)')
     parser.add_argument('--channels-last', action='store_true')
-    parser.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'],
-                        default='fp32', help='autocast precision')
-    parser.add_argument('--max-frames', type=int, default=None,
-                        help='stop a video / camera after this many frames')
-    parser.add_argument('--show', action='store_true',
-                        help='display video / camera frames in a window')
+    parser.add_argument(
+        '--precision',
+        choices=['fp32', 'bf16', 'fp16'],
+        default='fp32',
+        help='autocast precision')
+    parser.add_argument(
+        '--max-frames',
+        type=int,
+        default=None,
+        help='stop a video / camera after this many frames')
+    parser.add_argument(
+        '--show',
+        action='store_true',
+        help='display video / camera frames in a window')
     args = parser.parse_args()
     if args.batch_size < 1:
         parser.error('--batch-size must be >= 1')
@@ -89,23 +114,29 @@ def fail(message: str, code: int = 1):
     sys.exit(code)
 
 
-def to_json(result: dict, classes, source: str, frame=None,
+def to_json(result: dict,
+            classes,
+            source: str,
+            frame=None,
             time_s=None) -> str:
     """One predictions.jsonl line (see the module docstring)."""
     faces = []
     for face in result['faces']:
         scores = [round(float(p), 6) for p in face['pred_scores']]
-        faces.append(dict(
-            box=[round(v, 1) for v in face['box']],
-            crop_box=face['crop_box'],
-            pred_label=face['pred_label'],
-            pred_class=face.get('pred_class'),
-            pred_score=round(face['pred_score'], 6),
-            pred_scores=dict(zip(classes, scores)) if classes else scores))
-    line = dict(input=source, frame=frame, time_s=time_s,
-                img_shape=list(result['img_shape'])
-                if 'img_shape' in result else None,
-                faces=faces)
+        faces.append(
+            dict(
+                box=[round(v, 1) for v in face['box']],
+                crop_box=face['crop_box'],
+                pred_label=face['pred_label'],
+                pred_class=face.get('pred_class'),
+                pred_score=round(face['pred_score'], 6),
+                pred_scores=dict(zip(classes, scores)) if classes else scores))
+    line = dict(
+        input=source,
+        frame=frame,
+        time_s=time_s,
+        img_shape=list(result['img_shape']) if 'img_shape' in result else None,
+        faces=faces)
     if 'error' in result:
         line['error'] = result['error']
     return json.dumps(line)
@@ -116,14 +147,16 @@ def run_images(inferencer, args, inputs, jsonl, progress: bool):
     num_items = num_faces = 0
     unreadable = []
     results = inferencer.iter_results(
-        inputs, batch_size=args.batch_size, skip_errors=True,
-        show_dir=args.out_dir, draw_heads=args.show_heads)
+        inputs,
+        batch_size=args.batch_size,
+        skip_errors=True,
+        show_dir=args.out_dir,
+        draw_heads=args.show_heads)
     if progress:
-        results = tqdm(results, total=len(inputs), desc='images',
-                       unit='img')
+        results = tqdm(results, total=len(inputs), desc='images', unit='img')
     for result in results:
-        jsonl.write(to_json(result, inferencer.classes, result['input']) +
-                    '\n')
+        jsonl.write(
+            to_json(result, inferencer.classes, result['input']) + '\n')
         num_items += 1
         num_faces += len(result['faces'])
         if 'error' in result:
@@ -144,8 +177,8 @@ def run_video(inferencer, args, capture, source: str, name: str, jsonl):
     def flush(frames, times):
         nonlocal writer, num_faces
         results = inferencer(frames, batch_size=args.batch_size)
-        for index, (frame, time_s, result) in enumerate(
-                zip(frames, times, results)):
+        for index, (frame, time_s,
+                    result) in enumerate(zip(frames, times, results)):
             drawn = draw_faces(frame, result['faces'])
             if writer is None:
                 height, width = frame.shape[:2]
@@ -156,9 +189,13 @@ def run_video(inferencer, args, capture, source: str, name: str, jsonl):
             if args.show:
                 cv2.imshow(source, drawn)
                 cv2.waitKey(1)
-            jsonl.write(to_json(result, inferencer.classes, source,
-                                frame=num_frames - len(frames) + index,
-                                time_s=round(time_s, 3)) + '\n')
+            jsonl.write(
+                to_json(
+                    result,
+                    inferencer.classes,
+                    source,
+                    frame=num_frames - len(frames) + index,
+                    time_s=round(time_s, 3)) + '\n')
             num_faces += len(result['faces'])
         bar.update(len(frames))
 
@@ -198,16 +235,21 @@ def main():
         fail(f'input not found: {source}')
 
     inferencer = FERInferencer(
-        args.config, args.checkpoint, device=args.device,
-        no_detect=args.no_detect, margin=args.margin, deploy=args.deploy,
-        channels_last=args.channels_last, precision=args.precision)
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        no_detect=args.no_detect,
+        margin=args.margin,
+        deploy=args.deploy,
+        channels_last=args.channels_last,
+        precision=args.precision)
     os.makedirs(args.out_dir, exist_ok=True)
     jsonl_path = osp.join(args.out_dir, 'predictions.jsonl')
     unreadable = []
     with open(jsonl_path, 'w') as jsonl:
         if camera is not None or source.lower().endswith(VIDEO_EXTENSIONS):
-            capture = cv2.VideoCapture(camera if camera is not None else
-                                       source)
+            capture = cv2.VideoCapture(
+                camera if camera is not None else source)
             if not capture.isOpened():
                 what = f'camera {camera}' if camera is not None else \
                     f'the video {source}'
@@ -215,8 +257,8 @@ def main():
             name = f'camera{camera}' if camera is not None else \
                 Path(source).stem
             label = f'camera:{camera}' if camera is not None else source
-            num_items, num_faces = run_video(inferencer, args, capture,
-                                             label, name, jsonl)
+            num_items, num_faces = run_video(inferencer, args, capture, label,
+                                             name, jsonl)
             if num_items == 0:
                 fail(f'cannot read any frame from {label}')
             kind = 'frames'

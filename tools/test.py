@@ -1,4 +1,4 @@
-"""Test (and evaluate) a DAN checkpoint, with mmpretrain's tools/test.py flags."""
+"""Test (and evaluate) a DAN checkpoint; mmpretrain's tools/test.py flags."""
 import argparse
 import os
 import os.path as osp
@@ -23,17 +23,25 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where to save metrics and plots')
     parser.add_argument('--out', help='dump predictions (or metrics) here')
-    parser.add_argument('--out-item', choices=['metrics', 'pred'],
-                        help='what --out holds; defaults to predictions')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--out-item',
+        choices=['metrics', 'pred'],
+        help='what --out holds; defaults to predictions')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value')
-    parser.add_argument('--amp', action='store_true',
-                        help='test with automatic mixed precision')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='test with automatic mixed precision')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
     args = parser.parse_args()
@@ -53,8 +61,8 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.test_cfg.fp16 = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    set_dataloader_defaults(cfg, 'test_dataloader',
-                            pin_memory=not args.no_pin_memory)
+    set_dataloader_defaults(
+        cfg, 'test_dataloader', pin_memory=not args.no_pin_memory)
     return cfg
 
 
@@ -65,8 +73,9 @@ def main():
         raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
     cfg = merge_args(load_config(args.config), args)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-              RUNNERS.build(cfg))
+    runner = (
+        Runner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
     if args.out and args.out_item in ['pred', None]:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

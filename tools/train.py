@@ -1,4 +1,4 @@
-"""Train a DAN config (mmpretrain's tools/train.py flags, num_workers=0 safe)."""
+"""Train a DAN config (mmpretrain's tools/train.py flags; num_workers=0 ok)."""
 import argparse
 import os
 
@@ -19,27 +19,37 @@ def parse_args():
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from this checkpoint, or with no value from the latest '
         'checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true',
+        '--amp',
+        action='store_true',
         help='automatic mixed precision (fp16 on GPU, bf16 on CPU)')
     parser.add_argument(
-        '--no-validate', action='store_true',
+        '--no-validate',
+        action='store_true',
         help='do not evaluate checkpoints during training')
     parser.add_argument(
-        '--auto-scale-lr', action='store_true',
+        '--auto-scale-lr',
+        action='store_true',
         help='scale the learning rate with the total batch size')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument('--no-persistent-workers', action='store_true')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value (e.g. '
         'train_cfg.max_epochs=2)')
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
     args = parser.parse_args()
@@ -66,10 +76,11 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     # After --cfg-options, so that num_workers=0 given there is seen.
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        set_dataloader_defaults(cfg, field,
-                                pin_memory=not args.no_pin_memory,
-                                persistent_workers=not
-                                args.no_persistent_workers)
+        set_dataloader_defaults(
+            cfg,
+            field,
+            pin_memory=not args.no_pin_memory,
+            persistent_workers=not args.no_persistent_workers)
     return cfg
 
 
@@ -78,10 +89,11 @@ def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-              RUNNERS.build(cfg))
-    with naming_checkpoint(cfg.get('load_from')
-                           or f'the latest in {cfg.work_dir}'):
+    runner = (
+        Runner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    with naming_checkpoint(
+            cfg.get('load_from') or f'the latest in {cfg.work_dir}'):
         runner.train()
 
 

@@ -27,11 +27,16 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('image', help='image file')
     parser.add_argument('--out', required=True, help='output PNG file')
-    parser.add_argument('--no-detect', action='store_true',
-                        help='the image is an aligned face crop')
+    parser.add_argument(
+        '--no-detect',
+        action='store_true',
+        help='the image is an aligned face crop')
     parser.add_argument('--margin', type=float, default=0.2)
-    parser.add_argument('--panel-size', type=int, default=160,
-                        help='side of each panel in pixels')
+    parser.add_argument(
+        '--panel-size',
+        type=int,
+        default=160,
+        help='side of each panel in pixels')
     parser.add_argument('--device', default=None)
     return parser.parse_args()
 
@@ -42,9 +47,12 @@ def main():
     for path, what in ((args.checkpoint, 'checkpoint'), (args.image, 'image')):
         if not osp.isfile(path):
             sys.exit(f'error: {what} not found: {path}')
-    inferencer = FERInferencer(args.config, args.checkpoint,
-                               device=args.device, no_detect=args.no_detect,
-                               margin=args.margin)
+    inferencer = FERInferencer(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        no_detect=args.no_detect,
+        margin=args.margin)
     img = mmcv.imread(args.image)
     if img is None:
         sys.exit(f'error: cannot read the image {args.image}')

@@ -5,8 +5,12 @@ custom_imports = dict(imports=['dan_mm'], allow_failed_imports=False)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,
-                    save_best='fer/top1', rule='greater'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=1,
+        max_keep_ckpts=2,
+        save_best='fer/top1',
+        rule='greater'),
 )
 custom_hooks = [
     # Stop with one line when model and data disagree on the classes.

@@ -64,8 +64,10 @@ class HaarFaceDetector(BaseFaceDetector):
     def detect(self, img: np.ndarray) -> np.ndarray:
         gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         faces = self.classifier.detectMultiScale(
-            gray, scaleFactor=self.scale_factor,
-            minNeighbors=self.min_neighbors, minSize=self.min_size)
+            gray,
+            scaleFactor=self.scale_factor,
+            minNeighbors=self.min_neighbors,
+            minSize=self.min_size)
         if len(faces) == 0:
             return np.zeros((0, 4), np.float32)
         boxes = np.asarray(faces, np.float32)
@@ -81,8 +83,7 @@ class WholeImageDetector(BaseFaceDetector):
         return np.array([[0, 0, w, h]], np.float32)
 
 
-DetectorType = Union[str, BaseFaceDetector, Callable[[np.ndarray],
-                                                     Sequence]]
+DetectorType = Union[str, BaseFaceDetector, Callable[[np.ndarray], Sequence]]
 
 
 def build_face_detector(detector: DetectorType) -> Callable:

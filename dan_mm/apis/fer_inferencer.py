@@ -9,13 +9,13 @@ import cv2
 import mmcv
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmcv.transforms import LoadImageFromFile
+from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
-
 from mmpretrain.apis import BaseInferencer
 from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
+
 from ..visualization import draw_attention_panels, draw_faces
 from .face_detectors import DetectorType, build_face_detector, expand_box
 
@@ -151,14 +151,21 @@ class FERInferencer(BaseInferencer):
                 raise ValueError(f'cannot read the image {path}')
             name, source = Path(path).stem, path
         boxes = self.detector(img)
-        crop_boxes = np.array([expand_box(b, self.margin, img.shape[:2])
-                               for b in boxes], np.int64).reshape(-1, 4)
+        crop_boxes = np.array(
+            [expand_box(b, self.margin, img.shape[:2]) for b in boxes],
+            np.int64).reshape(-1, 4)
         keep = (crop_boxes[:, 2] > crop_boxes[:, 0]) & \
             (crop_boxes[:, 3] > crop_boxes[:, 1])
-        return dict(input=source, name=name, img=img, boxes=boxes[keep],
-                    crop_boxes=crop_boxes[keep])
+        return dict(
+            input=source,
+            name=name,
+            img=img,
+            boxes=boxes[keep],
+            crop_boxes=crop_boxes[keep])
 
-    def _chunk_images(self, ori_inputs: list, batch_size: int,
+    def _chunk_images(self,
+                      ori_inputs: list,
+                      batch_size: int,
                       skip_errors: bool = False) -> Iterator[List[dict]]:
         """Read images until they hold ``batch_size`` faces (or run out).
 
@@ -172,10 +179,13 @@ class FERInferencer(BaseInferencer):
             except (OSError, ValueError) as error:
                 if not skip_errors:
                     raise
-                image = dict(input=str(input_), name=None, img=None,
-                             boxes=np.zeros((0, 4), np.float32),
-                             crop_boxes=np.zeros((0, 4), np.int64),
-                             error=str(error))
+                image = dict(
+                    input=str(input_),
+                    name=None,
+                    img=None,
+                    boxes=np.zeros((0, 4), np.float32),
+                    crop_boxes=np.zeros((0, 4), np.int64),
+                    error=str(error))
             chunk.append(image)
             num_faces += len(image['boxes'])
             if num_faces >= batch_size:
@@ -200,11 +210,14 @@ class FERInferencer(BaseInferencer):
             for image in images:
                 for x1, y1, x2, y2 in image['crop_boxes']:
                     crop = image['img'][y1:y2, x1:x2]
-                    yield self.pipeline(dict(img=crop, img_shape=crop.shape[:2],
-                                             ori_shape=crop.shape[:2]))
+                    yield self.pipeline(
+                        dict(
+                            img=crop,
+                            img_shape=crop.shape[:2],
+                            ori_shape=crop.shape[:2]))
 
-        yield from map(default_collate, self._get_chunk_data(crops(),
-                                                             batch_size))
+        yield from map(default_collate,
+                       self._get_chunk_data(crops(), batch_size))
 
     def _autocast(self):
         if self.dtype is None:
@@ -261,8 +274,8 @@ class FERInferencer(BaseInferencer):
         Returns:
             list[dict]: One per input, see :meth:`postprocess`.
         """
-        return list(self.iter_results(inputs, batch_size, return_maps,
-                                      **kwargs))
+        return list(
+            self.iter_results(inputs, batch_size, return_maps, **kwargs))
 
     def iter_results(self,
                      inputs: InputType,
@@ -279,8 +292,8 @@ class FERInferencer(BaseInferencer):
         """
         _, _, visualize_kwargs, _ = self._dispatch_kwargs(**kwargs)
         return_maps = return_maps or visualize_kwargs.get('draw_heads', False)
-        for images in self._chunk_images(self._inputs_to_list(inputs),
-                                         batch_size, skip_errors):
+        for images in self._chunk_images(
+                self._inputs_to_list(inputs), batch_size, skip_errors):
             preds = []
             for data in self.preprocess(images, batch_size):
                 preds.extend(self.forward(data, return_maps=return_maps))
@@ -335,9 +348,11 @@ class FERInferencer(BaseInferencer):
                 face = next(preds)
                 scores = face['pred_scores']
                 label = int(scores.argmax())
-                face.update(box=[float(v) for v in box],
-                            crop_box=[int(v) for v in crop_box],
-                            pred_label=label, pred_score=float(scores[label]))
+                face.update(
+                    box=[float(v) for v in box],
+                    crop_box=[int(v) for v in crop_box],
+                    pred_label=label,
+                    pred_score=float(scores[label]))
                 if self.classes is not None:
                     face['pred_class'] = self.classes[label]
                 faces.append(face)

@@ -9,6 +9,6 @@ from .transforms import LoadFaceImage
 
 __all__ = [
     'RAFDB', 'AffectNet', 'FER2013', 'FERPlus', 'RAFDB_CATEGORIES',
-    'ClassBalancedSampler', 'LoadFaceImage',
-    'EXPRESSION_CUES', 'draw_face', 'generate_synthfer'
+    'ClassBalancedSampler', 'LoadFaceImage', 'EXPRESSION_CUES', 'draw_face',
+    'generate_synthfer'
 ]

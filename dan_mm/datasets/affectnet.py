@@ -8,9 +8,9 @@ from typing import List, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
-
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+
 from .categories import AFFECTNET_CATEGORIES
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
@@ -111,8 +111,9 @@ class AffectNet(BaseDataset):
     def _resolve_layout(self) -> str:
         if self.layout != 'auto':
             return self.layout
-        if osp.isdir(osp.join(self.data_root, self.OFFICIAL_DIRS[self.split],
-                              'images')):
+        if osp.isdir(
+                osp.join(self.data_root, self.OFFICIAL_DIRS[self.split],
+                         'images')):
             return 'official'
         if osp.isdir(osp.join(self.data_root, self.split)):
             return 'folder'
@@ -166,10 +167,10 @@ class AffectNet(BaseDataset):
         with open(self.ann_file, newline='', encoding='utf-8') as f:
             rows = list(csv.reader(f))
         header = [c.strip().lower() for c in rows[0]] if rows else []
-        path_col = next((header.index(c) for c in PATH_COLUMNS
-                         if c in header), None)
-        label_col = next((header.index(c) for c in LABEL_COLUMNS
-                          if c in header), None)
+        path_col = next((header.index(c) for c in PATH_COLUMNS if c in header),
+                        None)
+        label_col = next(
+            (header.index(c) for c in LABEL_COLUMNS if c in header), None)
         if path_col is not None and label_col is not None:
             rows, start = rows[1:], 2  # start: line number of the first row
         elif rows and len(rows[0]) > 1 and _is_int(rows[0][1]):
@@ -224,9 +225,9 @@ class AffectNet(BaseDataset):
         if skipped:
             logger.info(
                 f'AffectNet-{self.num_classes} {self.split}: skipped '
-                f'{sum(skipped.values())} images with unused labels ('
-                + ', '.join(f'{k}: {v}' for k, v in sorted(skipped.items()))
-                + ')')
+                f'{sum(skipped.values())} images with unused labels (' +
+                ', '.join(f'{k}: {v}'
+                          for k, v in sorted(skipped.items())) + ')')
         if missing:
             logger.warning(f'AffectNet {self.split}: skipped {len(missing)} '
                            f'missing images (first: {missing[0]})')

@@ -1,4 +1,4 @@
-"""Class names and orders of the FER data sets, as their label files use them."""
+"""Class names and orders of the FER data sets, as their label files use."""
 
 # RAF-DB basic: file labels 1..7, stored 0-based here.
 RAFDB_CATEGORIES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness',

@@ -4,9 +4,9 @@ import os.path as osp
 from typing import Dict, List
 
 import numpy as np
-
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+
 from .categories import FER2013_CATEGORIES
 
 FER_SIZE = 48  # FER2013 images are 48x48 grayscale
@@ -126,8 +126,9 @@ class FER2013(BaseDataset):
                 raise ValueError(f'{where}: emotion "{label}" is not a label '
                                  f'0..{num_classes - 1}')
             data_list.append(
-                dict(img=decode_pixels(row['pixels'], where),
-                     gt_label=int(label)))
+                dict(
+                    img=decode_pixels(row['pixels'], where),
+                    gt_label=int(label)))
         if not data_list:
             raise ValueError(f'{self.ann_file}: no rows with Usage "{usage}"')
         return data_list

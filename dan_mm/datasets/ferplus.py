@@ -4,8 +4,8 @@ from collections import Counter
 from typing import List
 
 from mmengine.logging import MMLogger
-
 from mmpretrain.registry import DATASETS
+
 from .categories import FERPLUS_CATEGORIES, FERPLUS_VOTE_COLUMNS
 from .fer2013 import FER2013, decode_pixels, read_fer_csv
 
@@ -116,20 +116,21 @@ class FERPlus(FER2013):
             if label < 0:
                 top = max(counts.values())
                 winners = [c for c in vote_columns if counts[c] == top]
-                reason = ('no votes' if top == 0 else 'tie' if len(winners) > 1
-                          else f'{winners[0]} wins')
+                reason = ('no votes' if top == 0 else
+                          'tie' if len(winners) > 1 else f'{winners[0]} wins')
                 dropped[reason] += 1
                 continue
             data_list.append(
-                dict(img=decode_pixels(pixel_row['pixels'],
-                                       f'{pixel_file}:{pixel_row["_line"]}'),
-                     gt_label=label))
+                dict(
+                    img=decode_pixels(pixel_row['pixels'],
+                                      f'{pixel_file}:{pixel_row["_line"]}'),
+                    gt_label=label))
         self.dropped = dict(dropped)
         if dropped:
             MMLogger.get_current_instance().info(
                 f'FERPlus {self.split}: dropped {sum(dropped.values())} rows ('
-                + ', '.join(f'{k}: {v}' for k, v in sorted(dropped.items()))
-                + ')')
+                + ', '.join(f'{k}: {v}'
+                            for k, v in sorted(dropped.items())) + ')')
         if not data_list:
             raise ValueError(f'{self.ann_file}: no usable rows with Usage '
                              f'"{usage}" (dropped: {dict(dropped)})')

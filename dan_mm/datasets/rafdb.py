@@ -3,9 +3,9 @@ import os.path as osp
 from typing import List
 
 from mmengine.logging import MMLogger
-
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+
 from .categories import RAFDB_CATEGORIES
 
 
@@ -78,9 +78,8 @@ class RAFDB(BaseDataset):
                 continue
             where = f'{self.ann_file}:{lineno}'
             if len(fields) != 2 or not fields[1].lstrip('-').isdigit():
-                raise ValueError(
-                    f'{where}: expected "<image name> <label 1-'
-                    f'{num_classes}>", got "{line.strip()}"')
+                raise ValueError(f'{where}: expected "<image name> <label 1-'
+                                 f'{num_classes}>", got "{line.strip()}"')
             name, label = fields[0], int(fields[1])
             if not 1 <= label <= num_classes:
                 raise ValueError(
@@ -108,9 +107,9 @@ class RAFDB(BaseDataset):
                 f'{self.ann_file} (first: {missing[0]})')
         if not data_list:
             raise ValueError(
-                f'{self.ann_file}: no usable "{self.split}_*" entries'
-                + (f' ({len(missing)} listed images are missing)'
-                   if missing else ''))
+                f'{self.ann_file}: no usable "{self.split}_*" entries' +
+                (f' ({len(missing)} listed images are missing)'
+                 if missing else ''))
         return data_list
 
     def extra_repr(self) -> List[str]:

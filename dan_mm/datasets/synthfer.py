@@ -39,9 +39,10 @@ EXPRESSION_CUES: Dict[str, Tuple[str, str, str]] = {
 assert tuple(EXPRESSION_CUES) == RAFDB_CATEGORIES
 
 CANVAS = 200  # drawn at 2x, then resized to the output size (anti-aliasing)
-SKIN_TONES = np.array([[224, 172, 105], [241, 194, 125], [255, 219, 172],
-                       [198, 134, 66], [141, 85, 36], [255, 205, 148],
-                       [234, 192, 134], [110, 70, 40]], dtype=np.float32)
+SKIN_TONES = np.array(
+    [[224, 172, 105], [241, 194, 125], [255, 219, 172], [198, 134, 66],
+     [141, 85, 36], [255, 205, 148], [234, 192, 134], [110, 70, 40]],
+    dtype=np.float32)
 
 
 def _polyline(img, points, color, thickness):
@@ -96,7 +97,8 @@ def _draw_mouth(img, rng, cx, cy, kind, a):
     _polyline(img, np.stack([cx + xs, ys], 1), lip, int(rng.integers(3, 5)))
 
 
-def draw_face(label: int, rng: np.random.Generator,
+def draw_face(label: int,
+              rng: np.random.Generator,
               size: int = 100) -> np.ndarray:
     """Draw one face showing expression ``label`` (0-based, RAF-DB order).
 
@@ -142,9 +144,11 @@ def draw_face(label: int, rng: np.random.Generator,
     matrix = cv2.getRotationMatrix2D((cx, cy), rng.uniform(-15, 15),
                                      rng.uniform(0.85, 1.1))
     matrix[:, 2] += rng.uniform(-10, 10, 2)
-    img = cv2.warpAffine(img, matrix, (CANVAS, CANVAS),
-                         flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
+    img = cv2.warpAffine(
+        img,
+        matrix, (CANVAS, CANVAS),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE)
 
     # Occlusion: a hand, a scarf, sunglasses... a blob of another colour.
     if rng.random() < 0.3:
@@ -200,14 +204,15 @@ def generate_synthfer(root: str,
     jobs = [('train', i, f'{i + 1:05d}') for i in range(num_train)] + \
         [('test', i, f'{i + 1:04d}') for i in range(num_test)]
     lines = []
-    for split, i, number in tqdm(jobs, desc=f'SynthFER -> {root}',
-                                 disable=not progress):
+    for split, i, number in tqdm(
+            jobs, desc=f'SynthFER -> {root}', disable=not progress):
         label = i % num_classes
         img = draw_face(label, rng, size)
         name = f'{split}_{number}'
-        cv2.imwrite(osp.join(img_dir, f'{name}_aligned.jpg'),
-                    cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
-                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+        cv2.imwrite(
+            osp.join(img_dir, f'{name}_aligned.jpg'),
+            cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
+            [cv2.IMWRITE_JPEG_QUALITY, 95])
         lines.append(f'{name}.jpg {label + 1}\n')
     with open(ann_file, 'w', encoding='utf-8') as f:
         f.writelines(lines)

@@ -2,14 +2,16 @@
 
 - FCN (feature clustering network): the backbone, any registered one
   (mmpretrain ``ResNet`` depth 18 by default, or ``TIMMBackbone``), trained
-  with :class:`~dan_mm.models.losses.AffinityLoss` (``losses/affinity_loss.py``).
+  with :class:`~dan_mm.models.losses.AffinityLoss`
+  (``losses/affinity_loss.py``).
 - MAN (multi-head attention network):
   :class:`~dan_mm.models.necks.MultiHeadCrossAttentionNeck` (``necks/man.py``).
 - AFN (attention fusion network): :class:`~dan_mm.models.heads.FusionClsHead`
   (``heads/afn.py``) with :class:`~dan_mm.models.losses.PartitionLoss`
   (``losses/partition_loss.py``).
 
-The classifier that ties them together is :class:`~dan_mm.models.classifiers.DAN`,
+The classifier that ties them together is
+:class:`~dan_mm.models.classifiers.DAN`,
 mmpretrain's ``ImageClassifier`` plus ``switch_to_deploy()`` (fused MAN,
 ``necks/fused_man.py``) and ``attention_maps()``.
 """

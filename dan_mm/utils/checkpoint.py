@@ -27,7 +27,8 @@ def load_from_local(filename: str, map_location=None) -> dict:
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'Checkpoint file {filename} can not be found.')
+        raise FileNotFoundError(
+            f'Checkpoint file {filename} can not be found.')
     return torch.load(filename, map_location=map_location, weights_only=False)
 
 

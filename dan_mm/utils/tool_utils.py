@@ -10,8 +10,7 @@ from typing import Callable, Optional
 import torch
 from mmengine.config import Config, ConfigDict
 
-from .errors import (CheckpointMismatchError, ConfigError, UserError,
-                     one_line)
+from .errors import CheckpointMismatchError, ConfigError, UserError, one_line
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
 
@@ -39,7 +38,9 @@ def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
                                 osp.splitext(osp.basename(config))[0])
 
 
-def set_dataloader_defaults(cfg: Config, field: str, pin_memory: bool = True,
+def set_dataloader_defaults(cfg: Config,
+                            field: str,
+                            pin_memory: bool = True,
                             persistent_workers: bool = True) -> None:
     """Fill mmpretrain's dataloader defaults into ``cfg[field]``.
 
@@ -91,14 +92,18 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
             setattr(namespace, self.dest, True)
 
     parser.add_argument(
-        '--debug', nargs=0, action=_SetDebug, default=False,
+        '--debug',
+        nargs=0,
+        action=_SetDebug,
+        default=False,
         help=f'show the full traceback of errors (same as {DEBUG_ENV}=1)')
 
 
 def debug_enabled() -> bool:
     """Whether ``--debug`` or ``DAN_MM_DEBUG=1`` asked for tracebacks."""
-    return os.environ.get(DEBUG_ENV, '').strip().lower() not in (
-        '', '0', 'false', 'no', 'off')
+    return os.environ.get(DEBUG_ENV,
+                          '').strip().lower() not in ('', '0', 'false', 'no',
+                                                      'off')
 
 
 def exit_on_user_error(main: Callable) -> Callable:

@@ -8,7 +8,10 @@ BOX_COLOR = (0, 200, 0)  # BGR
 TEXT_COLOR = (255, 255, 255)
 
 
-def _put_label(img: np.ndarray, text: str, x: int, y: int,
+def _put_label(img: np.ndarray,
+               text: str,
+               x: int,
+               y: int,
                scale: float = 0.5) -> None:
     """Write ``text`` on a filled box whose bottom-left corner is (x, y)."""
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
@@ -35,12 +38,17 @@ def draw_faces(img: np.ndarray, faces: Sequence[dict]) -> np.ndarray:
         x1, y1, x2, y2 = (int(round(v)) for v in face['box'])
         cv2.rectangle(out, (x1, y1), (x2, y2), BOX_COLOR, thickness)
         name = face.get('pred_class', face['pred_label'])
-        _put_label(out, f'{name} {face["pred_score"]:.2f}', x1, y1,
-                   scale=max(0.4, thickness * 0.4))
+        _put_label(
+            out,
+            f'{name} {face["pred_score"]:.2f}',
+            x1,
+            y1,
+            scale=max(0.4, thickness * 0.4))
     return out
 
 
-def overlay_heatmap(img: np.ndarray, heatmap: np.ndarray,
+def overlay_heatmap(img: np.ndarray,
+                    heatmap: np.ndarray,
                     alpha: float = 0.5) -> np.ndarray:
     """Blend a heatmap (any size, any range) over a BGR image.
 
@@ -58,13 +66,14 @@ def overlay_heatmap(img: np.ndarray, heatmap: np.ndarray,
     heatmap = heatmap.astype(np.float32)
     heatmap = heatmap - heatmap.min()
     heatmap = heatmap / max(float(heatmap.max()), 1e-12)
-    heatmap = cv2.resize(heatmap, (img.shape[1], img.shape[0]),
-                         interpolation=cv2.INTER_LINEAR)
+    heatmap = cv2.resize(
+        heatmap, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
     colored = cv2.applyColorMap(np.uint8(255 * heatmap), cv2.COLORMAP_JET)
     return cv2.addWeighted(colored, alpha, img, 1 - alpha, 0)
 
 
-def draw_attention_panels(img: np.ndarray, faces: Sequence[dict],
+def draw_attention_panels(img: np.ndarray,
+                          faces: Sequence[dict],
                           panel_size: int = 160,
                           titles: Optional[List[str]] = None) -> np.ndarray:
     """DAN's Figure 1: each face, then each head's attention on it.
@@ -90,14 +99,15 @@ def draw_attention_panels(img: np.ndarray, faces: Sequence[dict],
     rows = []
     for face in faces:
         x1, y1, x2, y2 = face['crop_box']
-        crop = cv2.resize(img[y1:y2, x1:x2], (panel_size, panel_size),
-                          interpolation=cv2.INTER_LINEAR)
+        crop = cv2.resize(
+            img[y1:y2, x1:x2], (panel_size, panel_size),
+            interpolation=cv2.INTER_LINEAR)
         maps = face['attention_maps']
         panels = [crop.copy()] + [overlay_heatmap(crop, m) for m in maps]
-        names = titles or (
-            [f'{face.get("pred_class", face["pred_label"])} '
-             f'{face["pred_score"]:.2f}'] +
-            [f'head {k + 1}' for k in range(len(maps))])
+        names = titles or ([
+            f'{face.get("pred_class", face["pred_label"])} '
+            f'{face["pred_score"]:.2f}'
+        ] + [f'head {k + 1}' for k in range(len(maps))])
         for panel, name in zip(panels, names):
             _put_label(panel, name, 0, panel_size, scale=0.4)
         rows.append(np.concatenate(panels, axis=1))

@@ -32,7 +32,6 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
-
 from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
@@ -42,36 +41,53 @@ from dan_mm.utils.tool_utils import load_config
 def parse_args():
     parser = argparse.ArgumentParser(description='Benchmark DAN inference')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('--checkpoint', help='weights (default: random init, '
-                        'which is fine for speed)')
-    parser.add_argument('--deploy', action='store_true',
-                        help='fuse the attention heads (switch_to_deploy)')
+    parser.add_argument(
+        '--checkpoint',
+        help='weights (default: random init, '
+        'which is fine for speed)')
+    parser.add_argument(
+        '--deploy',
+        action='store_true',
+        help='fuse the attention heads (switch_to_deploy)')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--channels-last', action='store_true')
     precision = parser.add_mutually_exclusive_group()
-    precision.add_argument('--bf16', action='store_true',
-                           help='bfloat16 autocast (CPU or GPU)')
-    precision.add_argument('--fp16', action='store_true',
-                           help='float16 autocast (GPU)')
+    precision.add_argument(
+        '--bf16', action='store_true', help='bfloat16 autocast (CPU or GPU)')
+    precision.add_argument(
+        '--fp16', action='store_true', help='float16 autocast (GPU)')
     parser.add_argument('--image-size', type=int, default=224)
-    parser.add_argument('--iters', type=int, default=50,
-                        help='timed iterations per part')
-    parser.add_argument('--warmup', type=int, default=10,
-                        help='untimed iterations first')
+    parser.add_argument(
+        '--iters', type=int, default=50, help='timed iterations per part')
+    parser.add_argument(
+        '--warmup', type=int, default=10, help='untimed iterations first')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch.set_num_threads (default: torch\'s)')
-    parser.add_argument('--agreement', action='store_true',
-                        help='fp32 vs bf16/fp16 predicted-class agreement '
-                        'over the config\'s test set (needs --checkpoint)')
-    parser.add_argument('--max-samples', type=int, default=None,
-                        help='with --agreement: stop after this many images')
-    parser.add_argument('--onnx', help='also time this ONNX export of the '
-                        'model (tools/deployment/pytorch2onnx.py) with '
-                        'onnxruntime on the CPU')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value (e.g. '
-                        'test_dataloader.dataset.data_root=...)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch.set_num_threads (default: torch\'s)')
+    parser.add_argument(
+        '--agreement',
+        action='store_true',
+        help='fp32 vs bf16/fp16 predicted-class agreement '
+        'over the config\'s test set (needs --checkpoint)')
+    parser.add_argument(
+        '--max-samples',
+        type=int,
+        default=None,
+        help='with --agreement: stop after this many images')
+    parser.add_argument(
+        '--onnx',
+        help='also time this ONNX export of the '
+        'model (tools/deployment/pytorch2onnx.py) with '
+        'onnxruntime on the CPU')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (e.g. '
+        'test_dataloader.dataset.data_root=...)')
     args = parser.parse_args()
     if args.agreement and not args.checkpoint:
         parser.error('--agreement needs --checkpoint')
@@ -108,8 +124,9 @@ def report(name: str, latencies: np.ndarray, batch_size: int) -> None:
 def benchmark(model, args, device, dtype) -> None:
     memory_format = torch.channels_last if args.channels_last else \
         torch.contiguous_format
-    x = torch.randn(args.batch_size, 3, args.image_size, args.image_size,
-                    device=device).contiguous(memory_format=memory_format)
+    x = torch.randn(
+        args.batch_size, 3, args.image_size, args.image_size,
+        device=device).contiguous(memory_format=memory_format)
     with torch.no_grad(), autocast(device, dtype):
         feats = model.backbone(x)
     parts = [
@@ -120,12 +137,15 @@ def benchmark(model, args, device, dtype) -> None:
     print(f'{"part":<10} {"throughput":>14}   latency per batch of '
           f'{args.batch_size}')
     for name, fn, inputs in parts:
-        report(name, time_part(fn, inputs, args.iters, args.warmup, device,
-                               dtype), args.batch_size)
-    if args.onnx:
-        report('onnxruntime', time_onnx(args.onnx, x.float().cpu().numpy(),
-                                        args.iters, args.warmup),
+        report(name,
+               time_part(fn, inputs, args.iters, args.warmup, device, dtype),
                args.batch_size)
+    if args.onnx:
+        report(
+            'onnxruntime',
+            time_onnx(args.onnx,
+                      x.float().cpu().numpy(), args.iters, args.warmup),
+            args.batch_size)
 
 
 def time_onnx(path: str, inputs: np.ndarray, iters: int,
@@ -135,8 +155,8 @@ def time_onnx(path: str, inputs: np.ndarray, iters: int,
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
-    session = ort.InferenceSession(path, options,
-                                   providers=['CPUExecutionProvider'])
+    session = ort.InferenceSession(
+        path, options, providers=['CPUExecutionProvider'])
     feed = {session.get_inputs()[0].name: np.ascontiguousarray(inputs)}
     latencies = []
     for i in range(warmup + iters):
@@ -164,8 +184,8 @@ def agreement(model, cfg, args, device, dtype) -> None:
             p32 = model(inputs, mode='tensor').float().softmax(1)
             with autocast(device, dtype):
                 plow = model(inputs, mode='tensor').float().softmax(1)
-            labels = torch.cat([s.gt_label for s in data['data_samples']]).to(
-                device)
+            labels = torch.cat([s.gt_label
+                                for s in data['data_samples']]).to(device)
             same += (p32.argmax(1) == plow.argmax(1)).sum().item()
             right32 += (p32.argmax(1) == labels).sum().item()
             right_low += (plow.argmax(1) == labels).sum().item()

@@ -32,16 +32,24 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         description='Train + test a config for several seeds and report '
         'mean ± std of the test metrics')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
-                        help='random seeds (default: 0 1 2)')
     parser.add_argument(
-        '--work-dir', help='where runs and the summary go (default: '
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='random seeds (default: 0 1 2)')
+    parser.add_argument(
+        '--work-dir',
+        help='where runs and the summary go (default: '
         'work_dirs/multi_seed/<config name>)')
     parser.add_argument(
-        '--deterministic', action='store_true',
+        '--deterministic',
+        action='store_true',
         help='also make cuDNN deterministic (slower)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value')
     return parser.parse_args(argv)
 
@@ -62,8 +70,11 @@ def run_seed(config: str, seed: int, work_dir: str, cfg_options: dict,
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
-    return {k: float(v) for k, v in metrics.items()
-            if isinstance(v, (int, float, np.floating, np.integer))}
+    return {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float, np.floating, np.integer))
+    }
 
 
 def summarize(per_seed: Dict[int, Dict[str, float]]) -> Dict[str, dict]:
@@ -80,8 +91,8 @@ def summarize(per_seed: Dict[int, Dict[str, float]]) -> Dict[str, dict]:
     for key in sorted(keys):
         values = [per_seed[s][key] for s in per_seed]
         std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-        summary[key] = dict(mean=float(np.mean(values)), std=std,
-                            values=values)
+        summary[key] = dict(
+            mean=float(np.mean(values)), std=std, values=values)
     return summary
 
 
@@ -89,8 +100,9 @@ def to_markdown(config: str, seeds: List[int], summary: dict) -> str:
     """The summary as a markdown table, one metric a row."""
     lines = [
         f'Config: `{config}`, seeds: {", ".join(map(str, seeds))}', '',
-        '| metric | mean ± std | ' + ' | '.join(f'seed {s}' for s in seeds)
-        + ' |', '|---|---|' + '---|' * len(seeds)
+        '| metric | mean ± std | ' + ' | '.join(f'seed {s}'
+                                                for s in seeds) + ' |',
+        '|---|---|' + '---|' * len(seeds)
     ]
     for key, row in summary.items():
         cells = ' | '.join(f'{v:.2f}' for v in row['values'])
@@ -112,9 +124,14 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                                   osp.join(work_dir, f'seed_{seed}'),
                                   args.cfg_options, args.deterministic)
     summary = summarize(per_seed)
-    result = dict(config=args.config, seeds=args.seeds,
-                  per_seed={str(s): m for s, m in per_seed.items()},
-                  summary=summary)
+    result = dict(
+        config=args.config,
+        seeds=args.seeds,
+        per_seed={
+            str(s): m
+            for s, m in per_seed.items()
+        },
+        summary=summary)
     for value in (v for row in summary.values() for v in row['values']):
         if not math.isfinite(value):
             raise SystemExit(f'error: a metric is not finite: {summary}')

@@ -13,15 +13,23 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description='Generate SynthFER, procedurally drawn expression faces '
         'in RAF-DB\'s on-disk layout')
-    parser.add_argument('out_dir', nargs='?', default='data/synthfer',
-                        help='output folder (default: data/synthfer)')
+    parser.add_argument(
+        'out_dir',
+        nargs='?',
+        default='data/synthfer',
+        help='output folder (default: data/synthfer)')
     parser.add_argument('--num-train', type=int, default=2800)
     parser.add_argument('--num-test', type=int, default=700)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--size', type=int, default=100,
-                        help='image side length (RAF-DB aligned: 100)')
-    parser.add_argument('--force', action='store_true',
-                        help='regenerate even if the folder has a label file')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=100,
+        help='image side length (RAF-DB aligned: 100)')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='regenerate even if the folder has a label file')
     return parser.parse_args()
 
 

@@ -1,4 +1,4 @@
-"""Export a DAN checkpoint to ONNX (dynamic batch) and check it with onnxruntime.
+"""Export a DAN checkpoint to ONNX (dynamic batch), check it with onnxruntime.
 
 The graph takes ``input``: float32 ``(N, 3, H, W)`` RGB images already
 normalised with the config's data preprocessor (ImageNet mean/std:
@@ -19,7 +19,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import DictAction
-
 from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
@@ -46,7 +45,9 @@ def test_image_size(cfg) -> int:
     return 224
 
 
-def export(model: nn.Module, out: str, image_size: int,
+def export(model: nn.Module,
+           out: str,
+           image_size: int,
            opset: int = 17) -> None:
     """Export ``model`` (eval) to ``out`` with a dynamic batch axis."""
     dummy = torch.randn(1, 3, image_size, image_size)
@@ -57,9 +58,19 @@ def export(model: nn.Module, out: str, image_size: int,
         # K is fixed per model: the traced `if K > 1` is a constant.
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(
-            LogitsModel(model).eval(), (dummy, ), out, dynamo=False,
-            input_names=['input'], output_names=['logits'],
-            dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}},
+            LogitsModel(model).eval(), (dummy, ),
+            out,
+            dynamo=False,
+            input_names=['input'],
+            output_names=['logits'],
+            dynamic_axes={
+                'input': {
+                    0: 'batch'
+                },
+                'logits': {
+                    0: 'batch'
+                }
+            },
             opset_version=opset)
 
 
@@ -83,13 +94,18 @@ def parse_args():
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('out', help='ONNX file to write')
-    parser.add_argument('--deploy', action='store_true',
-                        help='fuse the attention heads before export')
+    parser.add_argument(
+        '--deploy',
+        action='store_true',
+        help='fuse the attention heads before export')
     parser.add_argument('--opset', type=int, default=17)
-    parser.add_argument('--image-size', type=int, default=None,
-                        help='default: the test pipeline\'s size')
-    parser.add_argument('--no-verify', action='store_true',
-                        help='skip the onnxruntime check')
+    parser.add_argument(
+        '--image-size',
+        type=int,
+        default=None,
+        help='default: the test pipeline\'s size')
+    parser.add_argument(
+        '--no-verify', action='store_true', help='skip the onnxruntime check')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -109,7 +125,8 @@ def main():
           f'dynamic batch, opset {args.opset})')
     if not args.no_verify:
         diff = verify(model, args.out, image_size)
-        print(f'onnxruntime vs PyTorch, batch 1 and 3: max abs diff {diff:.2e}')
+        print(
+            f'onnxruntime vs PyTorch, batch 1 and 3: max abs diff {diff:.2e}')
         if diff > 1e-4:
             sys.exit(f'error: the ONNX model differs from PyTorch by {diff}')
 

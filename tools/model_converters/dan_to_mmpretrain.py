@@ -20,8 +20,14 @@ from collections import OrderedDict
 import torch
 
 # torchvision's ResNet children -> mmpretrain ResNet module names.
-FEATURES = {'0': 'conv1', '1': 'bn1', '4': 'layer1', '5': 'layer2',
-            '6': 'layer3', '7': 'layer4'}
+FEATURES = {
+    '0': 'conv1',
+    '1': 'bn1',
+    '4': 'layer1',
+    '5': 'layer2',
+    '6': 'layer3',
+    '7': 'layer4'
+}
 
 
 def convert_key(key: str) -> str:
@@ -52,8 +58,9 @@ def convert(state_dict: dict):
         raise ValueError('no "fc.weight" in the reference checkpoint: is it a '
                          'DAN checkpoint?')
     num_classes = converted['head.fc.weight'].shape[0]
-    num_heads = len({k.split('.')[2] for k in converted
-                     if k.startswith('neck.heads.')})
+    num_heads = len(
+        {k.split('.')[2]
+         for k in converted if k.startswith('neck.heads.')})
     return converted, num_classes, num_heads
 
 
@@ -63,11 +70,12 @@ def check_config(config: str, num_classes: int, num_heads: int) -> None:
     cfg = Config.fromfile(config)
     want = (cfg.model.head.num_classes, cfg.model.neck.get('num_heads', 4))
     if want != (num_classes, num_heads):
-        sys.exit(f'error: the checkpoint has num_classes={num_classes}, '
-                 f'num_heads={num_heads} but {config} builds num_classes='
-                 f'{want[0]}, num_heads={want[1]}; pick the matching config or '
-                 f'pass --cfg-options model.head.num_classes={num_classes} '
-                 f'model.neck.num_heads={num_heads} when testing')
+        sys.exit(
+            f'error: the checkpoint has num_classes={num_classes}, '
+            f'num_heads={num_heads} but {config} builds num_classes='
+            f'{want[0]}, num_heads={want[1]}; pick the matching config or '
+            f'pass --cfg-options model.head.num_classes={num_classes} '
+            f'model.neck.num_heads={num_heads} when testing')
 
 
 def parse_args():
@@ -75,8 +83,10 @@ def parse_args():
         description='Convert a DAN reference checkpoint to dan_mm')
     parser.add_argument('src', help='reference checkpoint (.pth)')
     parser.add_argument('dst', help='output dan_mm checkpoint (.pth)')
-    parser.add_argument('--config', help='refuse the checkpoint unless its '
-                        'num_classes / num_heads match this config')
+    parser.add_argument(
+        '--config',
+        help='refuse the checkpoint unless its '
+        'num_classes / num_heads match this config')
     return parser.parse_args()
 
 
@@ -96,8 +106,11 @@ def main():
     if args.config:
         check_config(args.config, num_classes, num_heads)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    meta = dict(source=osp.basename(args.src), num_classes=num_classes,
-                num_heads=num_heads, epoch=checkpoint.get('iter'))
+    meta = dict(
+        source=osp.basename(args.src),
+        num_classes=num_classes,
+        num_heads=num_heads,
+        epoch=checkpoint.get('iter'))
     torch.save({'meta': meta, 'state_dict': converted}, args.dst)
     print(f'Converted {len(converted)} tensors (num_classes={num_classes}, '
           f'num_heads={num_heads}) to {args.dst}')

@@ -18,7 +18,6 @@ import sys
 
 import torch
 from mmengine.config import DictAction
-
 from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
@@ -32,8 +31,11 @@ def parse_args():
     parser.add_argument('config', help='config of the (training-form) model')
     parser.add_argument('checkpoint', help='checkpoint to convert')
     parser.add_argument('out', help='deploy checkpoint to write (.pth)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
     return parser.parse_args()
 
 
@@ -50,8 +52,8 @@ def main():
         sys.exit(f'error: {type(model).__name__} has no switch_to_deploy(); '
                  'use model type "DAN"')
     model.switch_to_deploy()
-    checkpoint = torch.load(args.checkpoint, map_location='cpu',
-                            weights_only=False)
+    checkpoint = torch.load(
+        args.checkpoint, map_location='cpu', weights_only=False)
     meta = dict(checkpoint.get('meta') or {}, deploy=True)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     torch.save({'meta': meta, 'state_dict': model.state_dict()}, args.out)

@@ -13,27 +13,46 @@ data_preprocessor = dict(
 train_pipeline = [
     dict(type='LoadFaceImage'),
     # torchvision's Resize works on PIL images: use the same backend.
-    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
-         interpolation='bilinear'),
+    dict(
+        type='Resize',
+        scale=(image_size, image_size),
+        backend='pillow',
+        interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     # With p=0.2 both RandomRotation(20) and RandomCrop(224, padding=32).
-    dict(type='RandomApply', prob=0.2, transforms=[
-        dict(type='Rotate', magnitude_range=(0, 20), magnitude_std='inf',
-             prob=1.0, random_negative_prob=0.5, pad_val=0,
-             interpolation='nearest'),
-        dict(type='RandomCrop', crop_size=image_size, padding=32),
-    ]),
+    dict(
+        type='RandomApply',
+        prob=0.2,
+        transforms=[
+            dict(
+                type='Rotate',
+                magnitude_range=(0, 20),
+                magnitude_std='inf',
+                prob=1.0,
+                random_negative_prob=0.5,
+                pad_val=0,
+                interpolation='nearest'),
+            dict(type='RandomCrop', crop_size=image_size, padding=32),
+        ]),
     # The reference erases with 0 after normalisation = the mean colour
     # before it (BGR here, as images are loaded BGR).
-    dict(type='RandomErasing', erase_prob=0.5, min_area_ratio=0.02,
-         max_area_ratio=0.25, mode='const', fill_color=(104, 116, 124)),
+    dict(
+        type='RandomErasing',
+        erase_prob=0.5,
+        min_area_ratio=0.02,
+        max_area_ratio=0.25,
+        mode='const',
+        fill_color=(104, 116, 124)),
     dict(type='PackInputs'),
 ]
 
 test_pipeline = [
     dict(type='LoadFaceImage'),
-    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
-         interpolation='bilinear'),
+    dict(
+        type='Resize',
+        scale=(image_size, image_size),
+        backend='pillow',
+        interpolation='bilinear'),
     dict(type='PackInputs'),
 ]
 
@@ -43,16 +62,22 @@ train_dataloader = dict(
     # BatchNorm1d cannot train on a last batch of one sample (the reference
     # crashes then): drop the incomplete last batch.
     drop_last=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 
 val_dataloader = dict(
     batch_size=256,
     num_workers=4,
-    dataset=dict(type=dataset_type, data_root=data_root, split='test',
-                 pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 val_evaluator = dict(type='FERMetric')

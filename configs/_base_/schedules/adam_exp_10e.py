@@ -1,8 +1,7 @@
 # The reference AffectNet schedule: Adam 1e-4 (weight decay 0, affinity
 # centres included), ExponentialLR gamma 0.6 stepped per epoch, 10 epochs
 # (the released checkpoints are from epochs 5 / 6).
-optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=1e-4, weight_decay=0))
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, weight_decay=0))
 
 param_scheduler = dict(type='ExponentialLR', gamma=0.6, by_epoch=True)
 

@@ -1,13 +1,12 @@
-"""Class-balanced sampling with replacement, as the reference uses for AffectNet."""
+"""Class-balanced sampling with replacement (the reference, on AffectNet)."""
 import math
 from typing import Iterator, Optional
 
 import numpy as np
 import torch
 from mmengine.dist import get_dist_info, sync_random_seed
-from torch.utils.data import Sampler
-
 from mmpretrain.registry import DATA_SAMPLERS
+from torch.utils.data import Sampler
 
 
 @DATA_SAMPLERS.register_module()
@@ -28,14 +27,17 @@ class ClassBalancedSampler(Sampler):
             ranks. Defaults to None.
     """
 
-    def __init__(self, dataset, num_samples: Optional[int] = None,
+    def __init__(self,
+                 dataset,
+                 num_samples: Optional[int] = None,
                  seed: Optional[int] = None):
         rank, world_size = get_dist_info()
         self.rank, self.world_size = rank, world_size
         self.dataset = dataset
         labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
         counts = np.bincount(labels)
-        self.weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
+        self.weights = torch.as_tensor(
+            1.0 / counts[labels], dtype=torch.double)
         total = len(dataset) if num_samples is None else num_samples
         self.num_samples = math.ceil(total / world_size)  # per rank
         self.total_size = self.num_samples * world_size
@@ -45,8 +47,11 @@ class ClassBalancedSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator()
         generator.manual_seed(self.seed + self.epoch)
-        indices = torch.multinomial(self.weights, self.total_size,
-                                    replacement=True, generator=generator)
+        indices = torch.multinomial(
+            self.weights,
+            self.total_size,
+            replacement=True,
+            generator=generator)
         return iter(indices[self.rank::self.world_size].tolist())
 
     def __len__(self) -> int:

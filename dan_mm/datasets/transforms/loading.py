@@ -1,4 +1,4 @@
-"""Load a face image of any common format as an 8-bit BGR array, or say why not."""
+"""Load a face image of any common format as 8-bit BGR, or say why not."""
 from typing import Optional
 
 import cv2
@@ -6,8 +6,8 @@ import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
 from mmengine.logging import MMLogger
-
 from mmpretrain.registry import TRANSFORMS
+
 from dan_mm.utils.errors import UnreadableImageError
 
 
@@ -75,6 +75,7 @@ class LoadFaceImage(LoadImageFromFile):
         Raises:
             UnreadableImageError: ``cannot read image <path>: <reason>``.
         """
+
         def fail(reason):
             return UnreadableImageError(
                 f'cannot read image {filename}: {reason}')
@@ -87,8 +88,8 @@ class LoadFaceImage(LoadImageFromFile):
             raise fail(err.strerror or str(err)) from None
         if len(img_bytes) == 0:
             raise fail('zero-byte file')
-        if (img_bytes[:2] == b'\xff\xd8' and img_bytes.rfind(b'\xff\xd9') <
-                img_bytes.rfind(b'\xff\xda')):
+        if (img_bytes[:2] == b'\xff\xd8' and img_bytes.rfind(b'\xff\xd9')
+                < img_bytes.rfind(b'\xff\xda')):
             # No end-of-image marker after the last scan: OpenCV would decode
             # the part that is there and fill the rest with grey.
             raise fail('truncated JPEG (no end-of-image marker)')
@@ -116,7 +117,8 @@ class LoadFaceImage(LoadImageFromFile):
         height, width = img.shape[:2]
         if self.max_side is not None and max(height, width) > self.max_side:
             scale = self.max_side / max(height, width)
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            size = (max(1, round(width * scale)), max(1,
+                                                      round(height * scale)))
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         return img
 

@@ -3,8 +3,8 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-
 from mmpretrain.registry import HOOKS
+
 from dan_mm.utils.errors import NumClassesMismatchError
 
 
@@ -24,8 +24,9 @@ class NumClassesCheckHook(Hook):
 
     def _check(self, runner, dataloader, split: str) -> None:
         dataset = getattr(dataloader, 'dataset', None)
-        classes: Optional[list] = getattr(dataset, 'metainfo', {}).get(
-            'classes') if dataset is not None else None
+        classes: Optional[list] = getattr(
+            dataset, 'metainfo',
+            {}).get('classes') if dataset is not None else None
         if not classes:
             return
         model = runner.model.module if is_model_wrapper(

@@ -1,7 +1,7 @@
 """Point every FERMetric without a ``save_dir`` at the run's log folder."""
 from mmengine.hooks import Hook
-
 from mmpretrain.registry import HOOKS
+
 from dan_mm.evaluation.metrics import FERMetric
 
 

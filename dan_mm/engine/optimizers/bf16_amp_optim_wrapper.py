@@ -1,9 +1,8 @@
-"""bf16 mixed precision that also runs on CPU (mmengine's AmpOptimWrapper does not)."""
+"""bf16 mixed precision that also runs on CPU (mmengine's AMP does not)."""
 from typing import Union
 
 import torch
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
-
 from mmpretrain.registry import OPTIM_WRAPPERS
 
 
@@ -26,8 +25,7 @@ class BF16AmpOptimWrapper(AmpOptimWrapper):
             ``accumulative_counts``, ``clip_grad``).
     """
 
-    def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16',
-                 **kwargs):
+    def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16', **kwargs):
         # Skip AmpOptimWrapper.__init__ (accelerator-only assertion and a
         # CUDA GradScaler); set up what its methods use.
         OptimWrapper.__init__(self, **kwargs)

@@ -6,7 +6,6 @@ from typing import List, Optional, Sequence
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-
 from mmpretrain.evaluation.metrics import ConfusionMatrix
 from mmpretrain.registry import METRICS
 
@@ -87,16 +86,17 @@ class FERMetric(BaseMetric):
 
     def _report(self, cm: torch.Tensor, names: List[str]) -> None:
         width = max(len(n) for n in names) + 1
-        rows = ['confusion matrix (rows: ground truth, columns: prediction)',
-                ' ' * width + ' '.join(f'{n[:6]:>6}' for n in names)]
+        rows = [
+            'confusion matrix (rows: ground truth, columns: prediction)',
+            ' ' * width + ' '.join(f'{n[:6]:>6}' for n in names)
+        ]
         for name, row in zip(names, cm.tolist()):
             rows.append(f'{name:<{width}}' + ' '.join(f'{v:>6}' for v in row))
         MMLogger.get_current_instance().info('\n'.join(rows))
         if self.save_dir is not None:
             os.makedirs(self.save_dir, exist_ok=True)
-            save_confusion_matrix(cm, names,
-                                  osp.join(self.save_dir,
-                                           'confusion_matrix.png'))
+            save_confusion_matrix(
+                cm, names, osp.join(self.save_dir, 'confusion_matrix.png'))
 
 
 def fer_metrics(cm: torch.Tensor, names: List[str]) -> dict:
@@ -157,8 +157,8 @@ def save_confusion_matrix(cm: torch.Tensor, names: List[str],
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig = ConfusionMatrix.plot(cm, include_values=True, classes=names,
-                               show=False)
+    fig = ConfusionMatrix.plot(
+        cm, include_values=True, classes=names, show=False)
     fig.savefig(path, dpi=120, bbox_inches='tight')
     plt.close(fig)
     return path

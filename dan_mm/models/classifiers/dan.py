@@ -1,6 +1,5 @@
 """DAN as a whole: mmpretrain's ImageClassifier plus deploy and attention."""
 import torch
-
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 

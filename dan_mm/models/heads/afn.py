@@ -1,14 +1,14 @@
-"""AFN: DAN's attention fusion network, as an MMPretrain classification head."""
+"""AFN: DAN's attention fusion network, as an MMPretrain cls head."""
 from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
-from dan_mm.utils.errors import CheckpointMismatchError
 from mmpretrain.structures import DataSample
+
+from dan_mm.utils.errors import CheckpointMismatchError
 
 
 @MODELS.register_module()
@@ -42,16 +42,18 @@ class FusionClsHead(ClsHead):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int = 512,
-                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
-                 affinity_loss: dict = dict(type='AffinityLoss', loss_weight=1.0),
-                 partition_loss: dict = dict(type='PartitionLoss', loss_weight=1.0),
-                 topk=(1, ),
-                 cal_acc: bool = False,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(loss=loss, topk=topk, cal_acc=cal_acc, init_cfg=init_cfg)
+    def __init__(
+            self,
+            num_classes: int,
+            in_channels: int = 512,
+            loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+            affinity_loss: dict = dict(type='AffinityLoss', loss_weight=1.0),
+            partition_loss: dict = dict(type='PartitionLoss', loss_weight=1.0),
+            topk=(1, ),
+            cal_acc: bool = False,
+            init_cfg: Optional[dict] = None):
+        super().__init__(
+            loss=loss, topk=topk, cal_acc=cal_acc, init_cfg=init_cfg)
         if num_classes <= 0:
             raise ValueError(f'num_classes={num_classes} must be positive')
         self.num_classes = num_classes
@@ -111,7 +113,8 @@ class FusionClsHead(ClsHead):
         losses = self._get_loss(cls_score, data_samples, **kwargs)
         losses['loss_cls'] = losses.pop('loss')
         labels = torch.cat([sample.gt_label for sample in data_samples])
-        losses['loss_af'] = self.affinity_loss(pooled, labels.to(pooled.device))
+        losses['loss_af'] = self.affinity_loss(pooled,
+                                               labels.to(pooled.device))
         losses['loss_pt'] = self.partition_loss(heads)
         return losses
 
@@ -119,8 +122,8 @@ class FusionClsHead(ClsHead):
         # mmengine loads non-strictly and would only warn about a size
         # mismatch, leaving a half-loaded head: refuse it clearly instead.
         weight = state_dict.get(prefix + 'fc.weight')
-        if weight is not None and tuple(weight.shape) != (self.num_classes,
-                                                           self.in_channels):
+        if weight is not None and tuple(
+                weight.shape) != (self.num_classes, self.in_channels):
             raise CheckpointMismatchError(
                 f'The checkpoint\'s "{prefix}fc.weight" has shape '
                 f'{tuple(weight.shape)} (num_classes={weight.shape[0]}, '

@@ -1,7 +1,6 @@
 """Affinity loss: the training signal of DAN's feature clustering network."""
 import torch
 import torch.nn as nn
-
 from mmpretrain.registry import MODELS
 
 
@@ -14,7 +13,8 @@ class AffinityLoss(nn.Module):
 
     .. math::
         L_{af} = \\frac{1}{N} \\sum_i
-                 \\frac{\\lVert f_i - C_{y_i} \\rVert^2}{\\sum_j \\sigma^2_j(C)}
+                 \\frac{\\lVert f_i - C_{y_i} \\rVert^2}
+                      {\\sum_j \\sigma^2_j(C)}
 
     where :math:`\\sigma^2_j(C)` is the unbiased variance of the centres'
     j-th dimension across classes. Dividing by the centres' spread is what

@@ -3,7 +3,6 @@ import sys
 
 import torch
 import torch.nn as nn
-
 from mmpretrain.registry import MODELS
 
 
@@ -15,7 +14,8 @@ class PartitionLoss(nn.Module):
     head features ``heads`` of shape ``(N, K, C)``,
 
     .. math::
-        L_{pt} = \\log\\left(1 + \\frac{K}{\\bar{\\sigma}^2 + \\epsilon}\\right)
+        L_{pt} = \\log\\left(1 +
+                 \\frac{K}{\\bar{\\sigma}^2 + \\epsilon}\\right)
 
     where :math:`\\bar{\\sigma}^2` is the mean over samples and channels of
     the unbiased variance across the K heads. It is 0 for a single head.
@@ -25,7 +25,8 @@ class PartitionLoss(nn.Module):
 
     Args:
         loss_weight (float): Weight of the loss (lambda_pt). Defaults to 1.0.
-        eps (float): Added to the variance. Defaults to ``sys.float_info.epsilon``.
+        eps (float): Added to the variance.
+            Defaults to ``sys.float_info.epsilon``.
     """
 
     def __init__(self,

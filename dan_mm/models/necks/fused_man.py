@@ -57,8 +57,8 @@ def pad_to_3x3(kernel: torch.Tensor) -> torch.Tensor:
     position.
     """
     kh, kw = kernel.shape[-2:]
-    return F.pad(kernel, [(3 - kw) // 2, (3 - kw) // 2,
-                          (3 - kh) // 2, (3 - kh) // 2])
+    return F.pad(kernel, [(3 - kw) // 2, (3 - kw) // 2, (3 - kh) // 2,
+                          (3 - kh) // 2])
 
 
 class GroupedLinear(nn.Module):
@@ -94,15 +94,21 @@ class FusedCrossAttentionHeads(nn.Module):
         reduction_channels (int): Bottleneck R of each channel unit.
     """
 
-    def __init__(self, in_channels: int = 512, num_heads: int = 4,
-                 mid_channels: int = 256, reduction_channels: int = 32):
+    def __init__(self,
+                 in_channels: int = 512,
+                 num_heads: int = 4,
+                 mid_channels: int = 256,
+                 reduction_channels: int = 32):
         super().__init__()
         self.num_heads = num_heads
         # Spatial units: 1x1 reductions (K*M), then per-head 3x3 (groups=K).
         self.reduce = nn.Conv2d(in_channels, num_heads * mid_channels, 1)
-        self.spatial = nn.Conv2d(num_heads * mid_channels,
-                                 num_heads * in_channels, 3, padding=1,
-                                 groups=num_heads)
+        self.spatial = nn.Conv2d(
+            num_heads * mid_channels,
+            num_heads * in_channels,
+            3,
+            padding=1,
+            groups=num_heads)
         self.relu = nn.ReLU()
         # Channel units: Linear(+BN folded)-ReLU-Linear-Sigmoid per head.
         self.channel_fc1 = GroupedLinear(num_heads, in_channels,
@@ -129,8 +135,8 @@ class FusedCrossAttentionHeads(nn.Module):
         # GAP(x * map_k) for every k at once: (N, K, HW) @ (N, HW, C) / HW.
         pooled = torch.bmm(maps, x.flatten(2).transpose(1, 2)) / maps.size(2)
         pooled = pooled.transpose(0, 1)  # (K, N, C)
-        gate = torch.sigmoid(self.channel_fc2(self.relu(
-            self.channel_fc1(pooled))))
+        gate = torch.sigmoid(
+            self.channel_fc2(self.relu(self.channel_fc1(pooled))))
         return (pooled * gate).transpose(0, 1)
 
     @torch.no_grad()
@@ -148,8 +154,10 @@ class FusedCrossAttentionHeads(nn.Module):
             weight, bias = fuse_conv_bn(sa.conv1x1)
             reduce_w.append(weight)
             reduce_b.append(bias)
-            branches = [fuse_conv_bn(branch) for branch in
-                        (sa.conv_3x3, sa.conv_1x3, sa.conv_3x1)]
+            branches = [
+                fuse_conv_bn(branch)
+                for branch in (sa.conv_3x3, sa.conv_1x3, sa.conv_3x1)
+            ]
             spatial_w.append(sum(pad_to_3x3(w) for w, _ in branches))
             spatial_b.append(sum(b for _, b in branches))
             weight, bias = fuse_linear_bn(gate[0], gate[1])

@@ -4,13 +4,14 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-
 from mmpretrain.registry import MODELS
+
 from dan_mm.utils.errors import CheckpointMismatchError
 from .fused_man import FusedCrossAttentionHeads
 
 
-def conv_bn(in_channels: int, out_channels: int,
+def conv_bn(in_channels: int,
+            out_channels: int,
             kernel_size: Union[int, Tuple[int, int]],
             padding: Union[int, Tuple[int, int]] = 0) -> nn.Sequential:
     """A biased conv followed by BatchNorm2d (keys ``0.*`` and ``1.*``)."""
@@ -65,10 +66,8 @@ class ChannelAttention(nn.Module):
         super().__init__()
         self.attention = nn.Sequential(
             nn.Linear(channels, reduction_channels),
-            nn.BatchNorm1d(reduction_channels),
-            nn.ReLU(inplace=True),
-            nn.Linear(reduction_channels, channels),
-            nn.Sigmoid())
+            nn.BatchNorm1d(reduction_channels), nn.ReLU(inplace=True),
+            nn.Linear(reduction_channels, channels), nn.Sigmoid())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) -> the gated pooled feature (N, C)."""
@@ -138,7 +137,8 @@ class MultiHeadCrossAttentionNeck(BaseModule):
                  mid_channels: int = 256,
                  reduction_channels: int = 32,
                  deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = REFERENCE_HEAD_INIT):
+                 init_cfg: Optional[Union[dict,
+                                          List[dict]]] = REFERENCE_HEAD_INIT):
         super().__init__(init_cfg=init_cfg)
         if num_heads < 1:
             raise ValueError(f'num_heads must be >= 1, got {num_heads}')
@@ -179,8 +179,9 @@ class MultiHeadCrossAttentionNeck(BaseModule):
         self.deploy = True
 
     @staticmethod
-    def _last_feature_map(inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
-                          ) -> torch.Tensor:
+    def _last_feature_map(
+            inputs: Union[torch.Tensor,
+                          Sequence[torch.Tensor]]) -> torch.Tensor:
         x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
         if x.dim() != 4:
             raise ValueError(
@@ -188,8 +189,9 @@ class MultiHeadCrossAttentionNeck(BaseModule):
                 f'map from the backbone, got shape {tuple(x.shape)}')
         return x
 
-    def forward(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Run every head on the backbone's last feature map.
 
         Args:
@@ -208,8 +210,9 @@ class MultiHeadCrossAttentionNeck(BaseModule):
             heads = torch.stack([head(x) for head in self.heads], dim=1)
         return x.mean(dim=(2, 3)), heads
 
-    def attention_maps(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
-                       ) -> torch.Tensor:
+    def attention_maps(
+            self, inputs: Union[torch.Tensor,
+                                Sequence[torch.Tensor]]) -> torch.Tensor:
         """Spatial attention map of every head, for visualisation.
 
         Args:
@@ -228,9 +231,10 @@ class MultiHeadCrossAttentionNeck(BaseModule):
         # A checkpoint with another K, or in the other (deploy / training)
         # form, would otherwise load partly and only warn (mmengine loads
         # non-strictly): refuse it clearly instead.
-        found = {key[len(prefix):].split('.')[1]
-                 for key in state_dict
-                 if key.startswith(prefix + 'heads.')}
+        found = {
+            key[len(prefix):].split('.')[1]
+            for key in state_dict if key.startswith(prefix + 'heads.')
+        }
         fused = state_dict.get(prefix + 'fused_heads.channel_fc1.weight')
         if self.deploy and found:
             raise CheckpointMismatchError(
