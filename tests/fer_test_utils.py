@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import torch
 from conftest import REPO
 from matplotlib import cbook
@@ -62,6 +63,14 @@ def face_photo(width=128):
         cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
     height = round(width * img.shape[0] / img.shape[1])
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def faces_photo(copies=2, width=128):
+    """``copies`` of :func:`face_photo` side by side, every other one
+    mirrored: a photo with that many faces, found left to right. BGR."""
+    img = face_photo(width)
+    return np.concatenate(
+        [img if i % 2 == 0 else img[:, ::-1] for i in range(copies)], axis=1)
 
 
 def run_tool(script, *args):

@@ -61,6 +61,11 @@ class PretrainedNotFoundError(UserError, FileNotFoundError):
     """A pretrained-weights file that the config starts from is missing."""
 
 
+class MissingExtraError(UserError, ImportError):
+    """An optional feature's packages (an install extra) are not installed;
+    the message names the pip command that installs them."""
+
+
 def one_line(err: BaseException) -> str:
     """The message of ``err`` as one line, without wrapping added on the way.
 

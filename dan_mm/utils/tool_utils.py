@@ -10,7 +10,8 @@ from typing import Callable, Optional
 import torch
 from mmengine.config import Config, ConfigDict
 
-from .errors import CheckpointMismatchError, ConfigError, UserError, one_line
+from .errors import (CheckpointError, CheckpointMismatchError, ConfigError,
+                     UserError, one_line)
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
 
@@ -150,3 +151,39 @@ def naming_checkpoint(checkpoint: Optional[str]):
             raise
         raise CheckpointMismatchError(
             f'cannot load checkpoint {checkpoint}: {one_line(err)}') from err
+
+
+def find_last_checkpoint(config: str, work_dir: Optional[str] = None) -> str:
+    """The checkpoint that ``tools/train.py CONFIG`` saved last.
+
+    The runner writes its path into ``<work_dir>/last_checkpoint``; the work
+    dir defaults to ``work_dirs/<config name>`` as in :func:`set_work_dir`.
+
+    Args:
+        config (str): The config file that was trained.
+        work_dir (str, optional): The training's ``--work-dir``.
+
+    Returns:
+        str: Path of the checkpoint file.
+
+    Raises:
+        CheckpointError: Nothing was trained there, or the file it names is
+            gone; the message says how to train one.
+    """
+    if work_dir is None:
+        work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config))[0])
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    how = f'train one with "python tools/train.py {config}" or pass a ' \
+        'checkpoint'
+    if not osp.isfile(pointer):
+        raise CheckpointError(f'no checkpoint given and no trained one: '
+                              f'{osp.abspath(pointer)} does not exist; {how}')
+    with open(pointer, encoding='utf-8') as f:
+        checkpoint = f.read().strip()
+    moved = osp.join(work_dir, osp.basename(checkpoint))
+    if not osp.isfile(checkpoint) and osp.isfile(moved):
+        checkpoint = moved  # the work dir was moved or copied
+    if not osp.isfile(checkpoint):
+        raise CheckpointError(f'{pointer} names {checkpoint}, which does not '
+                              f'exist; {how}')
+    return checkpoint

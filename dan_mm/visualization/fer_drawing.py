@@ -13,8 +13,10 @@ def _put_label(img: np.ndarray,
                x: int,
                y: int,
                scale: float = 0.5) -> None:
-    """Write ``text`` on a filled box whose bottom-left corner is (x, y)."""
+    """Write ``text`` on a filled box whose bottom-left corner is (x, y),
+    moved left or down where it would leave the image."""
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    x = max(0, min(x, img.shape[1] - tw))
     y = max(y, th + base)
     cv2.rectangle(img, (x, y - th - base), (x + tw, y), BOX_COLOR, -1)
     cv2.putText(img, text, (x, y - base), cv2.FONT_HERSHEY_SIMPLEX, scale,

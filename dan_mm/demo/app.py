@@ -1,0 +1,117 @@
+"""The web demo's HTTP side: one page and a small JSON API (FastAPI).
+
+- ``GET /``: the page (``static/index.html`` with its script and styles;
+  nothing is loaded from outside the server, so it works offline).
+- ``GET /api/info``: model, device, classes, limits.
+- ``POST /api/predict[?whole_image=true]``: the image file as the request
+  body; answers :meth:`DemoService.predict`'s dict, or ``{"error": ...}``
+  with status 400 (not an image, too many pixels), 413 (file too big), 503
+  (too many requests waiting) or 500 (a bug; the traceback goes to the
+  server's log, the server stays up).
+
+Requests are queued: the model runs in one worker thread, one image at a
+time, while the server keeps answering.
+"""
+import asyncio
+import logging
+import os.path as osp
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from ..utils.errors import InputError, one_line
+from .service import DemoService
+
+STATIC_DIR = osp.join(osp.dirname(__file__), 'static')
+logger = logging.getLogger('dan_mm.demo')
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({'error': message}, status_code=status)
+
+
+def create_app(service: DemoService,
+               max_upload_mb: float = 20,
+               max_queue: int = 8) -> FastAPI:
+    """The demo's FastAPI application around ``service``.
+
+    Args:
+        service (DemoService): Does the work.
+        max_upload_mb (float): Larger uploads are refused (413) without
+            being kept in memory. Defaults to 20.
+        max_queue (int): Requests waiting or running at once; more are
+            refused with 503 until one finishes. Defaults to 8.
+
+    Returns:
+        FastAPI: The app, for ``uvicorn.run(app)``.
+    """
+    max_bytes = int(max_upload_mb * 1024 * 1024)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix='dan')
+    state = dict(pending=0)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    # No /docs or /redoc: FastAPI's API pages load scripts from a CDN.
+    app = FastAPI(
+        title='dan_mm web demo',
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan)
+    app.mount('/static', StaticFiles(directory=STATIC_DIR), name='static')
+
+    @app.get('/', include_in_schema=False)
+    async def page():
+        return FileResponse(osp.join(STATIC_DIR, 'index.html'))
+
+    @app.get('/api/info')
+    async def info():
+        return dict(
+            service.info(),
+            max_upload_bytes=max_bytes,
+            max_queue=max_queue,
+            waiting=state['pending'])
+
+    @app.post('/api/predict')
+    async def predict(request: Request, whole_image: bool = False):
+        too_big = (f'the file is larger than the demo accepts '
+                   f'({max_upload_mb:g} MB): scale the photo down')
+        declared = int(request.headers.get('content-length') or 0)
+        if declared > max_bytes and \
+                request.headers.get('expect', '').lower() == '100-continue':
+            return _error(413, too_big)  # the client has sent nothing yet
+        body, size = bytearray(), 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            # Past the limit, read on without keeping anything: a client
+            # still sending would see a reset connection, not the message.
+            if size <= max_bytes:
+                body += chunk
+        if size > max_bytes:
+            return _error(413, too_big)
+        if state['pending'] >= max_queue:
+            return _error(
+                503, f'the server is busy ({state["pending"]} photos in '
+                'the queue): try again in a moment')
+        state['pending'] += 1
+        try:
+            answer = await asyncio.get_running_loop().run_in_executor(
+                executor, service.predict, bytes(body), whole_image)
+        except InputError as err:
+            return _error(400, one_line(err))
+        except Exception as err:  # a bug: log it, keep serving
+            logger.exception('predict failed')
+            return _error(
+                500, f'the server failed on this image '
+                f'({type(err).__name__}); the details are in its log')
+        finally:
+            state['pending'] -= 1
+        return answer
+
+    return app

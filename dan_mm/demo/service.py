@@ -1,0 +1,252 @@
+"""What the web demo does with one uploaded photo, without any web code.
+
+:class:`DemoService` turns the bytes of an upload into a JSON-ready answer:
+every face boxed and labelled, per face the class probabilities and the
+attention panels of its K heads, the time it took, and which model on which
+device answered. Bad input raises :class:`~dan_mm.utils.errors.InputError`
+with a message meant for the page.
+"""
+import base64
+import io
+import os.path as osp
+import time
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..apis import FERInferencer
+from ..utils.errors import CheckpointError, InputError
+from ..utils.tool_utils import load_config, naming_checkpoint
+from ..visualization import draw_attention_panels, draw_faces
+
+NO_FACE_MESSAGE = (
+    'No face found. The detector (OpenCV Haar cascade) finds frontal faces '
+    'of at least 24 pixels; if the image is one face, classify the whole '
+    'image as one face.')
+
+
+def decode_image(
+        data: bytes,
+        max_pixels: int,
+        max_side: Optional[int] = None) -> Tuple[np.ndarray, Tuple[int, int]]:
+    """Decode an uploaded image, refusing what is not one or is too big.
+
+    The size is read from the header before the pixels are decoded, so a
+    huge (or decompression-bomb) file costs nothing. JPEGs are decoded at a
+    reduced scale when ``max_side`` allows; EXIF orientation (phone photos)
+    is applied.
+
+    Args:
+        data (bytes): The uploaded file.
+        max_pixels (int): Refuse images with more pixels than this.
+        max_side (int, optional): Shrink the image so that its longer side
+            is at most this. Defaults to None (no shrinking).
+
+    Returns:
+        tuple[np.ndarray, tuple[int, int]]: The BGR ``uint8`` image
+        ``(H, W, 3)`` and the original ``(width, height)``.
+
+    Raises:
+        InputError: Empty, not an image, damaged, or too large.
+    """
+    if not data:
+        raise InputError('the upload is empty: choose an image file')
+    try:
+        pil = Image.open(io.BytesIO(data))
+        width, height = pil.size
+    except Image.DecompressionBombError as err:
+        raise InputError(f'the image is too large to open safely: {err}')
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise InputError('this file is not an image the demo can read: '
+                         'upload a JPEG, PNG, WebP, BMP or GIF photo')
+    if width * height > max_pixels:
+        raise InputError(
+            f'the image is {width}x{height} pixels '
+            f'({width * height / 1e6:.0f} MP), more than the demo accepts '
+            f'({max_pixels / 1e6:.0f} MP): scale it down and try again')
+    try:
+        if max_side is not None:
+            pil.draft('RGB', (max_side, max_side))  # JPEG: decode smaller
+        pil = ImageOps.exif_transpose(pil).convert('RGB')
+    except (OSError, ValueError, SyntaxError) as err:
+        raise InputError(f'the image file is damaged or cut short ({err})')
+    if max_side is not None and max(pil.size) > max_side:
+        pil.thumbnail((max_side, max_side), Image.BILINEAR)
+    img = cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
+    return img, (width, height)
+
+
+def data_url(img: np.ndarray, ext: str = '.png', quality: int = 90) -> str:
+    """A BGR image as a ``data:`` URL for an ``<img>`` tag."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == '.jpg' else []
+    ok, buf = cv2.imencode(ext, img, params)
+    if not ok:
+        raise RuntimeError(f'cv2.imencode({ext!r}) failed')
+    mime = 'jpeg' if ext == '.jpg' else ext[1:]
+    return f'data:image/{mime};base64,' + base64.b64encode(
+        buf.tobytes()).decode('ascii')
+
+
+def device_name(device: torch.device) -> str:
+    """``'cpu (2 threads)'`` or ``'cuda:0 (NVIDIA H100)'``."""
+    if device.type == 'cuda':
+        return f'{device} ({torch.cuda.get_device_name(device)})'
+    if device.type == 'cpu':
+        return f'cpu ({torch.get_num_threads()} threads)'
+    return str(device)
+
+
+class DemoService:
+    """Classify the faces of uploaded photos for the web demo.
+
+    Two :class:`~dan_mm.apis.FERInferencer` share one model: one detects
+    faces, the other takes the whole image as one face (what the page offers
+    when no face is found). Calls are not thread safe: the web app runs them
+    one at a time.
+
+    Args:
+        inferencer (FERInferencer): Detects and classifies faces; its model
+            must come with attention maps (a DAN).
+        whole_image_inferencer (FERInferencer): The same model with
+            ``no_detect=True``.
+        model_name (str): Shown on the page, e.g. the config and checkpoint.
+        max_side (int): Longer side photos are shrunk to before detection.
+            Defaults to 1280.
+        max_pixels (int): Larger images are refused. Defaults to 50e6.
+        panel_size (int): Side of an attention panel. Defaults to 128.
+    """
+
+    def __init__(self,
+                 inferencer: FERInferencer,
+                 whole_image_inferencer: FERInferencer,
+                 model_name: str,
+                 max_side: int = 1280,
+                 max_pixels: int = 50_000_000,
+                 panel_size: int = 128) -> None:
+        self.inferencer = inferencer
+        self.whole_image_inferencer = whole_image_inferencer
+        self.model_name = model_name
+        self.max_side = max_side
+        self.max_pixels = max_pixels
+        self.panel_size = panel_size
+        self.device = device_name(inferencer.device)
+        self.num_heads = inferencer.config.model.get('neck',
+                                                     {}).get('num_heads')
+
+    @classmethod
+    def from_files(cls,
+                   config: str,
+                   checkpoint: str,
+                   device: Optional[str] = None,
+                   precision: str = 'fp32',
+                   **kwargs) -> 'DemoService':
+        """Build the service from a config and a checkpoint file.
+
+        Args:
+            config (str): Model config file.
+            checkpoint (str): Checkpoint file.
+            device (str, optional): e.g. ``'cpu'``, ``'cuda:0'``.
+            precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``.
+            **kwargs: The other arguments of :class:`DemoService`.
+
+        Raises:
+            ConfigError: The config is missing.
+            CheckpointError: The checkpoint is missing or does not fit.
+        """
+        load_config(config)  # one clear line if missing
+        if not osp.isfile(checkpoint):
+            raise CheckpointError(f'checkpoint not found: {checkpoint}')
+        with naming_checkpoint(checkpoint):
+            inferencer = FERInferencer(
+                config, checkpoint, device=device, precision=precision)
+        whole_image = FERInferencer(
+            inferencer.model, no_detect=True, precision=precision)
+        name = (f'{osp.splitext(osp.basename(config))[0]} · '
+                f'{osp.basename(checkpoint)}')
+        return cls(inferencer, whole_image, name, **kwargs)
+
+    @property
+    def classes(self) -> Optional[List[str]]:
+        return self.inferencer.classes
+
+    def info(self) -> dict:
+        """What the page shows about the model before any upload."""
+        return dict(
+            model=self.model_name,
+            device=self.device,
+            classes=self.classes,
+            num_heads=self.num_heads,
+            max_side=self.max_side,
+            max_pixels=self.max_pixels)
+
+    def _class_name(self, label: int) -> str:
+        return self.classes[label] if self.classes else str(label)
+
+    def _face_json(self, img: np.ndarray, face: dict) -> dict:
+        scores = face['pred_scores']
+        label = face['pred_label']
+        return dict(
+            box=[round(v, 1) for v in face['box']],
+            label=self._class_name(label),
+            score=round(float(scores[label]), 4),
+            scores=[
+                dict(name=self._class_name(i), p=round(float(p), 4))
+                for i, p in enumerate(scores)
+            ],
+            panels=data_url(
+                draw_attention_panels(img, [face], self.panel_size), '.jpg'))
+
+    def predict(self, data: bytes, whole_image: bool = False) -> dict:
+        """Find and classify every face of one uploaded image.
+
+        Args:
+            data (bytes): The uploaded file.
+            whole_image (bool): Skip detection: the whole image is one face.
+                Defaults to False.
+
+        Returns:
+            dict: ``image`` (the photo with numbered, labelled boxes, a
+            ``data:`` URL), ``faces`` (per face ``box``, ``label``,
+            ``score``, ``scores`` [``{name, p}`` per class] and ``panels``,
+            the crop and each head's attention, a ``data:`` URL), ``size``
+            ``[W, H]`` as classified, ``resized_from`` (the upload's
+            ``[W, H]`` when it was shrunk, else None), ``whole_image``,
+            ``message`` (None, or why no face was found), ``time_s``
+            (``total`` and ``inference``), ``model`` and ``device``.
+
+        Raises:
+            InputError: The upload is not an image, or too large.
+        """
+        start = time.perf_counter()
+        img, original = decode_image(data, self.max_pixels, self.max_side)
+        inferencer = self.whole_image_inferencer if whole_image \
+            else self.inferencer
+        infer_start = time.perf_counter()
+        faces = inferencer(img, return_maps=True)[0]['faces']
+        infer_time = time.perf_counter() - infer_start
+        size = [img.shape[1], img.shape[0]]
+        answer = dict(
+            image=data_url(draw_faces(img, self._numbered(faces)), '.jpg'),
+            faces=[self._face_json(img, face) for face in faces],
+            size=size,
+            resized_from=list(original) if list(original) != size else None,
+            whole_image=whole_image,
+            message=None if faces else NO_FACE_MESSAGE,
+            model=self.model_name,
+            device=self.device)
+        answer['time_s'] = dict(
+            total=round(time.perf_counter() - start, 4),
+            inference=round(infer_time, 4))
+        return answer
+
+    def _numbered(self, faces: Sequence[dict]) -> List[dict]:
+        """Faces labelled ``"1 Happiness"``, matching the page's cards."""
+        return [
+            dict(
+                face,
+                pred_class=f'{i + 1} {self._class_name(face["pred_label"])}')
+            for i, face in enumerate(faces)
+        ]

@@ -1,0 +1,117 @@
+"""A web page to try DAN on your own photos (or a camera snapshot).
+
+Upload a photo and see every face boxed and labelled, per face the class
+probabilities as bars and the attention of each head, the time it took and
+which model on which device answered. FastAPI serves one plain HTML page
+that loads nothing from elsewhere (it works offline).
+
+Examples:
+    # The SynthFER model trained by the README's command 1:
+    python tools/demo/web_demo.py
+    python tools/demo/web_demo.py configs/dan_r18_rafdb.py dan.pth \\
+        --device cuda:0 --host 0.0.0.0 --port 8080
+
+Then open http://127.0.0.1:7860 in a browser. Needs the demo extra:
+``pip install -r requirements/demo.txt`` (or ``pip install -e ".[demo]"``).
+"""
+import argparse
+import os
+import os.path as osp
+
+from dan_mm.utils.errors import MissingExtraError
+from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
+                                     find_last_checkpoint)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
+if osp.realpath(os.getcwd()) == osp.realpath(REPO):
+    DEFAULT_CONFIG = osp.relpath(DEFAULT_CONFIG)  # as in the README
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Web demo: DAN facial expression recognition on '
+        'uploaded photos')
+    parser.add_argument(
+        'config',
+        nargs='?',
+        default=DEFAULT_CONFIG,
+        help='model config (default: configs/dan_r18_synthfer.py)')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        default=None,
+        help='checkpoint (default: the last one "python tools/train.py '
+        'CONFIG" saved, named by work_dirs/<config name>/last_checkpoint)')
+    parser.add_argument(
+        '--host',
+        default='127.0.0.1',
+        help='address to listen on (0.0.0.0: every interface)')
+    parser.add_argument(
+        '--port', type=int, default=7860, help='0: any free port')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help='e.g. cpu, cuda:0 (default: cuda if available)')
+    parser.add_argument(
+        '--precision',
+        choices=['fp32', 'bf16', 'fp16'],
+        default='fp32',
+        help='autocast precision')
+    parser.add_argument(
+        '--max-side',
+        type=int,
+        default=1280,
+        help='photos are shrunk to this longer side before detection')
+    parser.add_argument(
+        '--max-megapixels',
+        type=float,
+        default=50,
+        help='larger images are refused')
+    parser.add_argument(
+        '--max-upload-mb',
+        type=float,
+        default=20,
+        help='larger files are refused')
+    parser.add_argument(
+        '--max-queue',
+        type=int,
+        default=8,
+        help='photos waiting at once; more get "busy, try again"')
+    add_debug_argument(parser)
+    return parser.parse_args(argv)
+
+
+@exit_on_user_error
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        import uvicorn
+
+        from dan_mm.demo.app import create_app
+    except ImportError as err:
+        raise MissingExtraError(
+            f'the web demo needs {err.name or "its extra packages"}: '
+            'pip install -r requirements/demo.txt (or pip install -e '
+            '".[demo]")') from err
+    from dan_mm.demo import DemoService
+
+    checkpoint = args.checkpoint or find_last_checkpoint(args.config)
+    service = DemoService.from_files(
+        args.config,
+        checkpoint,
+        device=args.device,
+        precision=args.precision,
+        max_side=args.max_side,
+        max_pixels=int(args.max_megapixels * 1e6))
+    app = create_app(
+        service, max_upload_mb=args.max_upload_mb, max_queue=args.max_queue)
+    print(
+        f'dan_mm web demo: {service.model_name} on {service.device}; '
+        f'open http://{args.host}:{args.port} (Ctrl+C stops it)',
+        flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level='info')
+
+
+if __name__ == '__main__':
+    main()
