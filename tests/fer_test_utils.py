@@ -1,4 +1,5 @@
 """Small DAN checkpoints, test images and tool runners for inference tests."""
+import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -75,6 +76,16 @@ def run_tool(script, *args):
         capture_output=True,
         text=True,
         cwd=REPO)
+
+
+def load_tool(script):
+    """Import a tools/ script (e.g. ``'misc/gpu_check.py'``) as a module."""
+    path = osp.join(REPO, 'tools', script)
+    name = osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def error_lines(stderr):
