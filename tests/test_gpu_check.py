@@ -195,6 +195,7 @@ def test_cpu_dry_run_writes_both_result_files(tmp_path):
         assert set(metrics['losses']) >= {'loss_cls', 'loss_af', 'loss_pt'}
     assert parts['bench_bf16_deploy_cl']['metrics']['model'] > 0
     assert parts['torchrun']['metrics']['backend'] == 'gloo'
+    assert parts['full_train']['metrics']['iterations'] == 7  # 28 / 4
     assert 0 <= parts['full_test']['metrics']['top1'] <= 100
     assert results['environment']['packages']['dan_mm']['file'].startswith(
         REPO)

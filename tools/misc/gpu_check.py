@@ -108,7 +108,7 @@ PROFILES = {
 
 TRAIN_MODES = [
     ('train_fp32', 'fp32', []),
-    ('train_amp', '--amp (fp16)', ['--amp']),
+    ('train_amp', '--amp', ['--amp']),  # fp16 on a GPU, bf16 on a CPU
     ('train_amp_cl', '--amp + channels_last',
      ['--amp', '--cfg-options', 'model.channels_last=True']),
 ]
@@ -664,7 +664,7 @@ class Check:
                 '--no-validate', '--amp'
             ],
             self.budgets['full_train'],
-            lambda log: ({}, None),
+            lambda log: full_training(work_dir),
             needs=['synthfer'])
         metrics_file = osp.join(self.work, 'full_test', 'metrics.json')
         checkpoint = osp.join(work_dir, f'epoch_{full["epochs"]}.pth')
@@ -816,6 +816,19 @@ def benchmark_speed(log):
     return metrics, None
 
 
+def full_training(work_dir):
+    """Iterations and the last losses of a training run."""
+    records = scalars(work_dir)
+    if not records:
+        return {}, f'no training log in {work_dir}'
+    losses = {k: v for k, v in records[-1].items() if k.startswith('loss')}
+    # logged every 20 iterations and at the end: the last says how many
+    metrics = dict(iterations=records[-1].get('iter'), losses=losses)
+    if not all(math.isfinite(v) for v in losses.values()):
+        return metrics, f'non-finite losses: {losses}'
+    return metrics, None
+
+
 def distributed_run(work_dir, iters):
     """The backend mmengine used and the iterations that ran."""
     records = scalars(work_dir)
@@ -849,6 +862,9 @@ def summarize(part):
                 f'{m["errors"]} errors, {m["skipped"]} skipped')
     if name == 'full_test' and m.get('top1') is not None:
         return f'top-1 {m["top1"]:.2f}%'
+    if name == 'full_train' and 'losses' in m:
+        return (f'{m["iterations"]} iterations, last loss '
+                f'{fmt(m["losses"].get("loss"), ".3f")}')
     if name == 'torchrun' and 'backend' in m:
         return f'{m["iterations"]} iterations, backend {m["backend"]}'
     if name == 'synthfer' and 'train' in m:
@@ -877,7 +893,7 @@ def markdown(results):
         f'{env.get("python", "?")}, {env.get("cpu_count", "?")} CPUs '
         f'({env.get("cpu")}); dan_mm commit {results.get("commit")}; '
         f'{results.get("total_s", "?")} s of a {results["deadline_s"]} s '
-        f'deadline; {results["workers"]} data-loader workers.', '',
+        f'deadline; data-loader workers: {results["workers"]}.', '',
         '| part | status | s (budget) | result |', '|---|---|---|---|'
     ]
     for p in results['parts']:
@@ -897,7 +913,7 @@ def markdown(results):
         first = next(p for p, _ in speed if p and p['metrics'])['metrics']
         lines += [
             '', f'## Training loop (RAF-DB recipe, 224x224, batch '
-            f'{first["batch_size"]}, {results["workers"]} workers, '
+            f'{first["batch_size"]}, workers: {results["workers"]}, '
             f'iterations '
             f'{first["iterations"] - first["measured_iterations"] + 1}'
             f'-{first["iterations"]} measured)', '',
