@@ -1,4 +1,5 @@
 """Small DAN checkpoints, test images and tool runners for inference tests."""
+import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -15,13 +16,16 @@ from mmpretrain.registry import MODELS
 CONFIG = f'{REPO}/configs/dan_r18_synthfer.py'
 
 
-def build_model(config=CONFIG, seed=0, **neck):
+def build_model(config=CONFIG, seed=0, channels_last=False, **neck):
     """A DAN from ``config`` with the reference init and non-trivial BN
     statistics in the neck (so that BN folding is really exercised), in eval
     mode. The backbone and AFN keep their init, so logits stay O(10) as in a
-    trained model and a 1e-4 tolerance means float32 rounding."""
+    trained model and a 1e-4 tolerance means float32 rounding. ``neck``
+    overrides the neck's config, ``channels_last`` is the model's switch."""
     cfg = Config.fromfile(config)
     cfg.model.neck.update(neck)
+    if channels_last:
+        cfg.model.channels_last = True
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -81,6 +85,16 @@ def run_tool(script, *args):
         capture_output=True,
         text=True,
         cwd=REPO)
+
+
+def load_tool(script):
+    """Import a tools/ script (e.g. ``'misc/gpu_check.py'``) as a module."""
+    path = osp.join(REPO, 'tools', script)
+    name = osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def error_lines(stderr):

@@ -17,7 +17,7 @@ Examples:
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
         --batch-size 8 --iters 100 --warmup 20
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
-        --deploy --channels-last --bf16
+        --deploy --channels-last --precision bf16
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
         --checkpoint dan.pth --agreement --max-samples 2000
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
@@ -51,11 +51,12 @@ def parse_args():
         help='fuse the attention heads (switch_to_deploy)')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--channels-last', action='store_true')
-    precision = parser.add_mutually_exclusive_group()
-    precision.add_argument(
-        '--bf16', action='store_true', help='bfloat16 autocast (CPU or GPU)')
-    precision.add_argument(
-        '--fp16', action='store_true', help='float16 autocast (GPU)')
+    parser.add_argument(
+        '--precision',
+        choices=['fp32', 'fp16', 'bf16'],
+        default='fp32',
+        help='fp16/bf16: autocast to float16 (GPU) or bfloat16 (CPU or '
+        'GPU); with --agreement the low precision, bf16 by default')
     parser.add_argument('--image-size', type=int, default=224)
     parser.add_argument(
         '--iters', type=int, default=50, help='timed iterations per part')
@@ -214,8 +215,7 @@ def main():
         model.switch_to_deploy()
     if args.channels_last:
         model.to(memory_format=torch.channels_last)
-    dtype = torch.bfloat16 if args.bf16 else torch.float16 if args.fp16 \
-        else None
+    dtype = dict(fp16=torch.float16, bf16=torch.bfloat16).get(args.precision)
     if args.agreement and dtype is None:
         dtype = torch.bfloat16
 

@@ -10,12 +10,64 @@ class DAN(ImageClassifier):
 
     Training, testing and checkpoints are exactly those of
     :class:`~mmpretrain.models.classifiers.ImageClassifier` (same arguments,
-    same state-dict keys). It adds what inference tools need:
+    same state-dict keys). It adds:
 
     - :meth:`switch_to_deploy`, the RepVGG-style re-parameterisation entry
       point, delegated to every part that has one (the MAN neck);
-    - :meth:`attention_maps`, each head's spatial attention map.
+    - :meth:`attention_maps`, each head's spatial attention map;
+    - ``channels_last``: run the convolutions in NHWC memory format, which
+      GPU tensor cores (fp16/bf16) and oneDNN prefer. Neither mmengine nor
+      mmpretrain has such a switch. The 4-D weights are converted when the
+      model is built (before mmengine wraps it in DDP, so that DDP's
+      gradient buckets get the same layout) and again after
+      :meth:`init_weights` and :meth:`switch_to_deploy`, which create new
+      weights; images are converted on entry. Weights, losses and outputs
+      equal the default layout's within float rounding (one seed, same
+      init).
+
+    Args:
+        *args: Positional arguments of :class:`ImageClassifier`.
+        channels_last (bool): Use the channels-last memory format. Set it
+            in a config with ``model = dict(channels_last=True)`` or on the
+            command line with ``--cfg-options model.channels_last=True``.
+            Defaults to False.
+        **kwargs: Keyword arguments of :class:`ImageClassifier`
+            (``backbone``, ``neck``, ``head``, ``data_preprocessor``, ...).
     """
+
+    def __init__(self, *args, channels_last: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channels_last = channels_last
+        self._apply_memory_format()
+
+    def _apply_memory_format(self) -> None:
+        if self.channels_last:
+            # Only 4-D tensors change; parameters stay the same objects, so
+            # an optimiser built before keeps working.
+            self.to(memory_format=torch.channels_last)
+
+    def init_weights(self) -> None:
+        """Initialise as :class:`ImageClassifier` does, in the default
+        layout, then return to channels-last if the model uses it.
+
+        Random init fills a tensor in memory order, so initialising in the
+        default layout gives the same weights for a seed in both layouts.
+        """
+        if self.channels_last:
+            self.to(memory_format=torch.contiguous_format)
+        super().init_weights()
+        self._apply_memory_format()
+
+    def extract_feat(self, inputs: torch.Tensor, stage: str = 'neck'):
+        """Features of ``inputs`` ``(N, 3, H, W)``, as
+        :meth:`ImageClassifier.extract_feat` (channels-last first when the
+        model is)."""
+        return super().extract_feat(self._format_inputs(inputs), stage)
+
+    def _format_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and inputs.dim() == 4:
+            return inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
 
     def switch_to_deploy(self) -> None:
         """Fuse every part that supports it for fast inference (eval only).
@@ -26,6 +78,7 @@ class DAN(ImageClassifier):
         for part in (self.backbone, self.neck, self.head):
             if part is not None and hasattr(part, 'switch_to_deploy'):
                 part.switch_to_deploy()
+        self._apply_memory_format()  # the fused convolutions are new
 
     def attention_maps(self, inputs: torch.Tensor) -> torch.Tensor:
         """Each head's spatial attention map.
@@ -37,4 +90,5 @@ class DAN(ImageClassifier):
             Tensor: ``(N, K, h, w)`` at the backbone's output resolution
             (7x7 for 224x224 inputs).
         """
-        return self.neck.attention_maps(self.backbone(inputs))
+        return self.neck.attention_maps(
+            self.backbone(self._format_inputs(inputs)))
