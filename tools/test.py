@@ -12,8 +12,10 @@ from mmengine.runner import Runner
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.errors import CheckpointError
-from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
-                                     load_config, naming_checkpoint,
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_trust_checkpoint_argument,
+                                     exit_on_user_error, load_config,
+                                     naming_checkpoint,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -44,6 +46,7 @@ def parse_args():
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
+    add_trust_checkpoint_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)

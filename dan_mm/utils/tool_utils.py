@@ -10,6 +10,7 @@ from typing import Callable, Optional
 import torch
 from mmengine.config import Config, ConfigDict
 
+from .checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
 from .errors import CheckpointMismatchError, ConfigError, UserError, one_line
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
@@ -97,6 +98,31 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
         action=_SetDebug,
         default=False,
         help=f'show the full traceback of errors (same as {DEBUG_ENV}=1)')
+
+
+def add_trust_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--trust-checkpoint``: load checkpoints in full (may run code).
+
+    Without it, checkpoints that need more than the allow-listed types are
+    refused (:func:`dan_mm.utils.load_checkpoint_file`). The flag sets
+    ``DAN_MM_TRUST_CHECKPOINTS=1`` in the environment, so that the other
+    ranks of a distributed run trust them as well.
+    """
+
+    class _Trust(argparse.Action):
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            trust_checkpoints()
+            setattr(namespace, self.dest, True)
+
+    parser.add_argument(
+        TRUST_FLAG,
+        nargs=0,
+        action=_Trust,
+        default=False,
+        help='load checkpoints in full even if they hold more than weights '
+        '(unpickling can run code: only for files you trust; same as '
+        f'{TRUST_ENV}=1)')
 
 
 def debug_enabled() -> bool:
