@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
+from dan_mm.utils.pretrained import prepare_pretrained_start
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_trust_checkpoint_argument,
                                      amp_optim_wrapper, exit_on_user_error,
@@ -90,6 +91,9 @@ def merge_args(cfg: Config, args) -> Config:
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    # before the runner builds data and model: a missing MS-Celeb file stops
+    # here, and resumed runs do not need it
+    prepare_pretrained_start(cfg)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
     runner = (
         Runner.from_cfg(cfg)
