@@ -55,6 +55,17 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
+# Flip test-time augmentation (tools/test.py --tta) at this size.
+tta_pipeline = [
+    *test_pipeline[:-1],
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+        ], [dict(type='PackInputs')]]),
+]
+
 # From scratch: mmpretrain ResNet's own init instead of the MS-Celeb file
 # (SynthFER faces are nothing like MS-Celeb's).
 model = dict(

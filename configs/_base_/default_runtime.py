@@ -24,3 +24,7 @@ custom_hooks = [
 
 # Seeded by default so that two runs of a config agree.
 randomness = dict(seed=0, deterministic=False)
+
+# tools/test.py --tta: average the softmax scores over the augmented copies
+# of each image (the copies come from each data set's tta_pipeline).
+tta_model = dict(type='AverageClsScoreTTA')
