@@ -1,6 +1,6 @@
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
-# Registers DAN's components (and the torch>=2.6 checkpoint loader).
+# Registers DAN's components (and the safe checkpoint loader).
 custom_imports = dict(imports=['dan_mm'], allow_failed_imports=False)
 
 default_hooks = dict(

@@ -121,9 +121,8 @@ def prepare_pretrained_start(cfg: Config) -> None:
 
     - a run that loads a checkpoint (``load_from``, or ``resume`` with a
       checkpoint in the work dir) takes its weights from there, so the
-      config's
-      ``Pretrained`` init_cfgs and timm ``pretrained`` flags are dropped and
-      their files are not needed;
+      config's ``Pretrained`` init_cfgs and timm ``pretrained`` flags are
+      dropped and their files are not needed;
     - otherwise every ``Pretrained`` local file must exist, else
       :class:`PretrainedNotFoundError` says where it comes from and the
       alternatives;
