@@ -1,7 +1,8 @@
 # Backbone swap: timm EfficientNet-B0 (features_only, last stage:
 # 320 x 7 x 7 at 224) through mmpretrain's TIMMBackbone.
-# pretrained=False: nothing is downloaded. For local timm weights add
-# checkpoint_path='checkpoints/efficientnet_b0.pth' to the backbone.
+# Starts from scratch. model.backbone.pretrained=True starts it from timm's
+# ImageNet weights, downloaded from the Hugging Face Hub whenever the model
+# is built (for testing and inference too, unlike init_cfg weights).
 _base_ = ['dan_r18_rafdb.py']
 
 model = dict(

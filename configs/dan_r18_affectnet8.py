@@ -9,5 +9,3 @@ _base_ = [
 ]
 
 model = dict(head=dict(num_classes=8))
-
-# The reference starts from resnet18_msceleb.pth, see dan_r18_rafdb.py.

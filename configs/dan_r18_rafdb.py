@@ -8,8 +8,9 @@ _base_ = [
     '_base_/default_runtime.py',
 ]
 
-# The reference starts the FCN from a ResNet-18 trained on MS-Celeb-1M;
-# point this at your copy of resnet18_msceleb.pth (torchvision keys under
-# 'state_dict', which mmpretrain's ResNet shares), e.g.
-# model = dict(backbone=dict(init_cfg=dict(
-#     type='Pretrained', checkpoint='checkpoints/resnet18_msceleb.pth')))
+# The backbone starts from checkpoints/resnet18_msceleb.pth, as the
+# reference (_base_/models/dan_r18.py). Without that file:
+# dan_r18-in1k_rafdb.py starts from ImageNet, or
+# --cfg-options model.backbone.init_cfg=None from scratch.
+# The published 89.70 run had 8 affinity centres for 7 classes: add
+# --cfg-options model.head.affinity_loss.num_centers=8 to reproduce it.

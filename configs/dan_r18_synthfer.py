@@ -55,6 +55,25 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
+# Flip test-time augmentation (tools/test.py --tta) at this size.
+tta_pipeline = [
+    *test_pipeline[:-1],
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+        ], [dict(type='PackInputs')]]),
+]
+
+# From scratch: mmpretrain ResNet's own init instead of the MS-Celeb file
+# (SynthFER faces are nothing like MS-Celeb's).
+model = dict(
+    backbone=dict(init_cfg=[
+        dict(type='Kaiming', layer=['Conv2d']),
+        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
+    ]))
+
 # From scratch (no MS-Celeb weights) and in few steps, AdamW learns much
 # faster than the reference's SGD 0.1 (tried: SGD 0.05 was at 1.6 train CE
 # after 2 epochs, AdamW at 1.2), with a short warm-up then cosine decay.

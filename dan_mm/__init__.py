@@ -1,7 +1,8 @@
 """dan_mm: DAN (Wen et al., arXiv 2109.07270) as an MMPretrain plugin.
 
 Importing this package registers DAN's components in MMPretrain's
-registries and lets mmengine load checkpoints on torch >= 2.6.
+registries and routes mmengine's checkpoint loading through dan_mm's safe
+loader (:mod:`dan_mm.utils.checkpoint`).
 """
 import warnings
 

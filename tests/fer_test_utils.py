@@ -1,8 +1,13 @@
 """Small DAN checkpoints, test images and tool runners for inference tests."""
+import contextlib
+import functools
+import http.server
 import importlib.util
 import os.path as osp
+import pathlib
 import subprocess
 import sys
+import threading
 
 import cv2
 import numpy as np
@@ -100,3 +105,50 @@ def load_tool(script):
 def error_lines(stderr):
     """stderr without the third-party warnings every tool prints."""
     return [line for line in stderr.splitlines() if line.startswith('error:')]
+
+
+class TouchOnLoad:
+    """Stands for code hidden in a checkpoint: unpickling it creates
+    ``path`` (``pathlib.Path.touch``), so a test can see whether it ran."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return pathlib.Path.touch, (pathlib.Path(self.path), )
+
+
+def save_booby_trapped_checkpoint(checkpoint, path, marker):
+    """Save ``checkpoint`` (a dict) with a :class:`TouchOnLoad` ``marker``
+    in its ``meta``: loading it in full creates ``marker``."""
+    checkpoint = dict(checkpoint)
+    checkpoint['meta'] = dict(
+        checkpoint.get('meta') or {}, note=TouchOnLoad(marker))
+    torch.save(checkpoint, str(path))
+    return str(path)
+
+
+@contextlib.contextmanager
+def serve_directory(root):
+    """Serve ``root`` over HTTP on 127.0.0.1 while in the block.
+
+    Yields:
+        str: The base URL, ``http://127.0.0.1:<port>``.
+    """
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(root)))
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05, ), daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -8,6 +8,8 @@ import glob
 import os.path as osp
 
 import pytest
+import torch
+import torchvision
 from config_utils import load_config, shrink_config
 from conftest import REPO
 from fer_fixtures import (make_affectnet_official, make_class_folders,
@@ -18,6 +20,16 @@ from dan_mm.datasets.categories import SFEW_CATEGORIES
 
 CONFIGS = sorted(
     osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
+
+# Where each config's backbone starts (README); the rest start from the
+# reference's MS-Celeb-1M file.
+IMAGENET_URL = ('dan_r18-in1k_rafdb.py', 'dan_r50_rafdb.py',
+                'dan_swin-tiny_rafdb.py')
+FROM_SCRATCH = ('dan_r18_synthfer.py', 'dan_r18_k1_synthfer.py',
+                'resnet18_linear_synthfer.py', 'dan_convnext-atto_rafdb.py',
+                'dan_efficientnet-b0_rafdb.py', 'dan_vit-tiny-p16_rafdb.py')
+MSCELEB_INIT = dict(
+    type='Pretrained', checkpoint='checkpoints/resnet18_msceleb.pth')
 
 # What each config's data set reads; the rest read RAF-DB's layout.
 FIXTURES = {
@@ -50,6 +62,31 @@ def data_roots(synthfer_root, tmp_path_factory):
         rafdb=synthfer_root, affectnet=affectnet, ferplus=ferplus, sfew=sfew)
 
 
+@pytest.fixture(scope='module')
+def msceleb_file(tmp_path_factory):
+    """A resnet18_msceleb.pth stand-in: torchvision keys under state_dict."""
+    path = tmp_path_factory.mktemp('msceleb') / 'resnet18_msceleb.pth'
+    torch.save({'state_dict': torchvision.models.resnet18().state_dict()},
+               path)
+    return str(path)
+
+
+def check_and_redirect_start(name, backbone, msceleb_file):
+    """Assert where the config starts; point it at local weights."""
+    init_cfg = backbone.get('init_cfg')
+    if name in IMAGENET_URL:
+        assert init_cfg.checkpoint.startswith('https://')
+        # no network here; tests/test_pretrained_start.py serves one
+        backbone.init_cfg = None
+    elif name in FROM_SCRATCH:
+        assert not (isinstance(init_cfg, dict)
+                    and init_cfg.get('type') == 'Pretrained')
+        assert not backbone.get('pretrained')
+    else:
+        assert init_cfg == MSCELEB_INIT
+        init_cfg.checkpoint = msceleb_file
+
+
 def test_every_config_is_covered():
     # The recipes the issue asks for, and nothing silently skipped.
     for name in ('dan_r18_rafdb.py', 'dan_r18_synthfer.py',
@@ -65,10 +102,9 @@ def test_every_config_is_covered():
 
 
 @pytest.mark.parametrize('name', CONFIGS)
-def test_config_runs_one_iteration(name, data_roots, tmp_path):
+def test_config_runs_one_iteration(name, data_roots, msceleb_file, tmp_path):
     cfg = load_config(osp.join(REPO, 'configs', name))
-    if cfg.model.backbone.type == 'TIMMBackbone':
-        assert cfg.model.backbone.pretrained is False  # no downloads
+    check_and_redirect_start(name, cfg.model.backbone, msceleb_file)
     num_classes = cfg.model.head.num_classes
     assert cfg.data_preprocessor.num_classes == num_classes
     cfg = shrink_config(cfg, str(tmp_path),

@@ -5,6 +5,7 @@ import socket
 from unittest import mock
 
 import numpy as np
+import pytest
 import torch
 from conftest import REPO
 from mmengine.config import Config
@@ -128,3 +129,54 @@ def test_dist_scripts_use_torchrun_and_mmpretrain_env():
     for name in ('slurm_train.sh', 'slurm_test.sh'):
         assert '--launcher="slurm"' in open(osp.join(REPO, 'tools',
                                                      name)).read()
+
+
+SYNC_BN_PROBE = '''
+import json, sys
+import torch
+from mmengine.config import Config
+from mmengine.dist import get_rank
+from mmengine.runner import Runner
+import dan_mm
+from dan_mm.utils.dist_utils import setup_cpu_distributed
+
+# DDP refuses SyncBatchNorm in a CPU module (SyncBatchNorm's forward needs a
+# GPU); lift that guard to see what the runner builds from the config.
+torch.nn.parallel.DistributedDataParallel._passing_sync_batchnorm_handle = \
+    lambda self, module: None
+cfg = Config.fromfile(sys.argv[1])
+cfg.launcher, cfg.work_dir = 'pytorch', sys.argv[2]
+setup_cpu_distributed(cfg)
+runner = Runner.from_cfg(cfg)  # builds and wraps the model, not the data
+model = runner.model.module
+norms = [type(m).__name__ for m in model.modules()
+         if isinstance(m, torch.nn.modules.batchnorm._NormBase)]
+json.dump(dict(wrapper=type(runner.model).__name__, norms=norms,
+               head_bn=type(model.head.bn).__name__,
+               batch_size=cfg.train_dataloader.batch_size),
+          open(f'{sys.argv[2]}/rank{get_rank()}.json', 'w'))
+'''
+
+
+@pytest.mark.slow
+def test_syncbn_config_converts_every_batchnorm_when_distributed(tmp_path):
+    """The 8-GPU config on 2 CPU processes (gloo). SyncBatchNorm only runs
+    on GPUs (torch 2.14: its forward and DDP refuse CPU modules), so this
+    checks the model the runner builds and wraps, without training."""
+    (tmp_path / 'probe.py').write_text(SYNC_BN_PROBE)
+    proc = run_tool([
+        '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        f'--master_port={free_port()}',
+        str(tmp_path / 'probe.py'),
+        f'{REPO}/configs/dan_r18_8xb32-syncbn_rafdb.py',
+        str(tmp_path)
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for rank in (0, 1):
+        info = json.load(open(tmp_path / f'rank{rank}.json'))
+        assert info['wrapper'] == 'MMDistributedDataParallel'
+        assert info['batch_size'] == 32  # x 8 GPUs = the reference's 256
+        # backbone 2d, MAN 2d and 1d, AFN's BatchNorm1d(num_classes)
+        assert info['head_bn'] == 'SyncBatchNorm'
+        assert set(info['norms']) == {'SyncBatchNorm'}
+        assert len(info['norms']) == 20 + 4 * 5 + 1

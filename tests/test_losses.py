@@ -3,9 +3,14 @@ import sys
 
 import pytest
 import torch
+from conftest import REPO
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
 from reference_dan import reference_affinity_loss, reference_partition_loss
 
 from dan_mm.models.losses import AffinityLoss, PartitionLoss
+from dan_mm.utils.errors import ConfigError
 
 
 def test_affinity_loss_hand_computed():
@@ -42,6 +47,58 @@ def test_affinity_loss_matches_reference_form(num_classes):
     ours = loss(x, labels)
     ref = reference_affinity_loss(x, labels, loss.centers.detach())
     assert torch.allclose(ours, ref, rtol=1e-5)
+
+
+def test_affinity_loss_extra_centre_counts_in_the_spread_only():
+    # 2 classes, 3 centres: no sample targets the third one, but the spread
+    # is over all three: var (0, 2, 4) = 4 and var (0, 4, 8) = 16 -> 20
+    loss = AffinityLoss(num_classes=2, feat_dim=2, num_centers=3)
+    loss.centers.data = torch.tensor([[0., 0.], [2., 4.], [4., 8.]])
+    feats = torch.tensor([[1., 0.], [2., 2.]])
+    assert loss(feats, torch.tensor([0, 1])).item() == pytest.approx(
+        (1 / 20 + 4 / 20) / 2)
+
+
+def test_eight_centres_for_seven_classes_match_the_reference():
+    """The published RAF-DB run: 8 centres, labels 0..6. Values and the
+    gradients reaching features and centres equal the reference formula."""
+    torch.manual_seed(0)
+    loss = AffinityLoss(num_classes=7, num_centers=8)
+    assert loss.centers.shape == (8, 512)
+    x = torch.randn(16, 512, 7, 7).abs().requires_grad_()
+    labels = torch.arange(16) % 7
+    ours = loss(x, labels)
+    ours.backward()
+    grads = x.grad.clone(), loss.centers.grad.clone()
+    x.grad = None
+    centers = loss.centers.detach().clone().requires_grad_()
+    ref = reference_affinity_loss(x, labels, centers)
+    ref.backward()
+    assert torch.allclose(ours, ref, rtol=1e-5)
+    assert torch.allclose(grads[0], x.grad, rtol=1e-4, atol=1e-9)
+    assert torch.allclose(grads[1], centers.grad, rtol=1e-4, atol=1e-9)
+    assert centers.grad[7].abs().sum() > 0  # trained through the spread
+
+
+def test_num_centers_one_line_override_reaches_the_loss():
+    cfg = Config.fromfile(f'{REPO}/configs/_base_/models/dan_r18.py')
+    cfg.merge_from_dict({'model.head.affinity_loss.num_centers': 8})
+    head = MODELS.build(cfg.model.head)
+    assert head.affinity_loss.centers.shape == (8, 512)
+    assert head.fc.out_features == 7
+    torch.manual_seed(1)
+    pooled, heads = torch.randn(4, 512), torch.randn(4, 4, 512)
+    labels = torch.tensor([0, 3, 6, 2])
+    losses = head.loss((pooled, heads),
+                       [DataSample().set_gt_label(int(i)) for i in labels])
+    ref = reference_affinity_loss(pooled[:, :, None, None], labels,
+                                  head.affinity_loss.centers.detach())
+    assert losses['loss_af'].item() == pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_fewer_centres_than_classes_is_refused():
+    with pytest.raises(ConfigError, match='num_centers=6 .* num_classes=7'):
+        AffinityLoss(num_classes=7, num_centers=6)
 
 
 def test_affinity_loss_identical_centres_stay_finite():

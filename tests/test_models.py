@@ -14,6 +14,7 @@ def build_dan(num_classes=7, num_heads=4, init=True):
     cfg = Config.fromfile(f'{REPO}/configs/_base_/models/dan_r18.py')
     cfg.model.neck.num_heads = num_heads
     cfg.model.head.num_classes = num_classes
+    cfg.model.backbone.init_cfg = None  # no MS-Celeb file here
     model = MODELS.build(cfg.model)
     if init:
         model.init_weights()

@@ -44,7 +44,7 @@ import cv2
 from tqdm import tqdm
 
 from dan_mm.apis import FERInferencer  # registers DAN's components
-from dan_mm.utils.tool_utils import load_config
+from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
 from dan_mm.visualization import draw_faces
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
@@ -103,6 +103,7 @@ def parse_args():
         '--show',
         action='store_true',
         help='display video / camera frames in a window')
+    add_trust_checkpoint_argument(parser)
     args = parser.parse_args()
     if args.batch_size < 1:
         parser.error('--batch-size must be >= 1')

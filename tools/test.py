@@ -12,8 +12,10 @@ from mmengine.runner import Runner
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.errors import CheckpointError
-from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
-                                     load_config, naming_checkpoint,
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_trust_checkpoint_argument, apply_tta,
+                                     exit_on_user_error, load_config,
+                                     naming_checkpoint,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -38,12 +40,18 @@ def parse_args():
         help='test with automatic mixed precision')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='flip test-time augmentation (the config\'s tta_model and '
+        'tta_pipeline)')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
+    add_trust_checkpoint_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -61,6 +69,8 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.test_cfg.fp16 = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.tta:  # after --cfg-options: model.* still means DAN there
+        apply_tta(cfg)
     set_dataloader_defaults(
         cfg, 'test_dataloader', pin_memory=not args.no_pin_memory)
     return cfg

@@ -8,9 +8,11 @@ from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
-from dan_mm.utils.tool_utils import (add_debug_argument, amp_optim_wrapper,
-                                     exit_on_user_error, load_config,
-                                     naming_checkpoint,
+from dan_mm.utils.pretrained import prepare_pretrained_start
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_trust_checkpoint_argument,
+                                     amp_optim_wrapper, exit_on_user_error,
+                                     load_config, naming_checkpoint,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -52,6 +54,7 @@ def parse_args():
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
+    add_trust_checkpoint_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -88,6 +91,9 @@ def merge_args(cfg: Config, args) -> Config:
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    # before the runner builds data and model: a missing MS-Celeb file stops
+    # here, and resumed runs do not need it
+    prepare_pretrained_start(cfg)
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
     runner = (
         Runner.from_cfg(cfg)

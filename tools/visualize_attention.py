@@ -16,7 +16,7 @@ import sys
 import mmcv
 
 from dan_mm.apis import FERInferencer  # registers DAN's components
-from dan_mm.utils.tool_utils import load_config
+from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
 from dan_mm.visualization import draw_attention_panels
 
 
@@ -38,6 +38,7 @@ def parse_args():
         default=160,
         help='side of each panel in pixels')
     parser.add_argument('--device', default=None)
+    add_trust_checkpoint_argument(parser)
     return parser.parse_args()
 
 

@@ -1,6 +1,6 @@
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
-# Registers DAN's components (and the torch>=2.6 checkpoint loader).
+# Registers DAN's components (and the safe checkpoint loader).
 custom_imports = dict(imports=['dan_mm'], allow_failed_imports=False)
 
 default_hooks = dict(
@@ -24,3 +24,7 @@ custom_hooks = [
 
 # Seeded by default so that two runs of a config agree.
 randomness = dict(seed=0, deterministic=False)
+
+# tools/test.py --tta: average the softmax scores over the augmented copies
+# of each image (the copies come from each data set's tta_pipeline).
+tta_model = dict(type='AverageClsScoreTTA')

@@ -1,13 +1,17 @@
-from .checkpoint import load_from_local, register_checkpoint_loader
-from .errors import (CheckpointError, CheckpointMismatchError, ConfigError,
-                     DataError, InputError, NumClassesMismatchError,
+from .checkpoint import (checkpoints_trusted, load_checkpoint_file,
+                         load_from_http, load_from_local,
+                         register_checkpoint_loader, trust_checkpoints)
+from .errors import (CheckpointError, CheckpointMismatchError,
+                     CheckpointNotFoundError, ConfigError, DataError,
+                     InputError, NumClassesMismatchError,
                      PretrainedNotFoundError, UnreadableImageError,
                      UnsafeCheckpointError, UserError)
 
 __all__ = [
-    'load_from_local', 'register_checkpoint_loader', 'UserError',
-    'ConfigError', 'NumClassesMismatchError', 'DataError',
+    'load_checkpoint_file', 'load_from_local', 'load_from_http',
+    'register_checkpoint_loader', 'trust_checkpoints', 'checkpoints_trusted',
+    'UserError', 'ConfigError', 'NumClassesMismatchError', 'DataError',
     'UnreadableImageError', 'InputError', 'CheckpointError',
-    'CheckpointMismatchError', 'UnsafeCheckpointError',
-    'PretrainedNotFoundError'
+    'CheckpointNotFoundError', 'CheckpointMismatchError',
+    'UnsafeCheckpointError', 'PretrainedNotFoundError'
 ]

@@ -1,21 +1,214 @@
-"""Make mmengine 0.10.x load its own checkpoints on torch >= 2.6.
+"""Load checkpoints without running code that they carry.
 
-torch 2.6 switched ``torch.load`` to ``weights_only=True``. mmengine 0.10.7
-calls it without the argument, and its checkpoints hold more than tensors
-(the message hub's ``HistoryBuffer``, numpy scalars, the config text), so
-resume, ``load_from``, ``runner.test()`` and ``mim test`` fail with
-``UnpicklingError``. Importing :mod:`dan_mm` re-registers mmengine's loader for
-local paths with the pre-2.6 behaviour. Like mmengine itself always did, this
-unpickles the file in full: load only checkpoints you trust.
+A ``.pth`` file is a pickle, and unpickling it in full can run any code the
+file names. Every weights load of dan_mm goes through
+:func:`load_checkpoint_file`: ``torch.load(weights_only=True)`` with an
+allow-list (:data:`SAFE_GLOBALS`) of exactly the types that mmengine,
+mmpretrain, dan_mm and the DAN reference checkpoints hold. A file that
+needs anything else is refused with :class:`UnsafeCheckpointError`, naming
+the file, the type it wanted and the opt-in for files the user trusts:
+``--trust-checkpoint`` on the tools, ``DAN_MM_TRUST_CHECKPOINTS=1`` or
+:func:`trust_checkpoints` in Python.
+
+Importing :mod:`dan_mm` re-registers mmengine's checkpoint loaders for local
+files and http(s) URLs with these functions, so resume, ``load_from``,
+``init_cfg=dict(type='Pretrained', ...)``, ``runner.test()``, ``mim test``,
+mmpretrain's ``get_model`` and the inferencer load safely. (mmengine 0.10.7
+calls ``torch.load`` without ``weights_only``, which on torch >= 2.6 refuses
+its own checkpoints, and downloads with ``weights_only=False``.)
+
+Which checkpoint kind needs which type is in docs/checkpoints.md;
+``tests/test_safe_checkpoint.py`` keeps every kind loading.
 """
+import os
 import os.path as osp
+import pickle
+import re
+from typing import Any, List, Optional
+from urllib.error import URLError
+from urllib.parse import urlparse
 
+import numpy as np
 import torch
+from mmengine.dist import get_dist_info
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .errors import (CheckpointError, CheckpointNotFoundError,
+                     UnsafeCheckpointError)
 
-def load_from_local(filename: str, map_location=None) -> dict:
-    """Load a local checkpoint file the way mmengine expects (full unpickle).
+TRUST_ENV = 'DAN_MM_TRUST_CHECKPOINTS'
+TRUST_FLAG = '--trust-checkpoint'
+OPT_IN = (f'if you trust this file, pass {TRUST_FLAG} (Python: set '
+          f'{TRUST_ENV}=1 or call dan_mm.utils.trust_checkpoints())')
+
+
+def trust_checkpoints(trust: bool = True) -> None:
+    """Load checkpoints in full (``weights_only=False``) from now on.
+
+    Only for files you trust: unpickling runs any code a file names. Sets
+    ``DAN_MM_TRUST_CHECKPOINTS`` in the environment, so that data-loader
+    workers, the other ranks of a distributed run and tools started from
+    this process trust them too.
+
+    Args:
+        trust (bool): True to trust checkpoints, False to go back to the
+            allow-list. Defaults to True.
+    """
+    if trust:
+        os.environ[TRUST_ENV] = '1'
+    else:
+        os.environ.pop(TRUST_ENV, None)
+
+
+def checkpoints_trusted() -> bool:
+    """Whether ``DAN_MM_TRUST_CHECKPOINTS`` (or ``--trust-checkpoint``, or
+    :func:`trust_checkpoints`) asked to load checkpoints in full."""
+    return os.environ.get(TRUST_ENV,
+                          '').strip().lower() not in ('', '0', 'false', 'no',
+                                                      'off')
+
+
+def history_buffer_statistic(owner: Any, name: str) -> Any:
+    """``getattr`` restricted to what mmengine checkpoints use it for.
+
+    A ``HistoryBuffer`` pickles its statistics methods (``min``, ``max``,
+    ``current``, ``mean`` and registered ones) as ``getattr(HistoryBuffer,
+    name)``. Any other ``getattr`` in a checkpoint is refused.
+
+    Args:
+        owner (Any): The object to read from; must be ``HistoryBuffer``.
+        name (str): The attribute; must be a registered statistic.
+
+    Returns:
+        Callable: The statistics method.
+    """
+    # HistoryBuffer fills its table of statistics on first use
+    statistics = {'min', 'max', 'current', 'mean'}
+    statistics.update(HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and name in statistics:
+        return getattr(owner, name)
+    owner_name = getattr(owner, '__qualname__', type(owner).__qualname__)
+    raise pickle.UnpicklingError(
+        f'Unsupported global: GLOBAL getattr({owner_name}, {name!r}) '
+        'was not an allowed global')
+
+
+# numpy 2 pickles arrays and scalars under numpy._core, numpy 1 under
+# numpy.core: accept both names for the same functions.
+SAFE_GLOBALS: List[Any] = [
+    HistoryBuffer,
+    (history_buffer_statistic, 'builtins.getattr'),
+    np.ndarray,
+    np.dtype,
+    # A dtype is rebuilt as np.dtype('f8') and then set up through its
+    # class: HistoryBuffer keeps float64 values and int64 counts.
+    np.dtypes.Float64DType,
+    np.dtypes.Int64DType,
+    (np._core.multiarray._reconstruct, 'numpy._core.multiarray._reconstruct'),
+    (np._core.multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+    (np._core.multiarray.scalar, 'numpy._core.multiarray.scalar'),
+    (np._core.multiarray.scalar, 'numpy.core.multiarray.scalar'),
+]
+
+
+def _allowed_names() -> set:
+    names = set()
+    for item in SAFE_GLOBALS:
+        if isinstance(item, tuple):
+            names.add(item[1])
+        else:
+            names.add(f'{item.__module__}.{item.__qualname__}')
+    return names
+
+
+def _wanted(filename: str, err: Exception) -> str:
+    """Name what a refused checkpoint wanted, as exactly as possible."""
+    try:
+        unsafe = [
+            name for name in
+            torch.serialization.get_unsafe_globals_in_checkpoint(filename)
+            if name not in _allowed_names()
+        ]
+    except Exception:  # legacy (non-zip) files: read the error instead
+        unsafe = []
+    if unsafe:
+        return ', '.join(sorted(unsafe))
+    message = str(err)
+    for pattern in (r'GLOBAL (\S+?(?:\(.*?\))?) (?:was not|whose module)',
+                    r"but got <class '([^']+)'>",
+                    r'reduce for unrecognized function ([^\n]+)'):
+        found = re.search(pattern, message)
+        if found:
+            return found.group(1)
+    found = re.search(r'WeightsUnpickler error:\s*([^\n]+)', message)
+    reason = found.group(1) if found else message.strip().splitlines()[0]
+    return f'something else ({reason.strip()})'
+
+
+def load_checkpoint_file(filename: str,
+                         map_location: Any = None,
+                         source: Optional[str] = None) -> Any:
+    """Load a local checkpoint file, refusing anything but allowed types.
+
+    Args:
+        filename (str): Path of the checkpoint file (``~`` is expanded).
+        map_location (str | torch.device | Callable, optional): Same as
+            :func:`torch.load`.
+        source (str, optional): What to call the file in messages (the URL
+            it was downloaded from). Defaults to ``filename``.
+
+    Returns:
+        Any: The loaded object (a dict for every checkpoint dan_mm reads).
+
+    Raises:
+        CheckpointNotFoundError: There is no such file.
+        CheckpointError: The file is not a PyTorch checkpoint or damaged.
+        UnsafeCheckpointError: The file needs a type outside
+            :data:`SAFE_GLOBALS` and checkpoints are not trusted.
+    """
+    filename = osp.expanduser(str(filename))
+    name = source or filename
+    if not osp.isfile(filename):
+        raise CheckpointNotFoundError(f'checkpoint not found: {name}')
+    try:
+        if checkpoints_trusted():
+            return torch.load(
+                filename, map_location=map_location, weights_only=False)
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if not _refused(err):
+            raise CheckpointError(_unreadable(name, err)) from err
+        raise UnsafeCheckpointError(
+            f'refused to load checkpoint {name}: it needs '
+            f'{_wanted(filename, err)}, which no dan_mm, mmpretrain or DAN '
+            'reference checkpoint holds, and unpickling it could run code; '
+            f'{OPT_IN}') from err
+    except (RuntimeError, EOFError, KeyError) as err:
+        # torch's messages for a damaged zip, an empty or a non-torch file
+        raise CheckpointError(_unreadable(name, err)) from err
+
+
+def _refused(err: pickle.UnpicklingError) -> bool:
+    """Whether torch's weights-only unpickler refused the file (rather than
+    the file not being a pickle at all)."""
+    return 'Weights only load failed' in str(err)
+
+
+def _unreadable(name: str, err: BaseException) -> str:
+    # the first sentence of torch's message
+    reason = str(err).strip().splitlines()[0].split('. ')[0] \
+        if str(err).strip() else ''
+    return (f'cannot read checkpoint {name}: not a PyTorch checkpoint, or '
+            f'damaged ({type(err).__name__}: {reason or "empty"}); save or '
+            'download it again')
+
+
+def load_from_local(filename: str, map_location: Any = None) -> Any:
+    """mmengine's loader for local paths (scheme ``''``), made safe.
 
     Args:
         filename (str): Path of the checkpoint file.
@@ -23,16 +216,87 @@ def load_from_local(filename: str, map_location=None) -> dict:
             :func:`torch.load`.
 
     Returns:
-        dict: The loaded checkpoint.
+        Any: The loaded checkpoint.
     """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(
-            f'Checkpoint file {filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    return load_checkpoint_file(filename, map_location)
+
+
+def download_checkpoint(url: str,
+                        model_dir: Optional[str] = None,
+                        progress: bool = True) -> str:
+    """Download ``url`` into torch hub's cache, unless it is there already.
+
+    The same place :func:`torch.hub.load_state_dict_from_url` uses
+    (``$TORCH_HOME/hub/checkpoints``), so earlier downloads are reused.
+
+    Args:
+        url (str): http(s) URL of the checkpoint.
+        model_dir (str, optional): Where to keep it. Defaults to torch hub's
+            checkpoint folder.
+        progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        str: Path of the local copy.
+
+    Raises:
+        CheckpointError: The download failed.
+    """
+    if model_dir is None:
+        model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached = osp.join(model_dir, osp.basename(urlparse(url).path))
+    if not osp.isfile(cached):
+        try:
+            torch.hub.download_url_to_file(url, cached, progress=progress)
+        except (URLError, OSError) as err:
+            raise CheckpointError(
+                f'cannot download checkpoint {url}: {err}; download it '
+                'yourself and give its local path instead') from err
+    return cached
+
+
+def load_from_http(filename: str,
+                   map_location: Any = None,
+                   model_dir: Optional[str] = None,
+                   progress: Optional[bool] = None) -> Any:
+    """mmengine's loader for http(s) URLs, made safe.
+
+    As mmengine's: in a distributed run local rank 0 downloads first, then
+    the others read the cached copy. The copy is loaded by
+    :func:`load_checkpoint_file`.
+
+    Args:
+        filename (str): URL of the checkpoint.
+        map_location (str | torch.device, optional): Same as
+            :func:`torch.load`.
+        model_dir (str, optional): Download folder. Defaults to torch hub's.
+        progress (bool, optional): Show a progress bar. Defaults to whether
+            stdin is a terminal.
+
+    Returns:
+        Any: The loaded checkpoint.
+    """
+    if progress is None:
+        progress = os.isatty(0)
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = download_checkpoint(filename, model_dir, progress)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            path = download_checkpoint(filename, model_dir, progress)
+    return load_checkpoint_file(path, map_location, source=filename)
 
 
 def register_checkpoint_loader() -> None:
-    """Override mmengine's local-file scheme (prefix ``''``)."""
+    """Route mmengine's local and http(s) checkpoint loads through here.
+
+    mmengine's ``torchvision://``, ``open-mmlab://`` and ``mmcls://``
+    schemes download through its module-level ``load_from_http``, so that
+    is replaced too.
+    """
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'), loader=load_from_http, force=True)
+    mmengine_checkpoint.load_from_http = load_from_http

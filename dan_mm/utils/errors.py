@@ -47,6 +47,10 @@ class CheckpointError(UserError, ValueError):
     """A checkpoint file that cannot be loaded as asked."""
 
 
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """A checkpoint file or URL that does not exist."""
+
+
 class CheckpointMismatchError(CheckpointError):
     """A checkpoint was saved for another model: another num_classes,
     num_heads or form (deploy vs training) than the config builds."""

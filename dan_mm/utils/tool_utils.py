@@ -1,7 +1,9 @@
 """Small helpers shared by the command-line tools."""
 import argparse
 import contextlib
+import copy
 import functools
+import logging
 import os
 import os.path as osp
 import sys
@@ -9,7 +11,9 @@ from typing import Callable, Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
+from .checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
 from .errors import (CheckpointError, CheckpointMismatchError, ConfigError,
                      UserError, one_line)
 
@@ -98,6 +102,66 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
         action=_SetDebug,
         default=False,
         help=f'show the full traceback of errors (same as {DEBUG_ENV}=1)')
+
+
+def add_trust_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--trust-checkpoint``: load checkpoints in full (may run code).
+
+    Without it, checkpoints that need more than the allow-listed types are
+    refused (:func:`dan_mm.utils.load_checkpoint_file`). The flag sets
+    ``DAN_MM_TRUST_CHECKPOINTS=1`` in the environment, so that the other
+    ranks of a distributed run trust them as well.
+    """
+
+    class _Trust(argparse.Action):
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            trust_checkpoints()
+            setattr(namespace, self.dest, True)
+
+    parser.add_argument(
+        TRUST_FLAG,
+        nargs=0,
+        action=_Trust,
+        default=False,
+        help='load checkpoints in full even if they hold more than weights '
+        '(unpickling can run code: only for files you trust; same as '
+        f'{TRUST_ENV}=1)')
+
+
+def apply_tta(cfg: Config) -> None:
+    """Test with test-time augmentation, the way mmpretrain's tool does.
+
+    Wraps ``cfg.model`` in ``cfg.tta_model`` (default: mmpretrain's
+    ``AverageClsScoreTTA``, the mean of the softmax scores) and tests with
+    ``cfg.tta_pipeline`` (default: the test pipeline with a horizontal flip
+    and no flip of each image). A ``tta_pipeline`` whose first steps differ
+    from the test pipeline's is logged: a config that changes
+    ``test_pipeline`` must restate ``tta_pipeline`` too.
+
+    Args:
+        cfg (Config): The test config; changed in place.
+    """
+    test_pipeline = cfg.test_dataloader.dataset.pipeline
+    if 'tta_model' not in cfg:
+        cfg.tta_model = dict(type='AverageClsScoreTTA')
+    if 'tta_pipeline' not in cfg:
+        cfg.tta_pipeline = copy.deepcopy(test_pipeline)
+        cfg.tta_pipeline[-1] = dict(
+            type='TestTimeAug',
+            transforms=[[
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=0.0, direction='horizontal')
+            ], [test_pipeline[-1]]])
+    elif list(cfg.tta_pipeline[:-1]) != list(test_pipeline[:-1]):
+        print_log(
+            'tta_pipeline does not start with the steps of '
+            'test_dataloader.dataset.pipeline (another image size?); it is '
+            'used as it is',
+            logger='current',
+            level=logging.WARNING)
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
 def debug_enabled() -> bool:

@@ -35,7 +35,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.utils.tool_utils import load_config
+from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
 
 
 def parse_args():
@@ -89,6 +89,7 @@ def parse_args():
         action=DictAction,
         help='override config settings, key=value (e.g. '
         'test_dataloader.dataset.data_root=...)')
+    add_trust_checkpoint_argument(parser)
     args = parser.parse_args()
     if args.agreement and not args.checkpoint:
         parser.error('--agreement needs --checkpoint')

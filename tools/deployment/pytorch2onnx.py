@@ -22,7 +22,7 @@ from mmengine.config import DictAction
 from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.utils.tool_utils import load_config
+from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
 
 
 class LogitsModel(nn.Module):
@@ -107,6 +107,7 @@ def parse_args():
     parser.add_argument(
         '--no-verify', action='store_true', help='skip the onnxruntime check')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_trust_checkpoint_argument(parser)
     return parser.parse_args()
 
 

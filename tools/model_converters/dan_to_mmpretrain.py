@@ -19,6 +19,9 @@ from collections import OrderedDict
 
 import torch
 
+from dan_mm.utils.checkpoint import load_checkpoint_file
+from dan_mm.utils.tool_utils import add_trust_checkpoint_argument
+
 # torchvision's ResNet children -> mmpretrain ResNet module names.
 FEATURES = {
     '0': 'conv1',
@@ -87,6 +90,7 @@ def parse_args():
         '--config',
         help='refuse the checkpoint unless its '
         'num_classes / num_heads match this config')
+    add_trust_checkpoint_argument(parser)
     return parser.parse_args()
 
 
@@ -94,7 +98,7 @@ def main():
     args = parse_args()
     if not osp.isfile(args.src):
         sys.exit(f'error: checkpoint not found: {args.src}')
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
+    checkpoint = load_checkpoint_file(args.src, map_location='cpu')
     state_dict = checkpoint.get('model_state_dict', checkpoint) \
         if isinstance(checkpoint, dict) else None
     if not isinstance(state_dict, dict):

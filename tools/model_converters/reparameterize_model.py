@@ -21,7 +21,8 @@ from mmengine.config import DictAction
 from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.utils.tool_utils import load_config
+from dan_mm.utils.checkpoint import load_checkpoint_file
+from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
 
 
 def parse_args():
@@ -36,6 +37,7 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override config settings, key=value')
+    add_trust_checkpoint_argument(parser)
     return parser.parse_args()
 
 
@@ -52,8 +54,7 @@ def main():
         sys.exit(f'error: {type(model).__name__} has no switch_to_deploy(); '
                  'use model type "DAN"')
     model.switch_to_deploy()
-    checkpoint = torch.load(
-        args.checkpoint, map_location='cpu', weights_only=False)
+    checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu')
     meta = dict(checkpoint.get('meta') or {}, deploy=True)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     torch.save({'meta': meta, 'state_dict': model.state_dict()}, args.out)

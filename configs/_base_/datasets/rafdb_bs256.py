@@ -56,6 +56,18 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 
+# Flip test-time augmentation (tools/test.py --tta): each test image and its
+# mirror image, scores averaged by tta_model.
+tta_pipeline = [
+    *test_pipeline[:-1],
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+        ], [dict(type='PackInputs')]]),
+]
+
 train_dataloader = dict(
     batch_size=256,
     num_workers=4,

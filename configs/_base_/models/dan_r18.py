@@ -8,7 +8,14 @@ model = dict(
         depth=18,
         num_stages=4,
         out_indices=(3, ),
-        style='pytorch'),
+        style='pytorch',
+        # As the reference: a ResNet-18 trained on MS-Celeb-1M (torchvision
+        # keys under 'state_dict', which mmpretrain's ResNet shares), path
+        # relative to where you run the tools. tools/train.py stops at once
+        # if it is missing and says where it comes from; resumed runs,
+        # tests and inference never read it.
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/resnet18_msceleb.pth')),
     # MAN: K parallel cross-attention heads.
     neck=dict(
         type='MultiHeadCrossAttentionNeck', in_channels=512, num_heads=4),
