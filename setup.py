@@ -70,6 +70,7 @@ if __name__ == '__main__':
         extras_require={
             'mim': requirements('mim.txt'),
             'deploy': requirements('deploy.txt'),
+            'vis': requirements('vis.txt'),
             'tests': requirements('tests.txt'),
         },
         license='Apache License 2.0',
