@@ -12,7 +12,9 @@ from mmengine.runner import Runner
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.errors import CheckpointError
-from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_tensorboard_argument,
+                                     enable_tensorboard, exit_on_user_error,
                                      load_config, naming_checkpoint,
                                      set_dataloader_defaults, set_work_dir)
 
@@ -43,6 +45,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_tensorboard_argument(parser)
     add_debug_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -59,6 +62,8 @@ def merge_args(cfg: Config, args) -> Config:
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     set_dataloader_defaults(

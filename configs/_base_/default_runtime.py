@@ -22,6 +22,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # mmpretrain's drawing of predictions on validation images (off).
     visualization=dict(type='VisualizationHook', enable=False),
+    # Confusion matrix and attention panels to every vis backend (off;
+    # tools/train.py --tensorboard turns it on with TensorBoard).
+    fer_visualization=dict(type='FERVisualizationHook', enable=False),
 )
 custom_hooks = [
     # Stop with one line when model and data disagree on the classes.

@@ -61,6 +61,11 @@ class PretrainedNotFoundError(UserError, FileNotFoundError):
     """A pretrained-weights file that the config starts from is missing."""
 
 
+class MissingDependencyError(UserError, ImportError):
+    """An optional package that a requested feature needs is missing; the
+    message names the pip extra that installs it."""
+
+
 def one_line(err: BaseException) -> str:
     """The message of ``err`` as one line, without wrapping added on the way.
 
