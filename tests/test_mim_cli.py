@@ -75,13 +75,16 @@ def installed(tmp_path_factory):
 @pytest.mark.slow
 def test_mim_search_run_train_and_test_after_the_readme_install(installed):
     python, env, cwd = installed
+    # The package, what mim finds, and the model index ModelHub reads.
     located = run([
         python, '-c', 'import dan_mm, mim.utils; print(dan_mm.__file__); '
-        "print(mim.utils.get_installed_path('dan_mm'))"
+        "print(mim.utils.get_installed_path('dan_mm')); "
+        'print(dan_mm.utils.model_index.find_model_index()[0])'
     ],
                   cwd=cwd,
                   env=env).stdout.split()
     venv = osp.dirname(osp.dirname(python))
+    assert len(located) == 3, located
     assert all(path.startswith(venv) for path in located), located
 
     def mim(*args):
