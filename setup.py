@@ -71,6 +71,8 @@ if __name__ == '__main__':
             'mim': requirements('mim.txt'),
             'deploy': requirements('deploy.txt'),
             'demo': requirements('demo.txt'),
+            'vis': requirements('vis.txt'),
+            'tensorboard': requirements('tensorboard.txt'),
             'tests': requirements('tests.txt'),
         },
         license='Apache License 2.0',

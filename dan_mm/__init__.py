@@ -1,8 +1,10 @@
 """dan_mm: DAN (Wen et al., arXiv 2109.07270) as an MMPretrain plugin.
 
 Importing this package registers DAN's components in MMPretrain's
-registries and routes mmengine's checkpoint loading through dan_mm's safe
-loader (:mod:`dan_mm.utils.checkpoint`).
+registries and its model zoo with MMPretrain's ModelHub (``list_models``,
+``get_model``, ``inference_model`` by name), and routes mmengine's
+checkpoint loading through dan_mm's safe loader
+(:mod:`dan_mm.utils.checkpoint`).
 """
 import warnings
 
@@ -17,5 +19,8 @@ from .version import __version__  # noqa: E402
 register_checkpoint_loader()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from .utils.model_index import register_model_index  # noqa: E402
+
+register_model_index()
 
 __all__ = ['__version__']

@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 import sys
 
@@ -9,6 +10,10 @@ import dan_mm  # noqa: F401  (registers DAN's components)
 
 sys.path.insert(0, osp.dirname(__file__))
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# The tools the tests start import this checkout too, not whichever copy of
+# dan_mm is installed (the README installs a regular copy, which mim needs).
+os.environ['PYTHONPATH'] = os.pathsep.join(
+    p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
 
 torch.set_num_threads(2)
 

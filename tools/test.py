@@ -13,9 +13,10 @@ import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.errors import CheckpointError
 from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_tensorboard_argument,
                                      add_trust_checkpoint_argument, apply_tta,
-                                     exit_on_user_error, load_config,
-                                     naming_checkpoint,
+                                     enable_tensorboard, exit_on_user_error,
+                                     load_config, naming_checkpoint,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -50,6 +51,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_tensorboard_argument(parser)
     add_debug_argument(parser)
     add_trust_checkpoint_argument(parser)
     args = parser.parse_args()
@@ -67,6 +69,8 @@ def merge_args(cfg: Config, args) -> Config:
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.tta:  # after --cfg-options: model.* still means DAN there

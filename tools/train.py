@@ -10,9 +10,11 @@ import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.pretrained import prepare_pretrained_start
 from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_tensorboard_argument,
                                      add_trust_checkpoint_argument,
-                                     amp_optim_wrapper, exit_on_user_error,
-                                     load_config, naming_checkpoint,
+                                     amp_optim_wrapper, enable_tensorboard,
+                                     exit_on_user_error, load_config,
+                                     naming_checkpoint,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -53,6 +55,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_tensorboard_argument(parser)
     add_debug_argument(parser)
     add_trust_checkpoint_argument(parser)
     args = parser.parse_args()
@@ -75,6 +78,8 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     # After --cfg-options, so that num_workers=0 given there is seen.

@@ -3,7 +3,7 @@ from .checkpoint import (checkpoints_trusted, load_checkpoint_file,
                          register_checkpoint_loader, trust_checkpoints)
 from .errors import (CheckpointError, CheckpointMismatchError,
                      CheckpointNotFoundError, ConfigError, DataError,
-                     InputError, NumClassesMismatchError,
+                     InputError, MissingExtraError, NumClassesMismatchError,
                      PretrainedNotFoundError, UnreadableImageError,
                      UnsafeCheckpointError, UserError)
 
@@ -13,5 +13,5 @@ __all__ = [
     'UserError', 'ConfigError', 'NumClassesMismatchError', 'DataError',
     'UnreadableImageError', 'InputError', 'CheckpointError',
     'CheckpointNotFoundError', 'CheckpointMismatchError',
-    'UnsafeCheckpointError', 'PretrainedNotFoundError'
+    'UnsafeCheckpointError', 'PretrainedNotFoundError', 'MissingExtraError'
 ]

@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 
 from .checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
 from .errors import (CheckpointError, CheckpointMismatchError, ConfigError,
-                     UserError, one_line)
+                     MissingExtraError, UserError, one_line)
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
 
@@ -81,6 +81,47 @@ def amp_optim_wrapper(optim_wrapper: ConfigDict) -> ConfigDict:
         optim_wrapper.type = 'BF16AmpOptimWrapper'
         optim_wrapper.setdefault('dtype', 'bfloat16')
     return optim_wrapper
+
+
+def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:
+    """``--tensorboard``: see :func:`enable_tensorboard`."""
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log to TensorBoard (work_dir/<timestamp>/vis_data): '
+        'scalars, the confusion matrix and attention panels of a few images')
+
+
+def enable_tensorboard(cfg: Config) -> None:
+    """Log scalars, confusion matrices and attention panels to TensorBoard.
+
+    Adds ``TensorboardVisBackend`` to the visualizer's backends (next to the
+    others) and switches :class:`~dan_mm.engine.hooks.FERVisualizationHook`
+    on (added as ``default_hooks.fer_visualization`` if the config has no
+    such hook).
+
+    Raises:
+        MissingExtraError: The ``tensorboard`` package is missing.
+    """
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise MissingExtraError('--tensorboard needs the tensorboard package: '
+                                'pip install "dan_mm[tensorboard]" (or -r '
+                                'requirements/tensorboard.txt)') from None
+    visualizer = cfg.get('visualizer') or ConfigDict(
+        type='UniversalVisualizer')
+    backends = list(visualizer.get('vis_backends') or [])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer.vis_backends = backends
+    cfg.visualizer = visualizer
+    hooks = cfg.get('default_hooks') or ConfigDict()
+    hook = hooks.get('fer_visualization') or ConfigDict(
+        type='FERVisualizationHook')
+    hook.enable = True
+    hooks.fer_visualization = hook
+    cfg.default_hooks = hooks
 
 
 def add_debug_argument(parser: argparse.ArgumentParser) -> None:

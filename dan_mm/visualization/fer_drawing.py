@@ -1,8 +1,10 @@
-"""Drawing FER results: boxes with labels, and per-head attention panels."""
+"""Drawing FER results: boxes with labels, per-head attention panels and
+the confusion matrix."""
 from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
+import torch
 
 BOX_COLOR = (0, 200, 0)  # BGR
 TEXT_COLOR = (255, 255, 255)
@@ -114,3 +116,26 @@ def draw_attention_panels(img: np.ndarray,
             _put_label(panel, name, 0, panel_size, scale=0.4)
         rows.append(np.concatenate(panels, axis=1))
     return np.concatenate(rows, axis=0)
+
+
+def draw_confusion_matrix(cm: torch.Tensor, names: List[str]) -> np.ndarray:
+    """The confusion matrix as an image, drawn as ``confusion_matrix.png``.
+
+    Args:
+        cm (Tensor): ``(num_classes, num_classes)`` counts, rows = truth.
+        names (list[str]): Class names.
+
+    Returns:
+        np.ndarray: RGB ``uint8`` image ``(H, W, 3)`` (matplotlib's Agg
+        renderer, whatever the interactive backend).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from mmpretrain.evaluation.metrics import ConfusionMatrix
+    fig = ConfusionMatrix.plot(
+        cm, include_values=True, classes=names, show=False)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return image

@@ -24,9 +24,10 @@ class NumClassesCheckHook(Hook):
 
     def _check(self, runner, dataloader, split: str) -> None:
         dataset = getattr(dataloader, 'dataset', None)
-        classes: Optional[list] = getattr(
-            dataset, 'metainfo',
-            {}).get('classes') if dataset is not None else None
+        # Some tools' stand-in loaders (mmpretrain's vis_scheduler.py) have
+        # no data set, or one whose metainfo is None.
+        classes: Optional[list] = (getattr(dataset, 'metainfo', None)
+                                   or {}).get('classes')
         if not classes:
             return
         model = runner.model.module if is_model_wrapper(

@@ -24,7 +24,10 @@ class FERMetric(BaseMetric):
     At the end of an evaluation the confusion matrix is logged as a table
     and, when ``save_dir`` (or the runner's work dir, see
     :class:`~dan_mm.engine.hooks.SaveConfusionMatrixHook`) is known, saved as
-    ``confusion_matrix.png`` with class names on the axes.
+    ``confusion_matrix.png`` with class names on the axes. The last one
+    stays in ``confusion_matrix`` (counts, rows = ground truth) with its
+    ``class_names``, for :class:`~dan_mm.engine.hooks.FERVisualizationHook`
+    (None before the first evaluation, and on ranks other than 0).
 
     Args:
         num_classes (int, optional): Number of classes. Defaults to the
@@ -47,6 +50,8 @@ class FERMetric(BaseMetric):
         self.num_classes = num_classes
         self.classes = classes
         self.save_dir = save_dir
+        self.confusion_matrix: Optional[torch.Tensor] = None
+        self.class_names: Optional[List[str]] = None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -82,6 +87,7 @@ class FERMetric(BaseMetric):
         names = classes or [str(i) for i in range(num_classes)]
         metrics = fer_metrics(cm, names)
         self._report(cm.long(), names)
+        self.confusion_matrix, self.class_names = cm.long(), names
         return metrics
 
     def _report(self, cm: torch.Tensor, names: List[str]) -> None:

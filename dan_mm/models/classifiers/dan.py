@@ -1,7 +1,10 @@
 """DAN as a whole: mmpretrain's ImageClassifier plus deploy and attention."""
+from typing import Optional
+
 import torch
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
+from modelindex.models.Model import Model
 
 
 @MODELS.register_module()
@@ -25,6 +28,12 @@ class DAN(ImageClassifier):
       equal the default layout's within float rounding (one seed, same
       init).
 
+    ``mmpretrain.get_model`` stores the model-zoo entry it was built from in
+    ``_metainfo`` (None when built from a config file); a DAN without one
+    reports the task "Image Classification", so that
+    ``mmpretrain.inference_model`` picks ImageClassificationInferencer for
+    ``get_model('configs/....py')`` too, not only for model names.
+
     Args:
         *args: Positional arguments of :class:`ImageClassifier`.
         channels_last (bool): Use the channels-last memory format. Set it
@@ -34,6 +43,22 @@ class DAN(ImageClassifier):
         **kwargs: Keyword arguments of :class:`ImageClassifier`
             (``backbone``, ``neck``, ``head``, ``data_preprocessor``, ...).
     """
+
+    # What inference_model reads: a task it maps to an inferencer.
+    CLASSIFIER_METAINFO = Model(
+        name='dan',
+        results=[
+            dict(Task='Image Classification', Dataset='unknown', Metrics={})
+        ])
+
+    @property
+    def _metainfo(self) -> Model:
+        metainfo = self.__dict__.get('_zoo_metainfo')
+        return self.CLASSIFIER_METAINFO if metainfo is None else metainfo
+
+    @_metainfo.setter
+    def _metainfo(self, metainfo: Optional[Model]) -> None:
+        self.__dict__['_zoo_metainfo'] = metainfo
 
     def __init__(self, *args, channels_last: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
