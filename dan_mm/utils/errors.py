@@ -34,6 +34,11 @@ class DataError(UserError, ValueError):
     asked; the message names the file (and line, where there is one)."""
 
 
+class DataNotFoundError(DataError, FileNotFoundError):
+    """A data root, label file or listed image that does not exist; the
+    message names the path and where it was expected."""
+
+
 class UnreadableImageError(DataError):
     """An image file that cannot be decoded; the message names the file."""
 
@@ -45,6 +50,10 @@ class InputError(UserError, ValueError):
 
 class CheckpointError(UserError, ValueError):
     """A checkpoint file that cannot be loaded as asked."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """A checkpoint file that does not exist."""
 
 
 class CheckpointMismatchError(CheckpointError):
