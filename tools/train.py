@@ -9,8 +9,9 @@ from mmengine.runner import Runner
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.tool_utils import (add_debug_argument, amp_optim_wrapper,
-                                     exit_on_user_error, load_config,
-                                     naming_checkpoint,
+                                     check_checkpoint_file, exit_on_user_error,
+                                     load_config, naming_checkpoint,
+                                     naming_config_keys,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -88,12 +89,17 @@ def merge_args(cfg: Config, args) -> Config:
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config), args)
+    check_checkpoint_file(
+        cfg.get('load_from'),
+        '--resume' if args.resume not in (None, 'auto') else 'load_from')
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-    runner = (
-        Runner.from_cfg(cfg)
-        if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    with naming_checkpoint(
+    # Errors of a config dict surface where mmengine builds it: the runner
+    # builds the model now, the data sets and hooks in train().
+    with naming_config_keys(cfg), naming_checkpoint(
             cfg.get('load_from') or f'the latest in {cfg.work_dir}'):
+        runner = (
+            Runner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
         runner.train()
 
 

@@ -1,13 +1,14 @@
 from .checkpoint import load_from_local, register_checkpoint_loader
-from .errors import (CheckpointError, CheckpointMismatchError, ConfigError,
-                     DataError, InputError, NumClassesMismatchError,
-                     PretrainedNotFoundError, UnreadableImageError,
-                     UnsafeCheckpointError, UserError)
+from .errors import (CheckpointError, CheckpointMismatchError,
+                     CheckpointNotFoundError, ConfigError, DataError,
+                     DataNotFoundError, InputError, InputNotFoundError,
+                     NumClassesMismatchError, PretrainedNotFoundError,
+                     UnreadableImageError, UnsafeCheckpointError, UserError)
 
 __all__ = [
     'load_from_local', 'register_checkpoint_loader', 'UserError',
-    'ConfigError', 'NumClassesMismatchError', 'DataError',
-    'UnreadableImageError', 'InputError', 'CheckpointError',
-    'CheckpointMismatchError', 'UnsafeCheckpointError',
-    'PretrainedNotFoundError'
+    'ConfigError', 'NumClassesMismatchError', 'DataError', 'DataNotFoundError',
+    'UnreadableImageError', 'InputError', 'InputNotFoundError',
+    'CheckpointError', 'CheckpointNotFoundError', 'CheckpointMismatchError',
+    'UnsafeCheckpointError', 'PretrainedNotFoundError'
 ]

@@ -13,6 +13,8 @@ import os.path as osp
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .errors import CheckpointNotFoundError
+
 
 def load_from_local(filename: str, map_location=None) -> dict:
     """Load a local checkpoint file the way mmengine expects (full unpickle).
@@ -27,8 +29,7 @@ def load_from_local(filename: str, map_location=None) -> dict:
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(
-            f'Checkpoint file {filename} can not be found.')
+        raise CheckpointNotFoundError(f'checkpoint not found: {filename}')
     return torch.load(filename, map_location=map_location, weights_only=False)
 
 

@@ -48,6 +48,10 @@ class InputError(UserError, ValueError):
     opened or used."""
 
 
+class InputNotFoundError(InputError, FileNotFoundError):
+    """An image, folder or video given to inference that does not exist."""
+
+
 class CheckpointError(UserError, ValueError):
     """A checkpoint file that cannot be loaded as asked."""
 
