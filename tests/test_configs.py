@@ -15,6 +15,7 @@ from fer_fixtures import (make_affectnet_official, make_class_folders,
 from mmengine.runner import Runner
 
 from dan_mm.datasets.categories import SFEW_CATEGORIES
+from dan_mm.datasets.utils import dataset_classes
 
 CONFIGS = sorted(
     osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -131,13 +132,9 @@ def test_affectnet_random_affine_branch(data_roots):
 
 
 def _dataset_classes(dataset_cfg):
-    """The class names a data set config gives, without reading its data
-    (``lazy_init``: nothing under data_root is opened)."""
-    from mmpretrain.registry import DATASETS
-    dataset = DATASETS.build(dict(dataset_cfg, lazy_init=True, pipeline=[]))
-    classes = dataset.metainfo.get('classes')
+    classes = dataset_classes(dataset_cfg)
     assert classes, f'{dataset_cfg.type} gives no class names'
-    return tuple(classes)
+    return classes
 
 
 @pytest.mark.parametrize('name', CONFIGS)

@@ -1,5 +1,8 @@
 """Checks the FER data sets share."""
 import os.path as osp
+from typing import Optional, Tuple
+
+from mmpretrain.registry import DATASETS
 
 from dan_mm.utils.errors import DataNotFoundError
 
@@ -24,3 +27,24 @@ def check_data_root(name: str, data_root: str) -> None:
             'the config at it (--cfg-options '
             'train_dataloader.dataset.data_root=PATH, and the same for '
             'val_dataloader and test_dataloader)')
+
+
+def dataset_classes(dataset_cfg: dict) -> Optional[Tuple[str, ...]]:
+    """The class names a data set config gives, reading none of its data.
+
+    The data set is built with ``lazy_init=True`` and no pipeline, so its
+    metainfo comes from the class (``METAINFO``, ``num_classes``) and the
+    config (``classes``, ``metainfo``) alone: nothing under ``data_root`` is
+    opened, and it need not exist.
+
+    Args:
+        dataset_cfg (dict): A data set config (``type`` and arguments).
+
+    Returns:
+        tuple[str] | None: The class names, or None when only the data on
+        disk would tell (e.g. a ``CustomDataset`` without ``classes``).
+    """
+    cfg = dict(dataset_cfg, lazy_init=True, pipeline=[])
+    cfg.pop('indices', None)
+    classes = DATASETS.build(cfg).metainfo.get('classes')
+    return tuple(classes) if classes else None
