@@ -110,7 +110,8 @@ def cases(bad, tool):
     table = [
         ('data root', None, [],
          options(loaders, **{'dataset.data_root': bad['tmp'] / 'nowhere'}),
-         r'RAFDB: data root \S+/nowhere does not exist'),
+         re.escape(root) + r'.data_root: \S+/nowhere does not exist; put '
+         r'or link the data set there'),
         ('label file', None, [],
          options(loaders, **{'dataset.data_root': bad['labels']}),
          re.escape(bad['label_file']) + r':\d+: label 9 of train_99999.jpg '
@@ -207,7 +208,8 @@ def test_debug_shows_the_traceback(bad, tmp_path):
     for proc in (flag, env):
         assert proc.returncode == 1
         assert 'Traceback' in proc.stderr
-        assert 'DataNotFoundError: RAFDB: data root' in proc.stderr
+        assert 'DataNotFoundError: train_dataloader.dataset.data_root: ' \
+            in proc.stderr
         assert not error_lines(proc)
 
 

@@ -12,8 +12,9 @@ import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.evaluation import cross_dataset_config, model_classes
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.tool_utils import (add_debug_argument, check_checkpoint_file,
-                                     exit_on_user_error, load_config,
-                                     naming_checkpoint, naming_config_keys,
+                                     check_data_roots, exit_on_user_error,
+                                     load_config, naming_checkpoint,
+                                     naming_config_keys,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -82,6 +83,7 @@ def main():
     args = parse_args()
     check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
     cfg = merge_args(load_config(args.config), args)
+    check_data_roots(cfg, ('test_dataloader', ))
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
     with naming_config_keys(cfg), naming_checkpoint(args.checkpoint):
         runner = (

@@ -9,9 +9,9 @@ from mmengine.runner import Runner
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.dist_utils import setup_cpu_distributed
 from dan_mm.utils.tool_utils import (add_debug_argument, amp_optim_wrapper,
-                                     check_checkpoint_file, exit_on_user_error,
-                                     load_config, naming_checkpoint,
-                                     naming_config_keys,
+                                     check_checkpoint_file, check_data_roots,
+                                     exit_on_user_error, load_config,
+                                     naming_checkpoint, naming_config_keys,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -92,6 +92,8 @@ def main():
     check_checkpoint_file(
         cfg.get('load_from'),
         '--resume' if args.resume not in (None, 'auto') else 'load_from')
+    check_data_roots(cfg,
+                     ('train_dataloader', 'val_dataloader', 'test_dataloader'))
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
     # Errors of a config dict surface where mmengine builds it: the runner
     # builds the model now, the data sets and hooks in train().

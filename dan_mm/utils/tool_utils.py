@@ -13,7 +13,8 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from .errors import (CheckpointError, CheckpointMismatchError,
-                     CheckpointNotFoundError, ConfigError, UserError, one_line)
+                     CheckpointNotFoundError, ConfigError, DataNotFoundError,
+                     UserError, one_line)
 from .torchrun import launched_here, peer_user_error, record_user_error
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
@@ -53,11 +54,16 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
 def _missing_custom_import(err: ImportError) -> Optional[str]:
     """The module of ``custom_imports`` that does not exist, if that is
-    what mmengine's import error is about (not an error inside a module)."""
+    what mmengine's import error is about (not an import failing inside an
+    existing module)."""
+    if 'custom modules' not in str(err):
+        return None
     cause = err.__cause__ or err.__context__
-    if (isinstance(cause, ModuleNotFoundError) and cause.name
-            and 'custom modules' in str(err)):
-        return cause.name
+    while cause is not None:
+        if isinstance(cause, ModuleNotFoundError) and cause.name and \
+                f"'{cause.name}" in str(err):
+            return cause.name
+        cause = cause.__cause__ or cause.__context__
     return None
 
 
@@ -225,6 +231,31 @@ def check_checkpoint_file(checkpoint: Optional[str], what: str) -> None:
             checkpoint) and not osp.isfile(checkpoint):
         raise CheckpointNotFoundError(
             f'checkpoint not found: {checkpoint} ({what})')
+
+
+def check_data_roots(cfg: Config, fields: Tuple[str, ...]) -> None:
+    """Stop before anything is built when a loader's data root is missing.
+
+    Every data set checks its own root too; this names the config key and
+    also covers mmpretrain's (``CustomDataset``) and fails before the model
+    is built.
+
+    Args:
+        cfg (Config): The config.
+        fields (tuple[str]): Loaders to check, e.g. ``('test_dataloader',)``.
+
+    Raises:
+        DataNotFoundError: A ``<loader>.dataset.data_root`` is not a folder.
+    """
+    for field in fields:
+        dataset = (cfg.get(field) or {}).get('dataset') or {}
+        root = dataset.get('data_root')
+        if root and not osp.isdir(root):
+            raise DataNotFoundError(
+                f'{field}.dataset.data_root: {root} does not exist; put or '
+                f'link the data set there (ln -s /path/to/your/copy {root}) '
+                f'or point the config at it (--cfg-options '
+                f'{field}.dataset.data_root=PATH)')
 
 
 # mmengine's registry miss and Python's argument errors, as raised when a
