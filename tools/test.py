@@ -82,10 +82,13 @@ def merge_args(cfg: Config, args) -> Config:
 def main():
     args = parse_args()
     check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
-    cfg = merge_args(load_config(args.config), args)
-    check_data_roots(cfg, ('test_dataloader', ))
-    setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
+    cfg = load_config(args.config)
+    # Errors of a config dict surface where mmengine builds it: the runner
+    # builds the model now, the data set and evaluator in test().
     with naming_config_keys(cfg), naming_checkpoint(args.checkpoint):
+        merge_args(cfg, args)  # --cross-dataset builds data set metainfo
+        check_data_roots(cfg, ('test_dataloader', ))
+        setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
         runner = (
             Runner.from_cfg(cfg)
             if 'runner_type' not in cfg else RUNNERS.build(cfg))
