@@ -7,13 +7,14 @@
 # categories.CKPLUS_CATEGORIES for the usual CK+ copy), and num_classes.
 _base_ = ['dan_r18_rafdb.py']
 
+dataset_type = 'CustomDataset'
 data_root = 'data/sfew'
 classes = ('Angry', 'Disgust', 'Fear', 'Happy', 'Neutral', 'Sad', 'Surprise')
 
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='CustomDataset',
+        type=dataset_type,
         data_root=data_root,
         data_prefix='Train',
         classes=classes,
@@ -21,7 +22,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='CustomDataset',
+        type=dataset_type,
         data_root=data_root,
         data_prefix='Val',
         classes=classes,

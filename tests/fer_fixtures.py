@@ -95,3 +95,15 @@ def make_class_folders(root: str,
         for i in range(per_class):
             Image.fromarray(face(label, 100 * label + i,
                                  size)).save(osp.join(folder, f'{i}.png'))
+
+
+def write_ferplus_label_csv(path: str, rows: List[tuple]) -> str:
+    """Microsoft's per-split ``label.csv``: ``(fer2013.csv row, votes)``
+    rows, votes keyed by fer2013new.csv's column names."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w', newline='') as f:
+        writer = csv.writer(f)
+        for index, votes in rows:
+            writer.writerow([f'fer{index:07d}.png', '(0, 0, 48, 48)'] +
+                            [votes.get(c, 0) for c in FERPLUS_HEADER[2:]])
+    return path

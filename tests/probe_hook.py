@@ -1,4 +1,5 @@
-"""A test-only hook: records what a run did, and can kill its own process.
+"""A test-only hook: records what a run did, can kill its own process or
+fail as a bug in the code would.
 
 Imported by the tiny runs of the tests through ``custom_imports``.
 """
@@ -22,14 +23,21 @@ class ProbeHook(Hook):
         out_dir (str): Where ``rank{r}.json`` and ``rank{r}.pth`` go.
         kill_after_iter (int, optional): SIGKILL this process after this
             many training iterations (1-based), like a crashed node.
+        fail_before_train (bool): Raise a RuntimeError before training, as
+            a bug in the code would. Defaults to False.
     """
 
     priority = 'LOWEST'
 
-    def __init__(self, out_dir, kill_after_iter=None):
+    def __init__(self, out_dir, kill_after_iter=None, fail_before_train=False):
         self.out_dir = out_dir
         self.kill_after_iter = kill_after_iter
+        self.fail_before_train = fail_before_train
         self.batches, self.losses = [], []
+
+    def before_train(self, runner):
+        if self.fail_before_train:
+            raise RuntimeError('ProbeHook: a simulated bug')
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         self.batches.append(

@@ -17,6 +17,7 @@ from fer_fixtures import (make_affectnet_official, make_class_folders,
 from mmengine.runner import Runner
 
 from dan_mm.datasets.categories import SFEW_CATEGORIES
+from dan_mm.datasets.utils import dataset_classes
 
 CONFIGS = sorted(
     osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -164,3 +165,53 @@ def test_affectnet_random_affine_branch(data_roots):
     out = Compose(apply['transforms'])({'img': img.copy()})['img']
     assert isinstance(out, np.ndarray) and out.shape == img.shape
     assert out.dtype == np.uint8 and not np.array_equal(out, img)
+
+
+def _dataset_classes(dataset_cfg):
+    classes = dataset_classes(dataset_cfg)
+    assert classes, f'{dataset_cfg.type} gives no class names'
+    return classes
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_config_agrees_with_itself(name):
+    """Merged: every num_classes, the data sets' class counts and their
+    class names agree (the AffectNet-7 base once kept num_classes=8, and
+    the FER2013 base inherited FERPlus's dataset_type)."""
+    cfg = load_config(osp.join(REPO, 'configs', name))
+    num_classes = cfg.model.head.num_classes
+    assert cfg.data_preprocessor.num_classes == num_classes
+    if 'num_classes' in cfg:  # a base's variable, merged
+        assert cfg.num_classes == num_classes
+    names = {
+        field: _dataset_classes(cfg[field].dataset)
+        for field in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    }
+    assert len(set(names.values())) == 1, names
+    assert len(names['train_dataloader']) == num_classes
+    if 'dataset_type' in cfg:
+        assert cfg.train_dataloader.dataset.type == cfg.dataset_type
+    for field in ('val_evaluator', 'test_evaluator'):
+        classes = cfg[field].get('classes')
+        if classes is not None:
+            assert tuple(classes) == names['train_dataloader']
+
+
+def test_fer_base_configs_follow_the_class_hierarchy():
+    """FERPlus derives from FER2013: so does its base config."""
+    from dan_mm.datasets import FER2013, FERPlus
+    from dan_mm.datasets.categories import FER2013_CATEGORIES
+    assert issubclass(FERPlus, FER2013)
+    base = osp.join(REPO, 'configs', '_base_', 'datasets')
+    fer2013 = load_config(osp.join(base, 'fer2013_bs256.py'))
+    ferplus = load_config(osp.join(base, 'ferplus_bs256.py'))
+    with open(osp.join(base, 'ferplus_bs256.py')) as f:
+        assert "_base_ = ['fer2013_bs256.py']" in f.read()
+    assert fer2013.dataset_type == 'FER2013' and fer2013.num_classes == 7
+    assert ferplus.dataset_type == 'FERPlus' and ferplus.num_classes == 8
+    assert _dataset_classes(fer2013.test_dataloader.dataset) == \
+        FER2013_CATEGORIES
+    assert [
+        fer2013[f].dataset.split
+        for f in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ] == ['train', 'val', 'test']

@@ -4,7 +4,8 @@ from fer_fixtures import fer_row_pixels, make_fer2013, make_ferplus
 
 from dan_mm.datasets import FER2013, FERPlus
 from dan_mm.datasets.categories import FER2013_CATEGORIES, FERPLUS_CATEGORIES
-from dan_mm.datasets.ferplus import majority_vote
+from dan_mm.datasets.ferplus import plurality_vote
+from dan_mm.utils.errors import DataError
 
 
 def test_fer2013_splits_labels_and_images(tmp_path):
@@ -50,11 +51,11 @@ def test_fer2013_bad_rows_name_file_and_line(tmp_path, row, message):
     path = make_fer2013(str(tmp_path), [(1, 'Training')])
     with open(path, 'a') as f:
         f.write(row.format(p=fer_row_pixels(1, 0)) + '\n')
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(DataError, match=message):
         FER2013(str(tmp_path))
 
 
-def test_ferplus_majority_vote_rule():
+def test_ferplus_plurality_vote_rule():
 
     def votes(**kw):
         base = {
@@ -66,17 +67,17 @@ def test_ferplus_majority_vote_rule():
         return base
 
     # columns are mapped by name onto FER2013's order + Contempt
-    assert majority_vote(votes(happiness=6, neutral=4)) == 3
-    assert majority_vote(votes(neutral=7, sadness=3)) == 6
-    assert majority_vote(votes(anger=4, disgust=3, fear=3)) == 0
-    assert majority_vote(votes(contempt=5, neutral=4, nf=1)) == 7
-    assert majority_vote(votes(surprise=2, fear=1)) == 5
+    assert plurality_vote(votes(happiness=6, neutral=4)) == 3
+    assert plurality_vote(votes(neutral=7, sadness=3)) == 6
+    assert plurality_vote(votes(anger=4, disgust=3, fear=3)) == 0
+    assert plurality_vote(votes(contempt=5, neutral=4, nf=1)) == 7
+    assert plurality_vote(votes(surprise=2, fear=1)) == 5
     # dropped: unknown / NF win, a tie at the top, no votes
-    assert majority_vote(votes(unknown=6, happiness=4)) == -1
-    assert majority_vote(votes(nf=10)) == -1
-    assert majority_vote(votes(happiness=5, neutral=5)) == -1
-    assert majority_vote(votes(happiness=4, unknown=4, sadness=2)) == -1
-    assert majority_vote(votes()) == -1
+    assert plurality_vote(votes(unknown=6, happiness=4)) == -1
+    assert plurality_vote(votes(nf=10)) == -1
+    assert plurality_vote(votes(happiness=5, neutral=5)) == -1
+    assert plurality_vote(votes(happiness=4, unknown=4, sadness=2)) == -1
+    assert plurality_vote(votes()) == -1
 
 
 def test_ferplus_dataset(tmp_path):
@@ -109,16 +110,29 @@ def test_ferplus_dataset(tmp_path):
             }),  # Neutral
         ])
     train = FERPlus(str(tmp_path), split='train')
+    assert train.label_mode == 'majority'  # Microsoft's rule by default
     assert train.metainfo['classes'] == FERPLUS_CATEGORIES
     assert len(FERPLUS_CATEGORIES) == 8
     assert train.get_gt_labels().tolist() == [3, 1]
-    assert train.dropped == {'unknown wins': 1, 'no image name': 1, 'tie': 1}
+    # 5:5 has no majority (more than half); unknown has 6 of 10
+    assert train.dropped == {
+        'unknown wins': 1,
+        'no image name': 1,
+        'no clear label': 1
+    }
     # the image is the pixel row of the same line of fer2013.csv (row 5)
     expected = np.array(fer_row_pixels(0, 5).split(), dtype=np.uint8)
     assert np.array_equal(
         train.get_data_info(1)['img'][..., 1].reshape(-1), expected)
     assert FERPlus(str(tmp_path), split='val').get_gt_labels().tolist() == [7]
     assert FERPlus(str(tmp_path), split='test').get_gt_labels().tolist() == [6]
+    plurality = FERPlus(str(tmp_path), label_mode='plurality')
+    assert plurality.get_gt_labels().tolist() == [3, 1]
+    assert plurality.dropped == {
+        'unknown wins': 1,
+        'no image name': 1,
+        'tie': 1
+    }
 
 
 def test_ferplus_misaligned_files_are_refused(tmp_path):
@@ -129,11 +143,11 @@ def test_ferplus_misaligned_files_are_refused(tmp_path):
             'neutral': 3
         })])
     make_fer2013(str(tmp_path), [(0, 'Training')])  # one row only
-    with pytest.raises(ValueError, match='has 2 rows but .*fer2013.csv has 1'):
+    with pytest.raises(DataError, match='has 2 rows but .*fer2013.csv has 1'):
         FERPlus(str(tmp_path))
     make_fer2013(str(tmp_path), [(0, 'Training'), (0, 'PrivateTest')])
     with pytest.raises(
-            ValueError, match=r'fer2013new.csv:3: Usage "PublicTest" differs'):
+            DataError, match=r'fer2013new.csv:3: Usage "PublicTest" differs'):
         FERPlus(str(tmp_path))
 
 
@@ -142,6 +156,6 @@ def test_ferplus_bad_vote_names_line(tmp_path):
     path = tmp_path / 'fer2013new.csv'
     path.write_text(path.read_text().replace(',3,', ',x,'))
     with pytest.raises(
-            ValueError, match=r'fer2013new.csv:2: vote count '
+            DataError, match=r'fer2013new.csv:2: vote count '
             r'neutral="x"'):
         FERPlus(str(tmp_path))

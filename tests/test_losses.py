@@ -9,7 +9,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from reference_dan import reference_affinity_loss, reference_partition_loss
 
-from dan_mm.models.losses import AffinityLoss, PartitionLoss
+from dan_mm.models.losses import AffinityLoss, MultiTargetLoss, PartitionLoss
 from dan_mm.utils.errors import ConfigError
 
 
@@ -131,3 +131,26 @@ def test_partition_loss_eps_is_float_epsilon():
     assert PartitionLoss().eps == sys.float_info.epsilon
     # equal heads: zero variance, the loss is large but finite
     assert torch.isfinite(PartitionLoss()(torch.ones(2, 4, 3)))
+
+
+def test_multi_target_loss_hand_computed():
+    """-log(max_k t_k p_k), Microsoft's FERPlus multi_target cost."""
+    logits = torch.tensor([[0., math.log(3.), 0.], [0., 0., 0.]])
+    # p = (1/5, 3/5, 1/5) and (1/3, 1/3, 1/3)
+    target = torch.tensor([[1., 0.001, 1.], [0.001, 1., 0.001]])
+    loss = MultiTargetLoss()(logits, target)
+    # row 1: max(1/5, 0.0006, 1/5) = 1/5; row 2: 1/3
+    expected = (math.log(5) + math.log(3)) / 2
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    # a voted class the model already prefers is all that is pushed up
+    logits.requires_grad_(True)
+    MultiTargetLoss()(logits[:1], torch.tensor([[1., 1., 0.001]])).backward()
+    assert logits.grad[0, 1] < 0 and logits.grad[0, 0] > 0
+    # hard labels: plain cross-entropy; weight and avg_factor as mmpretrain
+    hard = MultiTargetLoss(loss_weight=2.)(logits.detach(),
+                                           torch.tensor([1, 2]))
+    ce = torch.nn.functional.cross_entropy(logits.detach(),
+                                           torch.tensor([1, 2]))
+    assert hard.item() == pytest.approx(2 * ce.item(), rel=1e-6)
+    summed = MultiTargetLoss()(logits.detach(), target, avg_factor=1)
+    assert summed.item() == pytest.approx(2 * expected, rel=1e-6)

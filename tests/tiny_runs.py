@@ -3,6 +3,7 @@
 A config that inherits ``configs/dan_r18_synthfer.py`` and shrinks it to
 64x64 images, batch 4, no workers and a handful of iterations.
 """
+import json
 import os
 import os.path as osp
 import subprocess
@@ -98,3 +99,34 @@ def run_tool(args, env=None, timeout=600, cwd=REPO):
                           capture_output=True,
                           text=True,
                           timeout=timeout)
+
+
+def run_tool_cases(tool, cases, tmp_path, env=None, timeout=900):
+    """Run ``tools/<tool>`` once per case, cheaply (``tests/fork_tool.py``:
+    one start-up, then a forked child per case).
+
+    Args:
+        tool (str): e.g. ``'tools/train.py'``.
+        cases (list[list[str] | dict]): Argument lists, or dicts with
+            ``argv`` and ``env``.
+        tmp_path: A folder for the case and result files.
+
+    Returns:
+        list[subprocess.CompletedProcess]: One per case, in order.
+    """
+    cases = [c if isinstance(c, dict) else dict(argv=c) for c in cases]
+    cases_file, results_file = tmp_path / 'cases.json', tmp_path / 'res.json'
+    cases_file.write_text(json.dumps(cases))
+    proc = run_tool([
+        osp.join(REPO, 'tests', 'fork_tool.py'), tool,
+        str(cases_file),
+        str(results_file)
+    ],
+                    env=env,
+                    timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [
+        subprocess.CompletedProcess(c['argv'], r['returncode'], r['stdout'],
+                                    r['stderr'])
+        for c, r in zip(cases, json.loads(results_file.read_text()))
+    ]

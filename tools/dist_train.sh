@@ -2,6 +2,8 @@
 # Distributed training on NGPUS processes per node with torchrun.
 #   bash tools/dist_train.sh CONFIG NGPUS [train.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# dan_mm.utils.torchrun is torchrun that prints a user error of any rank as
+# one "error:" line (exit status 1) instead of a ChildFailedError traceback.
 # CPU only (tests): add --cfg-options env_cfg.dist_cfg.backend=gloo
 #   model_wrapper_cfg.type=MMDistributedDataParallel model_wrapper_cfg.device_ids=None
 
@@ -13,7 +15,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run \
+python -m dan_mm.utils.torchrun \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -1,7 +1,6 @@
 """Test (and evaluate) a DAN checkpoint; mmpretrain's tools/test.py flags."""
 import argparse
 import os
-import os.path as osp
 
 import mmengine
 from mmengine.config import Config, DictAction
@@ -10,13 +9,15 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
+from dan_mm.evaluation import cross_dataset_config, model_classes
 from dan_mm.utils.dist_utils import setup_cpu_distributed
-from dan_mm.utils.errors import CheckpointError
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_tensorboard_argument,
                                      add_trust_checkpoint_argument, apply_tta,
+                                     check_checkpoint_file, check_data_roots,
                                      enable_tensorboard, exit_on_user_error,
                                      load_config, naming_checkpoint,
+                                     naming_config_keys,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -30,6 +31,14 @@ def parse_args():
         '--out-item',
         choices=['metrics', 'pred'],
         help='what --out holds; defaults to predictions')
+    parser.add_argument(
+        '--cross-dataset',
+        metavar='DATA_CONFIG',
+        help='test on the test split of the data set of DATA_CONFIG (e.g. '
+        'configs/dan_r18_ferplus.py) instead, through this config\'s test '
+        'pipeline, with the model\'s classes matched to its classes by '
+        'name; --cfg-options test_dataloader.dataset.data_root=... points '
+        'at the data')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -67,6 +76,9 @@ def merge_args(cfg: Config, args) -> Config:
     cfg.launcher = args.launcher
     set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
+    if args.cross_dataset:
+        cross_dataset_config(cfg, load_config(args.cross_dataset),
+                             model_classes(cfg, args.checkpoint))
     if args.amp:
         cfg.test_cfg.fp16 = True
     if args.tensorboard:
@@ -83,17 +95,20 @@ def merge_args(cfg: Config, args) -> Config:
 @exit_on_user_error
 def main():
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
-    cfg = merge_args(load_config(args.config), args)
-    setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-    runner = (
-        Runner.from_cfg(cfg)
-        if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    if args.out and args.out_item in ['pred', None]:
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
-    with naming_checkpoint(args.checkpoint):
+    check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
+    cfg = load_config(args.config)
+    # Errors of a config dict surface where mmengine builds it: the runner
+    # builds the model now, the data set and evaluator in test().
+    with naming_config_keys(cfg), naming_checkpoint(args.checkpoint):
+        merge_args(cfg, args)  # --cross-dataset builds data set metainfo
+        check_data_roots(cfg, ('test_dataloader', ))
+        setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
+        runner = (
+            Runner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        if args.out and args.out_item in ['pred', None]:
+            runner.test_evaluator.metrics.append(
+                DumpResults(out_file_path=args.out))
         metrics = runner.test()
     if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)

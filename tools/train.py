@@ -12,9 +12,10 @@ from dan_mm.utils.pretrained import prepare_pretrained_start
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_tensorboard_argument,
                                      add_trust_checkpoint_argument,
-                                     amp_optim_wrapper, enable_tensorboard,
+                                     amp_optim_wrapper, check_checkpoint_file,
+                                     check_data_roots, enable_tensorboard,
                                      exit_on_user_error, load_config,
-                                     naming_checkpoint,
+                                     naming_checkpoint, naming_config_keys,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -99,12 +100,19 @@ def main():
     # before the runner builds data and model: a missing MS-Celeb file stops
     # here, and resumed runs do not need it
     prepare_pretrained_start(cfg)
+    check_checkpoint_file(
+        cfg.get('load_from'),
+        '--resume' if args.resume not in (None, 'auto') else 'load_from')
+    check_data_roots(cfg,
+                     ('train_dataloader', 'val_dataloader', 'test_dataloader'))
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-    runner = (
-        Runner.from_cfg(cfg)
-        if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    with naming_checkpoint(
+    # Errors of a config dict surface where mmengine builds it: the runner
+    # builds the model now, the data sets and hooks in train().
+    with naming_config_keys(cfg), naming_checkpoint(
             cfg.get('load_from') or f'the latest in {cfg.work_dir}'):
+        runner = (
+            Runner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
         runner.train()
 
 

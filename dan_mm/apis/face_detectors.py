@@ -12,6 +12,8 @@ from typing import Callable, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from ..utils.errors import ConfigError
+
 
 class BaseFaceDetector(metaclass=ABCMeta):
     """Interface of a face detector: image in, ``(M, 4)`` xyxy boxes out."""
@@ -56,7 +58,7 @@ class HaarFaceDetector(BaseFaceDetector):
         path = cascade if '/' in cascade else cv2.data.haarcascades + cascade
         self.classifier = cv2.CascadeClassifier(path)
         if self.classifier.empty():
-            raise FileNotFoundError(f'cannot load the Haar cascade {path}')
+            raise ConfigError(f'cannot load the Haar cascade {path}')
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size = tuple(min_size)
@@ -93,8 +95,8 @@ def build_face_detector(detector: DetectorType) -> Callable:
             return HaarFaceDetector()
         if detector == 'none':
             return WholeImageDetector()
-        raise ValueError(f'unknown face detector "{detector}": use "haar", '
-                         '"none" or pass a BaseFaceDetector')
+        raise ConfigError(f'unknown face detector "{detector}": use "haar", '
+                          '"none" or pass a BaseFaceDetector')
     if not callable(detector):
         raise TypeError(f'a face detector must be callable, got {detector!r}')
     return detector

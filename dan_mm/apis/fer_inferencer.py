@@ -16,6 +16,8 @@ from mmpretrain.apis import BaseInferencer
 from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
 
+from ..utils.errors import (CheckpointNotFoundError, ConfigError, InputError,
+                            InputNotFoundError)
 from ..visualization import draw_attention_panels, draw_faces
 from .face_detectors import DetectorType, build_face_detector, expand_box
 
@@ -80,18 +82,19 @@ class FERInferencer(BaseInferencer):
                  precision: str = 'fp32',
                  classes: Optional[Sequence[str]] = None) -> None:
         if isinstance(model, str) and not osp.isfile(model):
-            raise FileNotFoundError(f'config file not found: {model}')
+            raise ConfigError(f'config file not found: {model}')
         if pretrained is not None and not osp.isfile(pretrained):
-            raise FileNotFoundError(f'checkpoint not found: {pretrained}')
+            raise CheckpointNotFoundError(
+                f'checkpoint not found: {pretrained}')
         if precision not in PRECISIONS:
-            raise ValueError(f'precision must be one of {list(PRECISIONS)}, '
-                             f'got "{precision}"')
+            raise ConfigError(f'precision must be one of {list(PRECISIONS)}, '
+                              f'got "{precision}"')
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
         if deploy:
             if not hasattr(self.model, 'switch_to_deploy'):
-                raise TypeError(f'{type(self.model).__name__} has no '
-                                'switch_to_deploy(); use model type "DAN"')
+                raise ConfigError(f'{type(self.model).__name__} has no '
+                                  'switch_to_deploy(); use model type "DAN"')
             self.model.switch_to_deploy()
         self.channels_last = channels_last
         if channels_last:
@@ -145,10 +148,10 @@ class FERInferencer(BaseInferencer):
         else:
             path = str(input_)
             if not osp.isfile(path):
-                raise FileNotFoundError(f'image not found: {path}')
+                raise InputNotFoundError(f'image not found: {path}')
             img = mmcv.imread(path)
             if img is None:
-                raise ValueError(f'cannot read the image {path}')
+                raise InputError(f'cannot read the image {path}')
             name, source = Path(path).stem, path
         boxes = self.detector(img)
         crop_boxes = np.array(

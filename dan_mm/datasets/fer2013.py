@@ -7,7 +7,9 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from dan_mm.utils.errors import ConfigError, DataError, DataNotFoundError
 from .categories import FER2013_CATEGORIES
+from .utils import check_data_root
 
 FER_SIZE = 48  # FER2013 images are 48x48 grayscale
 
@@ -25,21 +27,29 @@ def read_fer_csv(path: str, required: tuple) -> List[Dict[str, str]]:
         list[dict]: One dict per non-empty data row.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'FER2013/FERPlus file not found: {path}')
+        raise DataNotFoundError(f'FER2013/FERPlus file not found: {path}')
+    try:
+        return _read_fer_csv(path, required)
+    except UnicodeDecodeError as err:
+        raise DataError(f'{path}: not a UTF-8 CSV file ({err.reason} at '
+                        f'byte {err.start})') from None
+
+
+def _read_fer_csv(path: str, required: tuple) -> List[Dict[str, str]]:
     with open(path, newline='', encoding='utf-8') as f:
         reader = csv.reader(f)
         header = [c.strip().lower() for c in next(reader, [])]
         missing = [c for c in required if c not in header]
         if missing:
-            raise ValueError(f'{path}:1: missing column(s) {missing}; the '
-                             f'header is {header}')
+            raise DataError(f'{path}:1: missing column(s) {missing}; the '
+                            f'header is {header}')
         rows = []
         for lineno, row in enumerate(reader, start=2):
             if not row or not ''.join(row).strip():
                 continue
             if len(row) < len(header):
-                raise ValueError(f'{path}:{lineno}: expected {len(header)} '
-                                 f'columns, got {len(row)}')
+                raise DataError(f'{path}:{lineno}: expected {len(header)} '
+                                f'columns, got {len(row)}')
             info = dict(zip(header, (v.strip() for v in row)))
             info['_line'] = str(lineno)
             rows.append(info)
@@ -59,13 +69,13 @@ def decode_pixels(pixels: str, where: str) -> np.ndarray:
     try:
         values = np.array(pixels.split(), dtype=np.int64)
     except ValueError:
-        raise ValueError(f'{where}: the pixels field holds a non-integer '
-                         'value') from None
+        raise DataError(f'{where}: the pixels field holds a non-integer '
+                        'value') from None
     if values.size != FER_SIZE * FER_SIZE:
-        raise ValueError(f'{where}: expected {FER_SIZE}*{FER_SIZE}='
-                         f'{FER_SIZE * FER_SIZE} pixels, got {values.size}')
+        raise DataError(f'{where}: expected {FER_SIZE}*{FER_SIZE}='
+                        f'{FER_SIZE * FER_SIZE} pixels, got {values.size}')
     if values.min() < 0 or values.max() > 255:
-        raise ValueError(f'{where}: pixel values must lie in 0..255')
+        raise DataError(f'{where}: pixel values must lie in 0..255')
     return values.astype(np.uint8).reshape(FER_SIZE, FER_SIZE)
 
 
@@ -103,35 +113,39 @@ class FER2013(BaseDataset):
                  ann_file: str = 'fer2013.csv',
                  **kwargs):
         if split not in self.USAGES:
-            raise ValueError(f'{type(self).__name__} split must be one of '
-                             f'{tuple(self.USAGES)}, got "{split}"')
+            raise ConfigError(f'{type(self).__name__} split must be one of '
+                              f'{tuple(self.USAGES)}, got "{split}"')
         self.split = split
         kwargs.setdefault('test_mode', split != 'train')
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Decode the rows of the split into ``{'img', 'gt_label'}``."""
+        self._check_root()
         usage = self.USAGES[self.split]
         num_classes = len(FER2013_CATEGORIES)
         data_list = []
         for row in read_fer_csv(self.ann_file, ('emotion', 'pixels', 'usage')):
             where = f'{self.ann_file}:{row["_line"]}'
             if row['usage'] not in self.USAGES.values():
-                raise ValueError(f'{where}: Usage "{row["usage"]}" is not one '
-                                 f'of {tuple(self.USAGES.values())}')
+                raise DataError(f'{where}: Usage "{row["usage"]}" is not one '
+                                f'of {tuple(self.USAGES.values())}')
             if row['usage'] != usage:
                 continue
             label = row['emotion']
             if not label.isdigit() or int(label) >= num_classes:
-                raise ValueError(f'{where}: emotion "{label}" is not a label '
-                                 f'0..{num_classes - 1}')
+                raise DataError(f'{where}: emotion "{label}" is not a label '
+                                f'0..{num_classes - 1}')
             data_list.append(
                 dict(
                     img=decode_pixels(row['pixels'], where),
                     gt_label=int(label)))
         if not data_list:
-            raise ValueError(f'{self.ann_file}: no rows with Usage "{usage}"')
+            raise DataError(f'{self.ann_file}: no rows with Usage "{usage}"')
         return data_list
+
+    def _check_root(self) -> None:
+        check_data_root(type(self).__name__, self.data_root)
 
     def get_data_info(self, idx: int) -> dict:
         """The data info of ``idx`` with ``img`` as a 3-channel image.

@@ -6,7 +6,9 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from dan_mm.utils.errors import ConfigError, DataError, DataNotFoundError
 from .categories import RAFDB_CATEGORIES
+from .utils import check_data_root
 
 
 @DATASETS.register_module()
@@ -46,7 +48,7 @@ class RAFDB(BaseDataset):
                  skip_missing: bool = False,
                  **kwargs):
         if split not in self.SPLITS:
-            raise ValueError(
+            raise ConfigError(
                 f'RAFDB split must be one of {self.SPLITS}, got "{split}"')
         self.split = split
         self.skip_missing = skip_missing
@@ -59,17 +61,19 @@ class RAFDB(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Parse the label file into ``{'img_path', 'gt_label'}`` dicts."""
+        check_data_root('RAFDB', self.data_root)
         if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(
+            raise DataNotFoundError(
                 f'RAF-DB label file not found: {self.ann_file} (expected '
-                'EmoLabel/list_patition_label.txt under data_root)')
+                'EmoLabel/list_patition_label.txt under data_root; is '
+                f'data_root={self.data_root!r} right?)')
         num_classes = len(RAFDB_CATEGORIES)
         data_list, seen, missing = [], {}, []
         try:
             with open(self.ann_file, encoding='utf-8') as f:
                 lines = f.readlines()
         except UnicodeDecodeError as err:
-            raise ValueError(
+            raise DataError(
                 f'{self.ann_file}: not a UTF-8 text label file ({err.reason} '
                 f'at byte {err.start})') from None
         for lineno, line in enumerate(lines, start=1):
@@ -78,16 +82,16 @@ class RAFDB(BaseDataset):
                 continue
             where = f'{self.ann_file}:{lineno}'
             if len(fields) != 2 or not fields[1].lstrip('-').isdigit():
-                raise ValueError(f'{where}: expected "<image name> <label 1-'
-                                 f'{num_classes}>", got "{line.strip()}"')
+                raise DataError(f'{where}: expected "<image name> <label 1-'
+                                f'{num_classes}>", got "{line.strip()}"')
             name, label = fields[0], int(fields[1])
             if not 1 <= label <= num_classes:
-                raise ValueError(
+                raise DataError(
                     f'{where}: label {label} of {name} is outside 1..'
                     f'{num_classes}')
             if name in seen:
-                raise ValueError(f'{where}: {name} is listed again '
-                                 f'(first on line {seen[name]})')
+                raise DataError(f'{where}: {name} is listed again '
+                                f'(first on line {seen[name]})')
             seen[name] = lineno
             if not name.startswith(self.split):
                 continue
@@ -95,7 +99,7 @@ class RAFDB(BaseDataset):
                                 osp.splitext(name)[0] + '_aligned.jpg')
             if not osp.isfile(img_path):
                 if not self.skip_missing:
-                    raise FileNotFoundError(
+                    raise DataNotFoundError(
                         f'{where}: image {img_path} listed for {name} '
                         'does not exist (pass skip_missing=True to skip)')
                 missing.append(img_path)
@@ -106,7 +110,7 @@ class RAFDB(BaseDataset):
                 f'RAFDB: skipped {len(missing)} missing images listed in '
                 f'{self.ann_file} (first: {missing[0]})')
         if not data_list:
-            raise ValueError(
+            raise DataError(
                 f'{self.ann_file}: no usable "{self.split}_*" entries' +
                 (f' ({len(missing)} listed images are missing)'
                  if missing else ''))

@@ -15,7 +15,10 @@ download. It is a miniature of the real problem, not a toy:
 
 Classes follow RAF-DB's order and its file labels 1..7, so the same
 :class:`~dan_mm.datasets.RAFDB` loader reads the result.
+:func:`export_synthfer` rewrites a split in FERPlus's or AffectNet's layout,
+for trying cross-dataset evaluation.
 """
+import csv
 import os
 import os.path as osp
 from typing import Dict, Tuple
@@ -24,6 +27,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from dan_mm.utils.errors import ConfigError
 from .categories import RAFDB_CATEGORIES
 
 # (brows, eyes, mouth) of each class, in RAF-DB order.
@@ -217,3 +221,112 @@ def generate_synthfer(root: str,
     with open(ann_file, 'w', encoding='utf-8') as f:
         f.writelines(lines)
     return ann_file
+
+
+def export_synthfer(root: str,
+                    out: str,
+                    layout: str,
+                    split: str = 'test',
+                    contempt: int = 0,
+                    seed: int = 0) -> str:
+    """Write a SynthFER split in another data set's layout, for trying
+    cross-dataset evaluation without a licensed data set.
+
+    Labels follow the target's classes, matched by name (SynthFER has
+    RAF-DB's). ``contempt`` extra images are labelled Contempt, a class
+    RAF-DB lacks (drawn as Neutral faces), so that the evaluation has a
+    class to leave out.
+
+    - ``'ferplus'``: ``fer2013.csv`` (48x48 gray pixels; ``emotion`` in
+      FER2013's order, Contempt rows as Neutral) and ``fer2013new.csv`` with
+      all ten votes on the face's class; Usage ``PrivateTest`` for the test
+      split, ``Training`` for train.
+    - ``'affectnet'``: AffectNet's release layout with whole photos: each
+      face pasted at a random place into a larger picture under
+      ``Manually_Annotated_Images/``, and ``validation.csv`` (test split) or
+      ``training.csv`` with AffectNet's columns, the face box included.
+
+    Args:
+        root (str): A SynthFER (RAF-DB layout) folder.
+        out (str): The output folder (created).
+        layout (str): ``'ferplus'`` or ``'affectnet'``.
+        split (str): The SynthFER split to export. Defaults to ``'test'``.
+        contempt (int): Extra Contempt images. Defaults to 0.
+        seed (int): Seed of the Contempt faces and the photo layouts.
+
+    Returns:
+        str: The label file written (``fer2013new.csv`` or the CSV).
+    """
+    from .categories import (AFFECTNET_CATEGORIES, FER2013_CATEGORIES,
+                             FERPLUS_CATEGORIES, FERPLUS_VOTE_COLUMNS,
+                             canonical_expression)
+    from .rafdb import RAFDB
+    if layout not in ('ferplus', 'affectnet'):
+        raise ConfigError(
+            f'layout must be "ferplus" or "affectnet", got "{layout}"')
+    source = RAFDB(root, split=split, pipeline=[])
+    infos = [source.get_data_info(i) for i in range(len(source))]
+    faces = [(cv2.imread(info['img_path']), RAFDB_CATEGORIES[info['gt_label']])
+             for info in infos]
+    rng = np.random.default_rng(seed)
+    neutral = RAFDB_CATEGORIES.index('Neutral')
+    faces += [(cv2.cvtColor(draw_face(neutral, rng),
+                            cv2.COLOR_RGB2BGR), 'Contempt')
+              for _ in range(contempt)]
+    target = FERPLUS_CATEGORIES if layout == 'ferplus' else \
+        AFFECTNET_CATEGORIES
+    label_of = {canonical_expression(c): i for i, c in enumerate(target)}
+    labels = [label_of[canonical_expression(name)] for _, name in faces]
+    os.makedirs(out, exist_ok=True)
+    if layout == 'ferplus':
+        usage = 'Training' if split == 'train' else 'PrivateTest'
+        columns = [
+            'neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust',
+            'fear', 'contempt', 'unknown', 'NF'
+        ]
+        pixel_rows, vote_rows = [], []
+        for i, ((img, _), label) in enumerate(zip(faces, labels)):
+            gray = cv2.resize(
+                cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (48, 48),
+                interpolation=cv2.INTER_AREA)
+            emotion = min(label, FER2013_CATEGORIES.index('Neutral'))
+            pixel_rows.append(
+                [emotion, ' '.join(map(str, gray.reshape(-1))), usage])
+            vote_rows.append([usage, f'fer{i:07d}.png'] + [
+                10 if c == FERPLUS_VOTE_COLUMNS[label] else 0 for c in columns
+            ])
+        _write_csv(
+            osp.join(out, 'fer2013.csv'), ['emotion', 'pixels', 'Usage'],
+            pixel_rows)
+        return _write_csv(
+            osp.join(out, 'fer2013new.csv'), ['Usage', 'Image name'] + columns,
+            vote_rows)
+    img_dir = osp.join(out, 'Manually_Annotated_Images', '1')
+    os.makedirs(img_dir, exist_ok=True)
+    rows = []
+    for i, ((img, _), label) in enumerate(zip(faces, labels)):
+        h, w = img.shape[:2]
+        photo_h = int(h * rng.uniform(1.3, 2))
+        photo_w = int(w * rng.uniform(1.3, 2))
+        photo = np.empty((photo_h, photo_w, 3), np.uint8)
+        photo[:] = rng.integers(0, 256, 3)
+        x = int(rng.integers(0, photo_w - w))
+        y = int(rng.integers(0, photo_h - h))
+        photo[y:y + h, x:x + w] = img
+        cv2.imwrite(osp.join(img_dir, f'{i}.png'), photo)
+        rows.append([f'1/{i}.png', x, y, w, h, '', label, 0, 0])
+    name = 'training.csv' if split == 'train' else 'validation.csv'
+    return _write_csv(
+        osp.join(out, name), [
+            'subDirectory_filePath', 'face_x', 'face_y', 'face_width',
+            'face_height', 'facial_landmarks', 'expression', 'valence',
+            'arousal'
+        ], rows)
+
+
+def _write_csv(path: str, header: list, rows: list) -> str:
+    with open(path, 'w', newline='', encoding='utf-8') as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path

@@ -1,1 +1,7 @@
-from .metrics import *  # noqa: F401,F403
+from .cross_dataset import cross_dataset_config, model_classes
+from .metrics import FERMetric, fer_metrics, save_confusion_matrix
+
+__all__ = [
+    'FERMetric', 'fer_metrics', 'save_confusion_matrix',
+    'cross_dataset_config', 'model_classes'
+]

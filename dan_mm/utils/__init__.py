@@ -3,7 +3,8 @@ from .checkpoint import (checkpoints_trusted, load_checkpoint_file,
                          register_checkpoint_loader, trust_checkpoints)
 from .errors import (CheckpointError, CheckpointMismatchError,
                      CheckpointNotFoundError, ConfigError, DataError,
-                     InputError, MissingExtraError, NumClassesMismatchError,
+                     DataNotFoundError, InputError, InputNotFoundError,
+                     MissingExtraError, NumClassesMismatchError,
                      PretrainedNotFoundError, UnreadableImageError,
                      UnsafeCheckpointError, UserError)
 
@@ -11,7 +12,8 @@ __all__ = [
     'load_checkpoint_file', 'load_from_local', 'load_from_http',
     'register_checkpoint_loader', 'trust_checkpoints', 'checkpoints_trusted',
     'UserError', 'ConfigError', 'NumClassesMismatchError', 'DataError',
-    'UnreadableImageError', 'InputError', 'CheckpointError',
-    'CheckpointNotFoundError', 'CheckpointMismatchError',
-    'UnsafeCheckpointError', 'PretrainedNotFoundError', 'MissingExtraError'
+    'DataNotFoundError', 'UnreadableImageError', 'InputError',
+    'InputNotFoundError', 'CheckpointError', 'CheckpointNotFoundError',
+    'CheckpointMismatchError', 'UnsafeCheckpointError',
+    'PretrainedNotFoundError', 'MissingExtraError'
 ]

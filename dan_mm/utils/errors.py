@@ -34,6 +34,11 @@ class DataError(UserError, ValueError):
     asked; the message names the file (and line, where there is one)."""
 
 
+class DataNotFoundError(DataError, FileNotFoundError):
+    """A data root, label file or listed image that does not exist; the
+    message names the path and where it was expected."""
+
+
 class UnreadableImageError(DataError):
     """An image file that cannot be decoded; the message names the file."""
 
@@ -41,6 +46,10 @@ class UnreadableImageError(DataError):
 class InputError(UserError, ValueError):
     """An input to inference (image, folder, video, camera) that cannot be
     opened or used."""
+
+
+class InputNotFoundError(InputError, FileNotFoundError):
+    """An image, folder or video given to inference that does not exist."""
 
 
 class CheckpointError(UserError, ValueError):

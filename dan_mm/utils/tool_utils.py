@@ -6,16 +6,19 @@ import functools
 import logging
 import os
 import os.path as osp
+import re
 import sys
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
 from .checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
-from .errors import (CheckpointError, CheckpointMismatchError, ConfigError,
+from .errors import (CheckpointError, CheckpointMismatchError,
+                     CheckpointNotFoundError, ConfigError, DataNotFoundError,
                      MissingExtraError, UserError, one_line)
+from .torchrun import launched_here, peer_user_error, record_user_error
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
 
@@ -24,14 +27,47 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Load a config file and merge ``--cfg-options`` into it.
 
     Raises:
-        ConfigError: The file is missing.
+        ConfigError: The file (or a ``_base_`` file) is missing or cannot be
+            parsed, or a module in its ``custom_imports`` does not exist.
     """
     if not osp.isfile(path):
         raise ConfigError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as err:
+        raise ConfigError(
+            f'cannot parse config {path}: {one_line(err)}') from err
+    except FileNotFoundError as err:  # a _base_ file
+        raise ConfigError(f'config {path} inherits a missing file: '
+                          f'{err.filename or one_line(err)}') from err
+    except KeyError as err:  # {{_base_.name}} of a name no base defines
+        raise ConfigError(f'config {path} refers to {err}, which its _base_ '
+                          'files do not define') from err
+    except ImportError as err:
+        missing = _missing_custom_import(err)
+        if missing is None:
+            raise
+        raise ConfigError(
+            f'config {path}: custom_imports names the module "{missing}", '
+            'which is not installed (pip install -e . for dan_mm)') from err
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def _missing_custom_import(err: ImportError) -> Optional[str]:
+    """The module of ``custom_imports`` that does not exist, if that is
+    what mmengine's import error is about (not an import failing inside an
+    existing module)."""
+    if 'custom modules' not in str(err):
+        return None
+    cause = err.__cause__ or err.__context__
+    while cause is not None:
+        if isinstance(cause, ModuleNotFoundError) and cause.name and \
+                f"'{cause.name}" in str(err):
+            return cause.name
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
@@ -233,18 +269,29 @@ def exit_on_user_error(main: Callable) -> Callable:
         except UserError as err:
             if debug_enabled():
                 raise
-            print(f'error: {one_line(err)}', file=sys.stderr, flush=True)
+            message = one_line(err)
+            # A torchelastic worker records it for the launcher
+            # (dan_mm.utils.torchrun), which prints it once for all ranks.
+            if not (record_user_error(message) and launched_here()):
+                print(f'error: {message}', file=sys.stderr, flush=True)
             sys.exit(1)
+        except Exception:
+            # Another rank stopped on a user error, and this one failed
+            # because that peer left: the peer's error is the one to show.
+            if not debug_enabled() and peer_user_error() is not None:
+                sys.exit(1)
+            raise
 
     return wrapper
 
 
 @contextlib.contextmanager
 def naming_checkpoint(checkpoint: Optional[str]):
-    """Put the checkpoint's file name into a mismatch error raised inside.
+    """Name the checkpoint in the errors of loading it.
 
     The model refuses a checkpoint of another shape while loading its state
-    dict, where the file name is unknown.
+    dict, where the file name is unknown. (A damaged file, or one that is no
+    checkpoint, is named by the loader: :func:`load_checkpoint_file`.)
 
     Args:
         checkpoint (str, optional): The checkpoint being loaded.
@@ -292,3 +339,135 @@ def find_last_checkpoint(config: str, work_dir: Optional[str] = None) -> str:
         raise CheckpointError(f'{pointer} names {checkpoint}, which does not '
                               f'exist; {how}')
     return checkpoint
+
+
+def check_checkpoint_file(checkpoint: Optional[str], what: str) -> None:
+    """Stop early when a local checkpoint path does not exist.
+
+    Args:
+        checkpoint (str, optional): A path or URL; URLs and None pass.
+        what (str): Where it comes from, for the message (``'--resume'``).
+
+    Raises:
+        CheckpointNotFoundError: A local path that is not a file.
+    """
+    if checkpoint and '://' not in str(
+            checkpoint) and not osp.isfile(checkpoint):
+        raise CheckpointNotFoundError(
+            f'checkpoint not found: {checkpoint} ({what})')
+
+
+def check_data_roots(cfg: Config, fields: Tuple[str, ...]) -> None:
+    """Stop before anything is built when a loader's data root is missing.
+
+    Every data set checks its own root too; this names the config key and
+    also covers mmpretrain's (``CustomDataset``) and fails before the model
+    is built.
+
+    Args:
+        cfg (Config): The config.
+        fields (tuple[str]): Loaders to check, e.g. ``('test_dataloader',)``.
+
+    Raises:
+        DataNotFoundError: A ``<loader>.dataset.data_root`` is not a folder.
+    """
+    for field in fields:
+        dataset = (cfg.get(field) or {}).get('dataset') or {}
+        root = dataset.get('data_root')
+        if root and not osp.isdir(root):
+            raise DataNotFoundError(
+                f'{field}.dataset.data_root: {root} does not exist; put or '
+                f'link the data set there (ln -s /path/to/your/copy {root}) '
+                f'or point the config at it (--cfg-options '
+                f'{field}.dataset.data_root=PATH)')
+
+
+# mmengine's registry miss and Python's argument errors, as raised when a
+# config dict is built.
+_NOT_REGISTERED = re.compile(r'(\S+) is not in the (\S+) registry')
+_BAD_ARGUMENT = re.compile(
+    r"(?:(\w+)\.)?__init__\(\) got an unexpected keyword argument '(\w+)'")
+_MISSING_ARGUMENT = re.compile(
+    r'(?:(\w+)\.)?__init__\(\) missing \d+ required positional '
+    r"arguments?: (.+)")
+
+
+def _config_paths(node, path: str = '') -> Iterator[Tuple[str, dict]]:
+    """``(dotted key, dict)`` of every dict in a config, depth first."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _config_paths(value, f'{path}.{key}' if path else key)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _config_paths(value, f'{path}[{i}]')
+
+
+def _config_error(err: Exception, cfg: Config) -> Optional[ConfigError]:
+    """A ConfigError naming the config key behind ``err``, when ``err`` is
+    mmengine failing to build a config dict; else None."""
+    message = err.args[0] if err.args else ''
+    if not isinstance(message, str):
+        return None
+    found = _NOT_REGISTERED.match(message)
+    if isinstance(err, KeyError) and found:
+        name, registry = found.groups()
+        keys = [
+            f'{path}.type' if path else 'type'
+            for path, node in _config_paths(cfg.to_dict())
+            if node.get('type') == name
+        ]
+        where = ', '.join(keys) if keys else 'a type in the config'
+        return ConfigError(
+            f'{where}: "{name}" is not a registered {registry} type; check '
+            'the spelling, or import the module that registers it '
+            '(custom_imports)')
+    if not isinstance(err, TypeError):
+        return None
+    unexpected, missing = _BAD_ARGUMENT.search(message), \
+        _MISSING_ARGUMENT.search(message)
+    found = unexpected or missing
+    if found is None:
+        return None
+    cls = found.group(1)
+    typed = [(path, node) for path, node in _config_paths(cfg.to_dict())
+             if 'type' in node]
+    if unexpected:
+        arg = found.group(2)
+        # The class that refuses may be a base class the configured type
+        # hands its **kwargs to (RAFDB -> BaseDataset).
+        candidates = [(p, n) for p, n in typed if arg in n]
+        exact = [(p, n) for p, n in candidates if n['type'] == cls]
+        candidates = exact or candidates
+        if not candidates:  # not a key of the config: a bug, keep the trace
+            return None
+        keys = ', '.join(f'{p}.{arg}' for p, _ in candidates)
+        return ConfigError(
+            f'{keys}: {candidates[0][1]["type"]} takes no argument "{arg}"; '
+            'check its spelling against the class\'s docstring')
+    paths = [p or '(top level)' for p, n in typed if n['type'] == cls]
+    if not paths:
+        return None
+    return ConfigError(f'{", ".join(paths)}: {cls} needs {found.group(2)}; '
+                       'add it to the config')
+
+
+@contextlib.contextmanager
+def naming_config_keys(cfg: Config):
+    """Turn mmengine's errors for a bad config dict into one-line
+    :class:`ConfigError` s that name the config key.
+
+    Covers a ``type`` no registry knows (mmengine: ``KeyError: X is not in
+    the mmpretrain::model registry``), an argument a class does not take
+    and a required one the config leaves out. Other errors pass unchanged.
+
+    Args:
+        cfg (Config): The config the runner is built from.
+    """
+    try:
+        yield
+    except (KeyError, TypeError) as err:
+        config_error = _config_error(err, cfg)
+        if config_error is None:
+            raise
+        raise config_error from err

@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 import torch
 
+from dan_mm.utils.errors import InputError
+
 BOX_COLOR = (0, 200, 0)  # BGR
 TEXT_COLOR = (255, 255, 255)
 
@@ -99,7 +101,7 @@ def draw_attention_panels(img: np.ndarray,
         (K + 1) * panel_size, 3)``.
     """
     if not faces:
-        raise ValueError('no face to draw the attention of')
+        raise InputError('no face to draw the attention of')
     rows = []
     for face in faces:
         x1, y1, x2, y2 = face['crop_box']

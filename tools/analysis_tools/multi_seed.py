@@ -24,7 +24,11 @@ from mmengine.runner import Runner
 from tqdm import tqdm
 
 import dan_mm  # noqa: F401  (registers DAN)
-from dan_mm.utils.tool_utils import load_config, set_dataloader_defaults
+from dan_mm.utils.errors import ConfigError
+from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
+                                     load_config, naming_checkpoint,
+                                     naming_config_keys,
+                                     set_dataloader_defaults)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -51,6 +55,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         nargs='+',
         action=DictAction,
         help='override config settings, key=value')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -67,9 +72,10 @@ def run_seed(config: str, seed: int, work_dir: str, cfg_options: dict,
     cfg.experiment_name = f'{name}_seed{seed}_{os.getpid()}'
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         set_dataloader_defaults(cfg, field)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    metrics = runner.test()
+    with naming_config_keys(cfg), naming_checkpoint(cfg.get('load_from')):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        metrics = runner.test()
     return {
         k: float(v)
         for k, v in metrics.items()
@@ -111,13 +117,14 @@ def to_markdown(config: str, seeds: List[int], summary: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
+@exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     name = osp.splitext(osp.basename(args.config))[0]
     work_dir = args.work_dir or osp.join('work_dirs', 'multi_seed', name)
     os.makedirs(work_dir, exist_ok=True)
     if len(set(args.seeds)) != len(args.seeds):
-        raise SystemExit(f'error: repeated seed in {args.seeds}')
+        raise ConfigError(f'--seeds repeats a seed: {args.seeds}')
     per_seed = {}
     for seed in tqdm(args.seeds, desc=f'{name}: seeds', unit='seed'):
         per_seed[seed] = run_seed(args.config, seed,
@@ -134,7 +141,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         summary=summary)
     for value in (v for row in summary.values() for v in row['values']):
         if not math.isfinite(value):
-            raise SystemExit(f'error: a metric is not finite: {summary}')
+            raise ConfigError(
+                'a test metric is not finite: the training diverged (try a '
+                f'lower learning rate): {summary}')
     with open(osp.join(work_dir, 'summary.json'), 'w') as f:
         json.dump(result, f, indent=2)
     markdown = to_markdown(args.config, args.seeds, summary)

@@ -7,6 +7,7 @@ import argparse
 import os.path as osp
 
 from dan_mm.datasets import generate_synthfer
+from dan_mm.utils.tool_utils import add_debug_argument, exit_on_user_error
 
 
 def parse_args():
@@ -30,9 +31,11 @@ def parse_args():
         '--force',
         action='store_true',
         help='regenerate even if the folder has a label file')
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
+@exit_on_user_error
 def main():
     args = parse_args()
     ann_file = osp.join(args.out_dir, 'EmoLabel', 'list_patition_label.txt')

@@ -12,7 +12,6 @@ Example:
 import argparse
 import os
 import os.path as osp
-import sys
 import warnings
 
 import numpy as np
@@ -22,7 +21,11 @@ from mmengine.config import DictAction
 from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_trust_checkpoint_argument,
+                                     check_checkpoint_file, exit_on_user_error,
+                                     load_config, naming_checkpoint,
+                                     naming_config_keys)
 
 
 class LogitsModel(nn.Module):
@@ -107,16 +110,18 @@ def parse_args():
     parser.add_argument(
         '--no-verify', action='store_true', help='skip the onnxruntime check')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     add_trust_checkpoint_argument(parser)
     return parser.parse_args()
 
 
+@exit_on_user_error
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    if not osp.isfile(args.checkpoint):
-        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    model = get_model(cfg, pretrained=args.checkpoint, device='cpu').eval()
+    check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
+    with naming_config_keys(cfg), naming_checkpoint(args.checkpoint):
+        model = get_model(cfg, pretrained=args.checkpoint, device='cpu').eval()
     if args.deploy:
         model.switch_to_deploy()
     image_size = args.image_size or test_image_size(cfg)
@@ -128,8 +133,9 @@ def main():
         diff = verify(model, args.out, image_size)
         print(
             f'onnxruntime vs PyTorch, batch 1 and 3: max abs diff {diff:.2e}')
-        if diff > 1e-4:
-            sys.exit(f'error: the ONNX model differs from PyTorch by {diff}')
+        if diff > 1e-4:  # an exporter bug, not the user's input
+            raise RuntimeError(
+                f'the ONNX model differs from PyTorch by {diff}')
 
 
 if __name__ == '__main__':

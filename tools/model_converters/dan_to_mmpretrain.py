@@ -14,13 +14,16 @@ import argparse
 import os
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict
 
 import torch
 
 from dan_mm.utils.checkpoint import load_checkpoint_file
-from dan_mm.utils.tool_utils import add_trust_checkpoint_argument
+from dan_mm.utils.errors import CheckpointError, CheckpointMismatchError
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_trust_checkpoint_argument,
+                                     check_checkpoint_file, exit_on_user_error,
+                                     load_config, naming_checkpoint)
 
 # torchvision's ResNet children -> mmpretrain ResNet module names.
 FEATURES = {
@@ -34,7 +37,11 @@ FEATURES = {
 
 
 def convert_key(key: str) -> str:
-    """Map one reference key to its dan_mm key (ValueError if unknown)."""
+    """Map one reference key to its dan_mm key.
+
+    Raises:
+        CheckpointError: A key the reference model does not have.
+    """
     match = re.match(r'features\.(\d+)\.(.*)', key)
     if match and match.group(1) in FEATURES:
         return f'backbone.{FEATURES[match.group(1)]}.{match.group(2)}'
@@ -43,7 +50,8 @@ def convert_key(key: str) -> str:
         return f'neck.heads.{match.group(1)}.{match.group(2)}'
     if key.startswith(('fc.', 'bn.')):
         return f'head.{key}'
-    raise ValueError(f'unexpected key in the reference checkpoint: "{key}"')
+    raise CheckpointError(
+        f'unexpected key in the reference checkpoint: "{key}"')
 
 
 def convert(state_dict: dict):
@@ -58,8 +66,8 @@ def convert(state_dict: dict):
         key = key[len('module.'):] if key.startswith('module.') else key
         converted[convert_key(key)] = value
     if 'head.fc.weight' not in converted:
-        raise ValueError('no "fc.weight" in the reference checkpoint: is it a '
-                         'DAN checkpoint?')
+        raise CheckpointError('no "fc.weight" in the reference checkpoint: is '
+                              'it a DAN checkpoint?')
     num_classes = converted['head.fc.weight'].shape[0]
     num_heads = len(
         {k.split('.')[2]
@@ -68,13 +76,16 @@ def convert(state_dict: dict):
 
 
 def check_config(config: str, num_classes: int, num_heads: int) -> None:
-    """Refuse a checkpoint whose shape disagrees with ``config``."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
+    """Refuse a checkpoint whose shape disagrees with ``config``.
+
+    Raises:
+        CheckpointMismatchError: Another num_classes or num_heads.
+    """
+    cfg = load_config(config)
     want = (cfg.model.head.num_classes, cfg.model.neck.get('num_heads', 4))
     if want != (num_classes, num_heads):
-        sys.exit(
-            f'error: the checkpoint has num_classes={num_classes}, '
+        raise CheckpointMismatchError(
+            f'the checkpoint has num_classes={num_classes}, '
             f'num_heads={num_heads} but {config} builds num_classes='
             f'{want[0]}, num_heads={want[1]}; pick the matching config or '
             f'pass --cfg-options model.head.num_classes={num_classes} '
@@ -90,23 +101,25 @@ def parse_args():
         '--config',
         help='refuse the checkpoint unless its '
         'num_classes / num_heads match this config')
+    add_debug_argument(parser)
     add_trust_checkpoint_argument(parser)
     return parser.parse_args()
 
 
+@exit_on_user_error
 def main():
     args = parse_args()
-    if not osp.isfile(args.src):
-        sys.exit(f'error: checkpoint not found: {args.src}')
-    checkpoint = load_checkpoint_file(args.src, map_location='cpu')
+    check_checkpoint_file(args.src, 'the SRC argument')
+    with naming_checkpoint(args.src):
+        checkpoint = load_checkpoint_file(args.src, map_location='cpu')
     state_dict = checkpoint.get('model_state_dict', checkpoint) \
         if isinstance(checkpoint, dict) else None
     if not isinstance(state_dict, dict):
-        sys.exit(f'error: {args.src} holds no state dict')
+        raise CheckpointError(f'{args.src} holds no state dict')
     try:
         converted, num_classes, num_heads = convert(state_dict)
-    except ValueError as e:
-        sys.exit(f'error: {args.src}: {e}')
+    except CheckpointError as e:
+        raise CheckpointError(f'{args.src}: {e}') from e
     if args.config:
         check_config(args.config, num_classes, num_heads)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)

@@ -14,7 +14,6 @@ Example:
 import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import DictAction
@@ -22,7 +21,12 @@ from mmpretrain.apis import get_model
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.utils.checkpoint import load_checkpoint_file
-from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
+from dan_mm.utils.errors import ConfigError
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_trust_checkpoint_argument,
+                                     check_checkpoint_file, exit_on_user_error,
+                                     load_config, naming_checkpoint,
+                                     naming_config_keys)
 
 
 def parse_args():
@@ -37,24 +41,26 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override config settings, key=value')
+    add_debug_argument(parser)
     add_trust_checkpoint_argument(parser)
     return parser.parse_args()
 
 
+@exit_on_user_error
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    if not osp.isfile(args.checkpoint):
-        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
+    check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
     if cfg.model.neck.get('deploy', False):
-        sys.exit(f'error: {args.config} already builds model.neck.deploy='
-                 'True; give the training-form config')
-    model = get_model(cfg, pretrained=args.checkpoint, device='cpu')
-    if not hasattr(model, 'switch_to_deploy'):
-        sys.exit(f'error: {type(model).__name__} has no switch_to_deploy(); '
-                 'use model type "DAN"')
-    model.switch_to_deploy()
-    checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu')
+        raise ConfigError(f'{args.config} already builds model.neck.deploy='
+                          'True; give the training-form config')
+    with naming_config_keys(cfg), naming_checkpoint(args.checkpoint):
+        model = get_model(cfg, pretrained=args.checkpoint, device='cpu')
+        if not hasattr(model, 'switch_to_deploy'):
+            raise ConfigError(f'model.type: {type(model).__name__} has no '
+                              'switch_to_deploy(); use model type "DAN"')
+        model.switch_to_deploy()
+        checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu')
     meta = dict(checkpoint.get('meta') or {}, deploy=True)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     torch.save({'meta': meta, 'state_dict': model.state_dict()}, args.out)

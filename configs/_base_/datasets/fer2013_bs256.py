@@ -1,8 +1,18 @@
-# FER2013 (7 classes) from fer2013.csv alone, with FERPlus's pipelines.
-_base_ = ['ferplus_bs256.py']
+# FER2013 (7 classes) decoded in memory from fer2013.csv. The reference has
+# no FER2013 recipe: use RAF-DB's pipelines as they are (LoadFaceImage passes
+# in-memory 48x48 images through; the data set repeats the gray channel).
+_base_ = ['rafdb_bs256.py']
 
+dataset_type = 'FER2013'
 data_root = 'data/fer2013'
-data_preprocessor = dict(num_classes=7)
-train_dataloader = dict(dataset=dict(type='FER2013', data_root=data_root))
-val_dataloader = dict(dataset=dict(type='FER2013', data_root=data_root))
-test_dataloader = dict(dataset=dict(type='FER2013', data_root=data_root))
+num_classes = 7
+
+data_preprocessor = dict(num_classes=num_classes)
+
+train_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root, split='train'))
+# PublicTest for validation, PrivateTest for the test.
+val_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root, split='val'))
+test_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root, split='test'))

@@ -8,7 +8,7 @@ from mmengine import fileio
 from mmengine.logging import MMLogger
 from mmpretrain.registry import TRANSFORMS
 
-from dan_mm.utils.errors import UnreadableImageError
+from dan_mm.utils.errors import ConfigError, DataError, UnreadableImageError
 
 
 @TRANSFORMS.register_module()
@@ -23,7 +23,10 @@ class LoadFaceImage(LoadImageFromFile):
     - RGBA / BGRA: alpha dropped, as ``LoadImageFromFile`` does;
     - 16-bit (PNG, TIFF): scaled to 8 bits (``v / 257``, so 65535 -> 255);
     - huge images: downsized with area interpolation so that the longer side
-      is at most ``max_side``, keeping the aspect ratio.
+      is at most ``max_side``, keeping the aspect ratio;
+    - whole photos with a face box: a sample with ``face_box=(x, y, w, h)``
+      in pixels (AffectNet's CSVs give one per image) is cropped to that box
+      (clipped to the image) before anything else sees it.
 
     Anything it cannot read stops with one line naming the file and the
     reason, ``cannot read image <path>: <reason>``, for a missing file, a
@@ -58,7 +61,8 @@ class LoadFaceImage(LoadImageFromFile):
                  backend_args: Optional[dict] = None):
         super().__init__(to_float32=to_float32, backend_args=backend_args)
         if max_side is not None and max_side < 1:
-            raise ValueError(f'max_side must be positive, got {max_side}')
+            raise ConfigError(
+                f'LoadFaceImage max_side must be positive, got {max_side}')
         self.max_side = max_side
         self.skip_unreadable = skip_unreadable
         self.num_skipped = 0
@@ -132,9 +136,9 @@ class LoadFaceImage(LoadImageFromFile):
             results (dict): A data sample with ``img_path``.
 
         Returns:
-            dict | None: The sample with ``img``, ``img_shape`` and
-            ``ori_shape``; None for an unreadable image when
-            ``skip_unreadable``.
+            dict | None: The sample with ``img`` (cropped to ``face_box``
+            when the sample has one), ``img_shape`` and ``ori_shape``; None
+            for an unreadable image when ``skip_unreadable``.
         """
         if 'img_path' not in results and 'img' in results:
             # Decoded in memory by the data set (FER2013, FERPlus): nothing
@@ -150,6 +154,8 @@ class LoadFaceImage(LoadImageFromFile):
                 f'{err}; skipped ({self.num_skipped} unreadable image(s) '
                 'skipped so far by this loader)')
             return None
+        if results.get('face_box') is not None:
+            img = crop_face_box(img, results['face_box'], results['img_path'])
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
@@ -162,3 +168,31 @@ class LoadFaceImage(LoadImageFromFile):
                 f'skip_unreadable={self.skip_unreadable}, '
                 f'to_float32={self.to_float32}, '
                 f'backend_args={self.backend_args})')
+
+
+def crop_face_box(img: np.ndarray, box, path: str) -> np.ndarray:
+    """Crop ``img`` to ``box = (x, y, w, h)`` (pixels), clipped to the image.
+
+    Args:
+        img (np.ndarray): ``(H, W, C)`` image.
+        box (Sequence[float]): Top-left corner, width and height.
+        path (str): The image's file, for the error message.
+
+    Returns:
+        np.ndarray: The crop, a contiguous copy.
+
+    Raises:
+        DataError: The box lies outside the image.
+    """
+    height, width = img.shape[:2]
+    x, y, w, h = (float(v) for v in box)
+    left, top = max(0, int(round(x))), max(0, int(round(y)))
+    right, bottom = min(width, int(round(x + w))), min(height,
+                                                       int(round(y + h)))
+    if right <= left or bottom <= top:
+        raise DataError(
+            f'face box (x={x:g}, y={y:g}, w={w:g}, h={h:g}) of {path} lies '
+            f'outside its {width}x{height} image; fix the box in the '
+            'annotation, or pass use_face_box=False to the data set if the '
+            'images are already cropped')
+    return np.ascontiguousarray(img[top:bottom, left:right])

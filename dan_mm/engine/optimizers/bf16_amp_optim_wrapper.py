@@ -5,6 +5,8 @@ import torch
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
 
+from dan_mm.utils.errors import ConfigError
+
 
 @OPTIM_WRAPPERS.register_module()
 class BF16AmpOptimWrapper(AmpOptimWrapper):
@@ -31,8 +33,8 @@ class BF16AmpOptimWrapper(AmpOptimWrapper):
         OptimWrapper.__init__(self, **kwargs)
         if isinstance(dtype, str):
             if dtype not in self.valid_dtypes:
-                raise ValueError(f'dtype should be any of '
-                                 f'{self.valid_dtypes}, got {dtype}')
+                raise ConfigError(f'optim_wrapper.dtype should be any of '
+                                  f'{self.valid_dtypes}, got {dtype}')
             dtype = getattr(torch, dtype)
         self.cast_dtype = dtype
         self._scale_update_param = None

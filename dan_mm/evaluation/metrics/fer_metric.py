@@ -9,6 +9,9 @@ from mmengine.logging import MMLogger
 from mmpretrain.evaluation.metrics import ConfusionMatrix
 from mmpretrain.registry import METRICS
 
+from dan_mm.datasets.categories import match_classes_by_name
+from dan_mm.utils.errors import ConfigError, NumClassesMismatchError
+
 
 @METRICS.register_module()
 class FERMetric(BaseMetric):
@@ -29,12 +32,26 @@ class FERMetric(BaseMetric):
     ``class_names``, for :class:`~dan_mm.engine.hooks.FERVisualizationHook`
     (None before the first evaluation, and on ranks other than 0).
 
+    **Cross-dataset evaluation.** With ``model_classes`` (the classes the
+    model predicts, e.g. RAF-DB's) the model is tested on another data
+    set's classes, matched by expression name
+    (:func:`~dan_mm.datasets.categories.match_classes_by_name`: "Happy" is
+    "Happiness"). Test samples of data set classes the model does not know
+    are left out; the prediction is the most likely of the matched model
+    classes (a model class the data set lacks is never predicted). All
+    metrics are over the matched classes, named as the data set names them;
+    ``matched_classes`` and ``left_out_samples`` count what was used and
+    what was not, and the pairing is logged.
+
     Args:
         num_classes (int, optional): Number of classes. Defaults to the
             length of the data set's ``classes``.
         classes (Sequence[str], optional): Class names for the log and plot.
             Defaults to the data set's meta information.
         save_dir (str, optional): Where to save ``confusion_matrix.png``.
+        model_classes (Sequence[str], optional): The model's classes, in
+            its output order, for cross-dataset evaluation. Defaults to
+            None: the model predicts the data set's classes.
         collect_device (str): Device to collect results on. Defaults to 'cpu'.
         prefix (str, optional): Metric name prefix. Defaults to ``'fer'``.
     """
@@ -44,6 +61,7 @@ class FERMetric(BaseMetric):
                  num_classes: Optional[int] = None,
                  classes: Optional[Sequence[str]] = None,
                  save_dir: Optional[str] = None,
+                 model_classes: Optional[Sequence[str]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -52,11 +70,16 @@ class FERMetric(BaseMetric):
         self.save_dir = save_dir
         self.confusion_matrix: Optional[torch.Tensor] = None
         self.class_names: Optional[List[str]] = None
+        self.model_classes = None if model_classes is None else list(
+            model_classes)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            self.results.append((int(sample['pred_label'].item()),
-                                 int(sample['gt_label'].item())))
+            gt = int(sample['gt_label'].item())
+            if self.model_classes is None:
+                self.results.append((int(sample['pred_label'].item()), gt))
+            else:  # the choice among the matched classes is made at the end
+                self.results.append((sample['pred_score'].cpu(), gt))
 
     def _class_names(self) -> Optional[List[str]]:
         if self.classes is not None:
@@ -65,6 +88,8 @@ class FERMetric(BaseMetric):
         return list(meta['classes']) if 'classes' in meta else None
 
     def compute_metrics(self, results: list) -> dict:
+        if self.model_classes is not None:
+            return self._cross_dataset_metrics(results)
         classes = self._class_names()
         num_classes = self.num_classes or (len(classes) if classes else None)
         if not results:
@@ -79,15 +104,68 @@ class FERMetric(BaseMetric):
             if bad.numel():
                 # mmpretrain's ConfusionMatrix would silently count such a
                 # label in the wrong cell.
-                raise ValueError(
+                raise NumClassesMismatchError(
                     f'FERMetric: {name} label {int(bad[0])} is outside '
                     f'0..{num_classes - 1} (num_classes={num_classes}); '
-                    'do the model and the data set agree on the classes?')
+                    'do the model and the data set agree on the classes? '
+                    '(to test a model on another data set\'s classes, give '
+                    'FERMetric model_classes, or tools/test.py '
+                    '--cross-dataset)')
         cm = ConfusionMatrix.calculate(pred, target, num_classes).double()
         names = classes or [str(i) for i in range(num_classes)]
         metrics = fer_metrics(cm, names)
         self._report(cm.long(), names)
         self.confusion_matrix, self.class_names = cm.long(), names
+        return metrics
+
+    def _cross_dataset_metrics(self, results: list) -> dict:
+        """The metrics over the classes the model and data set share."""
+        data_classes = self._class_names()
+        if data_classes is None:
+            raise ConfigError(
+                'FERMetric model_classes needs the data set\'s class names '
+                '(its metainfo "classes", or FERMetric classes=...)')
+        match = match_classes_by_name(self.model_classes, data_classes)
+        if not match.pairs:
+            raise ConfigError(
+                f'no class of the model ({", ".join(self.model_classes)}) '
+                'has the name of a class of the data set ('
+                f'{", ".join(data_classes)}): nothing to evaluate')
+        logger = MMLogger.get_current_instance()
+        if not results:
+            logger.warning('FERMetric: no predictions to evaluate')
+            return {}
+        data_index = {d: k for k, (d, _) in enumerate(match.pairs)}
+        model_index = torch.tensor([m for _, m in match.pairs])
+        kept = [(score, data_index[gt]) for score, gt in results
+                if gt in data_index]
+        left_out = len(results) - len(kept)
+        num_scores = results[0][0].numel()
+        if num_scores != len(self.model_classes):
+            raise NumClassesMismatchError(
+                f'FERMetric: the model scores {num_scores} classes but '
+                f'model_classes names {len(self.model_classes)} ('
+                f'{", ".join(self.model_classes)})')
+        names = [data_classes[d] for d, _ in match.pairs]
+        logger.info(
+            'cross-dataset evaluation, classes matched by name (data set <- '
+            'model): ' +
+            ', '.join(f'{data_classes[d]} <- {self.model_classes[m]}'
+                      for d, m in match.pairs) +
+            '; left out: data set classes '
+            f'{", ".join(match.data_left_out) or "none"} ({left_out} test '
+            'samples), model classes '
+            f'{", ".join(match.model_left_out) or "none"} (never predicted)')
+        if not kept:
+            logger.warning('FERMetric: no test sample of a matched class')
+            return dict(matched_classes=len(names), left_out_samples=left_out)
+        scores = torch.stack([score for score, _ in kept])
+        pred = scores[:, model_index].argmax(dim=1)
+        target = torch.tensor([gt for _, gt in kept])
+        cm = ConfusionMatrix.calculate(pred, target, len(names)).double()
+        metrics = fer_metrics(cm, names)
+        metrics.update(matched_classes=len(names), left_out_samples=left_out)
+        self._report(cm.long(), names)
         return metrics
 
     def _report(self, cm: torch.Tensor, names: List[str]) -> None:

@@ -8,7 +8,7 @@ from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from dan_mm.utils.errors import CheckpointMismatchError
+from dan_mm.utils.errors import CheckpointMismatchError, ConfigError
 
 
 @MODELS.register_module()
@@ -55,7 +55,8 @@ class FusionClsHead(ClsHead):
         super().__init__(
             loss=loss, topk=topk, cal_acc=cal_acc, init_cfg=init_cfg)
         if num_classes <= 0:
-            raise ValueError(f'num_classes={num_classes} must be positive')
+            raise ConfigError(
+                f'model.head.num_classes={num_classes} must be positive')
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.fc = nn.Linear(in_channels, num_classes)

@@ -1,4 +1,5 @@
 from .affinity_loss import AffinityLoss
+from .multi_target_loss import MultiTargetLoss
 from .partition_loss import PartitionLoss
 
-__all__ = ['AffinityLoss', 'PartitionLoss']
+__all__ = ['AffinityLoss', 'MultiTargetLoss', 'PartitionLoss']

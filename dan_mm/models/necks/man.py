@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
-from dan_mm.utils.errors import CheckpointMismatchError
+from dan_mm.utils.errors import CheckpointMismatchError, ConfigError
 from .fused_man import FusedCrossAttentionHeads
 
 
@@ -141,7 +141,8 @@ class MultiHeadCrossAttentionNeck(BaseModule):
                                           List[dict]]] = REFERENCE_HEAD_INIT):
         super().__init__(init_cfg=init_cfg)
         if num_heads < 1:
-            raise ValueError(f'num_heads must be >= 1, got {num_heads}')
+            raise ConfigError(
+                f'model.neck.num_heads must be >= 1, got {num_heads}')
         self.in_channels = in_channels
         self.num_heads = num_heads
         self.mid_channels = mid_channels
@@ -184,9 +185,11 @@ class MultiHeadCrossAttentionNeck(BaseModule):
                           Sequence[torch.Tensor]]) -> torch.Tensor:
         x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
         if x.dim() != 4:
-            raise ValueError(
+            raise ConfigError(
                 'MultiHeadCrossAttentionNeck needs an (N, C, H, W) feature '
-                f'map from the backbone, got shape {tuple(x.shape)}')
+                f'map from the backbone, got shape {tuple(x.shape)}; set '
+                'model.backbone to give feature maps (timm: '
+                'features_only=True)')
         return x
 
     def forward(
