@@ -143,8 +143,8 @@ def cases(bad, tool):
         ('missing checkpoint', None, ckpt_arg + [bad['missing']], [],
          r'checkpoint not found: \S+/missing.pth'),
         ('damaged checkpoint', None, ckpt_arg + [bad['damaged']], [],
-         r'cannot load checkpoint \S+/damaged.pth: the file is damaged or '
-         r'not a PyTorch checkpoint'),
+         r'cannot read checkpoint \S+/damaged.pth: not a PyTorch '
+         r'checkpoint, or damaged'),
         ('num_heads', None, ckpt_arg + [bad['ckpt_k2']], [],
          r'The checkpoint has 2 attention heads .* '
          r'set model.neck.num_heads=2'),
@@ -160,9 +160,14 @@ def cases(bad, tool):
     ]
     if tool == 'train':
         table.append(('pretrained file', None, [], [
-            'model.backbone.init_cfg.type=Pretrained',
-            f'model.backbone.init_cfg.checkpoint={bad["missing"]}'
+            'model.backbone.init_cfg.0.type=Pretrained',
+            f'model.backbone.init_cfg.0.checkpoint={bad["missing"]}'
         ], r'\S+/missing.pth'))
+        table.append(
+            ('cfg-options path', None, [],
+             ['model.backbone.init_cfg.type=Pretrained'],
+             r'--cfg-options model.backbone.init_cfg.type=\S+ does not fit '
+             r'the config'))
     else:  # test: the tool's CHECKPOINT argument comes first
         for i, case in enumerate(table):
             name, config, args, opts, pattern = case

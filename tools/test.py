@@ -16,8 +16,8 @@ from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_trust_checkpoint_argument, apply_tta,
                                      check_checkpoint_file, check_data_roots,
                                      enable_tensorboard, exit_on_user_error,
-                                     load_config, naming_checkpoint,
-                                     naming_config_keys,
+                                     load_config, merge_cfg_options,
+                                     naming_checkpoint, naming_config_keys,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -83,8 +83,7 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.test_cfg.fp16 = True
     if args.tensorboard:
         enable_tensorboard(cfg)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.tta:  # after --cfg-options: model.* still means DAN there
         apply_tta(cfg)
     set_dataloader_defaults(

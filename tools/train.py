@@ -15,7 +15,8 @@ from dan_mm.utils.tool_utils import (add_debug_argument,
                                      amp_optim_wrapper, check_checkpoint_file,
                                      check_data_roots, enable_tensorboard,
                                      exit_on_user_error, load_config,
-                                     naming_checkpoint, naming_config_keys,
+                                     merge_cfg_options, naming_checkpoint,
+                                     naming_config_keys,
                                      set_dataloader_defaults, set_work_dir)
 
 
@@ -81,8 +82,7 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.auto_scale_lr.enable = True
     if args.tensorboard:
         enable_tensorboard(cfg)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     # After --cfg-options, so that num_workers=0 given there is seen.
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         set_dataloader_defaults(

@@ -49,10 +49,36 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
             raise
         raise ConfigError(
             f'config {path}: custom_imports names the module "{missing}", '
-            'which is not installed (pip install -e . for dan_mm)') from err
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+            'which is not installed (pip install . in the dan_mm checkout)'
+        ) from err
+    merge_cfg_options(cfg, cfg_options)
     return cfg
+
+
+def merge_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
+    """Merge ``--cfg-options`` into ``cfg``; an option that does not fit the
+    config's structure is a :class:`ConfigError` naming it.
+
+    For example ``model.backbone.init_cfg.type=X`` where ``init_cfg`` is a
+    list (mmengine raises a bare ``TypeError`` deep in its merge).
+
+    Args:
+        cfg (Config): The config, changed in place.
+        cfg_options (dict, optional): ``--cfg-options`` as parsed by
+            ``DictAction``.
+
+    Raises:
+        ConfigError: An option's key path does not match the config.
+    """
+    for key, value in (cfg_options or {}).items():
+        try:
+            cfg.merge_from_dict({key: value})
+        except (TypeError, KeyError, IndexError, ValueError) as err:
+            raise ConfigError(
+                f'--cfg-options {key}={value!r} does not fit the config '
+                f'({one_line(err)}); a list is indexed by number (e.g. '
+                f'{key.split(".")[0]}.0.xxx), print the config with mmpretrain'
+                "'s tools/misc/print_config.py to see its structure") from err
 
 
 def _missing_custom_import(err: ImportError) -> Optional[str]:

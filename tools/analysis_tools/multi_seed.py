@@ -26,8 +26,8 @@ from tqdm import tqdm
 import dan_mm  # noqa: F401  (registers DAN)
 from dan_mm.utils.errors import ConfigError
 from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
-                                     load_config, naming_checkpoint,
-                                     naming_config_keys,
+                                     load_config, merge_cfg_options,
+                                     naming_checkpoint, naming_config_keys,
                                      set_dataloader_defaults)
 
 
@@ -63,8 +63,7 @@ def run_seed(config: str, seed: int, work_dir: str, cfg_options: dict,
              deterministic: bool) -> Dict[str, float]:
     """Train then test ``config`` with ``seed``; return the test metrics."""
     cfg = load_config(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_cfg_options(cfg, cfg_options)
     cfg.randomness = dict(seed=seed, deterministic=deterministic)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
