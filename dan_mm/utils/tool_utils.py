@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from .errors import CheckpointMismatchError, ConfigError, UserError, one_line
+from .precision import PRECISIONS
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
 
@@ -99,6 +100,19 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
         help=f'show the full traceback of errors (same as {DEBUG_ENV}=1)')
 
 
+def add_precision_argument(parser: argparse.ArgumentParser,
+                           default: str = 'fp32') -> None:
+    """Add ``--precision {fp32,fp16,bf16}``, the one spelling of inference
+    precision in every tool (autocast; see :mod:`dan_mm.utils.precision`).
+    """
+    parser.add_argument(
+        '--precision',
+        choices=list(PRECISIONS),
+        default=default,
+        help='autocast precision (bf16 is fast only on CPUs with '
+        f'AVX512-BF16/AMX and on GPUs; default: {default})')
+
+
 def debug_enabled() -> bool:
     """Whether ``--debug`` or ``DAN_MM_DEBUG=1`` asked for tracebacks."""
     return os.environ.get(DEBUG_ENV,
@@ -108,7 +122,8 @@ def debug_enabled() -> bool:
 
 def exit_on_user_error(main: Callable) -> Callable:
     """Decorate a tool's ``main()``: a :class:`UserError` ends the program
-    with one line, ``error: <message>``, and exit status 1.
+    with one line, ``error: <message>``, and exit status 1 (the error's
+    ``exit_code``).
 
     Other exceptions are bugs and keep their traceback; with ``--debug`` (or
     ``DAN_MM_DEBUG=1``) user errors keep theirs too.
@@ -128,7 +143,7 @@ def exit_on_user_error(main: Callable) -> Callable:
             if debug_enabled():
                 raise
             print(f'error: {one_line(err)}', file=sys.stderr, flush=True)
-            sys.exit(1)
+            sys.exit(err.exit_code)
 
     return wrapper
 
