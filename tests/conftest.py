@@ -1,14 +1,8 @@
-import os.path as osp
-import sys
-
 import pytest
 import torch
 from mmengine.registry import DefaultScope
 
 import dan_mm  # noqa: F401  (registers DAN's components)
-
-sys.path.insert(0, osp.dirname(__file__))
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 torch.set_num_threads(2)
 

@@ -1,34 +1,67 @@
-"""Small DAN checkpoints, test images and tool runners for inference tests."""
+"""Shared test helpers: the repository, small DAN models and checkpoints, a
+face photo, running the tools (in a subprocess or in this process) and
+faking a distributed rank."""
+import contextlib
+import importlib.util
+import io
+import os
 import os.path as osp
 import subprocess
 import sys
+from typing import Tuple
+from unittest import mock
 
 import cv2
 import torch
-from conftest import REPO
 from matplotlib import cbook
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # 80x80 test pipeline (3x3 final feature map): the cheapest shipped config.
-CONFIG = f'{REPO}/configs/dan_r18_synthfer.py'
+CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
+CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger',
+           'Neutral')
 
 
-def build_model(config=CONFIG, seed=0, **neck):
-    """A DAN from ``config`` with the reference init and non-trivial BN
-    statistics in the neck (so that BN folding is really exercised), in eval
-    mode. The backbone and AFN keep their init, so logits stay O(10) as in a
-    trained model and a 1e-4 tolerance means float32 rounding."""
+def build_model(config=CONFIG,
+                seed=0,
+                num_classes=None,
+                init=True,
+                random_bn=True,
+                **neck):
+    """A DAN from ``config``, in eval mode.
+
+    By default it has the reference init and non-trivial BN statistics in
+    the neck (so that BN folding is really exercised). The backbone and AFN
+    keep their init, so logits stay O(10) as in a trained model and a 1e-4
+    tolerance means float32 rounding.
+
+    Args:
+        config (str): Config file. Defaults to :data:`CONFIG`.
+        seed (int): Torch seed of the init. Defaults to 0.
+        num_classes (int, optional): Override ``model.head.num_classes``.
+        init (bool): Call ``init_weights()`` (the runner's init).
+            Defaults to True.
+        random_bn (bool): Randomise the neck's BN statistics and affine
+            parameters. Defaults to True.
+        **neck: Overrides of ``model.neck`` (e.g. ``num_heads=1``).
+    """
     cfg = Config.fromfile(config)
     cfg.model.neck.update(neck)
+    if num_classes is not None:
+        cfg.model.head.num_classes = num_classes
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
-    model.init_weights()
-    randomize_bn(model.neck, seed)
+    if init:
+        model.init_weights()
+    if random_bn:
+        randomize_bn(model.neck, seed)
     return model.eval()
 
 
 def randomize_bn(module, seed=0):
+    """Random running statistics and affine parameters in every BN."""
     gen = torch.Generator().manual_seed(seed)
     for m in module.modules():
         if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
@@ -39,16 +72,14 @@ def randomize_bn(module, seed=0):
             m.bias.data.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
 
 
-def save_checkpoint(model, path):
+def save_checkpoint(model, path, classes=CLASSES):
+    """Save ``model`` as the tools do (state dict + class names)."""
     torch.save(
         {
             'state_dict': model.state_dict(),
             'meta': {
                 'dataset_meta': {
-                    'classes': [
-                        'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness',
-                        'Anger', 'Neutral'
-                    ]
+                    'classes': list(classes)
                 }
             }
         }, str(path))
@@ -64,16 +95,82 @@ def face_photo(width=128):
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
 
 
-def run_tool(script, *args):
-    """Run a tools/ script; return the CompletedProcess."""
-    return subprocess.run(
-        [sys.executable,
-         osp.join(REPO, 'tools', script), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO)
+def run_tool(*args, env=None, timeout=600):
+    """Run ``python <args>`` in the repository, in a new process.
+
+    ``args`` start with a script (``'tools/train.py'``) or ``-m module``
+    (``'-m', 'torch.distributed.run', ...``). The child finds this tree and
+    ``tests/`` (for ``custom_imports=['probe_hook']``) first on its path,
+    and uses one thread per process (several may share the 2 cores).
+
+    Returns:
+        subprocess.CompletedProcess: With text ``stdout`` / ``stderr``.
+    """
+    full_env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [REPO,
+             osp.join(REPO, 'tests'),
+             os.environ.get('PYTHONPATH', '')]),
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1')
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, *map(str, args)],
+                          cwd=REPO,
+                          env=full_env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
+
+
+def load_tool(script):
+    """Import a tools/ script (``'tools/infer.py'``) as a module."""
+    path = osp.join(REPO, script)
+    name = 'tool_' + osp.splitext(script)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def call_tool(script, *args) -> Tuple[int, str, str]:
+    """Run a tools/ script's ``main()`` in this process with ``args`` as
+    its command line: the fast way to test a tool.
+
+    The environment (``--debug`` sets a variable) is restored afterwards.
+
+    Returns:
+        tuple: ``(exit status, stdout, stderr)``; the status is that of
+        ``SystemExit`` (1 for ``sys.exit('message')``, whose message goes to
+        stderr as Python does), 0 when ``main()`` returns.
+    """
+    module = load_tool(script)
+    argv = [module.__file__, *map(str, args)]
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with mock.patch.object(sys, 'argv', argv), \
+            mock.patch.dict(os.environ), \
+            contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        try:
+            module.main()
+        except SystemExit as exit_:
+            code = exit_.code
+            if isinstance(code, str):
+                print(code, file=sys.stderr)
+                code = 1
+            code = code or 0
+    return code, out.getvalue(), err.getvalue()
 
 
 def error_lines(stderr):
     """stderr without the third-party warnings every tool prints."""
     return [line for line in stderr.splitlines() if line.startswith('error:')]
+
+
+def sampler_on_rank(dataset, rank, world_size, **kwargs):
+    """A ClassBalancedSampler built as on ``rank`` of ``world_size``."""
+    from dan_mm.datasets import ClassBalancedSampler
+    path = 'dan_mm.datasets.samplers.class_balanced_sampler.get_dist_info'
+    with mock.patch(path, return_value=(rank, world_size)):
+        return ClassBalancedSampler(dataset, **kwargs)

@@ -8,13 +8,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
+from config_utils import write_config
+from fer_test_utils import REPO, run_tool
 from mmcv.transforms import LoadImageFromFile
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmpretrain.registry import MODELS
 from PIL import Image
-from tiny_runs import run_tool, write_config
 
 from dan_mm.datasets import RAFDB, LoadFaceImage
 from dan_mm.utils.errors import UnreadableImageError
@@ -195,74 +195,19 @@ def test_test_split_stops_on_unreadable_image(broken_copy):
         dataset[bad]
 
 
-# ---- label files ----
-
-
-def _label_file(tmp_path, text, images=('train_00001', 'test_0001')):
-    root = tmp_path / 'labels'
-    (root / 'EmoLabel').mkdir(parents=True)
-    (root / 'Image' / 'aligned').mkdir(parents=True)
-    for name in images:
-        (root / 'Image' / 'aligned' / f'{name}_aligned.jpg').write_bytes(
-            jpeg_bytes())
-    ann = root / 'EmoLabel' / 'list_patition_label.txt'
-    ann.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return root, ann
-
-
-@pytest.mark.parametrize('text,error,message', [
-    ('train_00001.jpg 1\ntrain_00002.jpg\n', ValueError,
-     r':2: expected "<image name> <label 1-7>", got "train_00002.jpg"'),
-    ('train_00001.jpg happy\n', ValueError, r':1: expected'),
-    ('train_00001.jpg 8\n', ValueError, r':1: label 8 of train_00001.jpg is '
-     r'outside 1..7'),
-    ('train_00001.jpg 0\n', ValueError, r':1: label 0 .* outside 1..7'),
-    ('train_00001.jpg 1\ntest_0001.jpg 2\ntrain_00001.jpg 3\n', ValueError,
-     r':3: train_00001.jpg is listed again \(first on line 1\)'),
-    ('train_00001.jpg 1\ntrain_00099.jpg 2\n', FileNotFoundError,
-     r':2: image \S+train_00099_aligned.jpg listed for train_00099.jpg does '
-     r'not exist'),
-    ('test_0001.jpg 1\n', ValueError, r': no usable "train_\*" entries'),
-    (b'train_00001.jpg 1\n\xff\xfe\x00', ValueError,
-     r': not a UTF-8 text label file'),
-])
-def test_bad_label_file_names_file_and_line(tmp_path, text, error, message):
-    root, ann = _label_file(tmp_path, text)
-    with pytest.raises(error, match=message) as info:
-        RAFDB(str(root), split='train')
-    assert str(ann) in str(info.value)
-
-
-def test_missing_label_file(tmp_path):
-    with pytest.raises(
-            FileNotFoundError,
-            match=r'RAF-DB label file not found: \S+'
-            r'list_patition_label\.txt'):
-        RAFDB(str(tmp_path), split='train')
-
-
-def test_skip_missing_images(tmp_path):
-    root, ann = _label_file(
-        tmp_path, 'train_00001.jpg 1\ntrain_00099.jpg 2\ntest_0001.jpg 3\n')
-    with mock.patch.object(MMLogger.get_current_instance(), 'warning') as log:
-        dataset = RAFDB(str(root), split='train', skip_missing=True)
-    assert len(dataset) == 1
-    assert log.call_args.args[0].startswith(
-        f'RAFDB: skipped 1 missing images listed in {ann}')
-
-
 # ---- config / checkpoint that disagree with the data ----
 
 
+@pytest.mark.slow
 def test_num_classes_mismatch_stops_in_one_line(synthfer_root, tmp_path):
     cfg = write_config(
         tmp_path / 'cfg.py',
         synthfer_root,
-        extra=('model = dict(head=dict(num_classes=8), '
-               'data_preprocessor=dict(num_classes=8))\n'))
-    proc = run_tool(
-        ['tools/train.py', cfg, '--work-dir',
-         str(tmp_path / 'work')])
+        options={
+            'model.head.num_classes': 8,
+            'model.data_preprocessor.num_classes': 8
+        })
+    proc = run_tool('tools/train.py', cfg, '--work-dir', tmp_path / 'work')
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert last == (
@@ -272,6 +217,7 @@ def test_num_classes_mismatch_stops_in_one_line(synthfer_root, tmp_path):
     assert 'Traceback' not in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('change,expected', [
     (dict(neck=dict(num_heads=2)),
      r'The checkpoint has 2 attention heads .* set model.neck.num_heads=2'),
@@ -289,11 +235,8 @@ def test_checkpoint_for_another_model_stops_in_one_line(
             'meta': {}
         }, ckpt)
     cfg = write_config(tmp_path / 'cfg.py', synthfer_root)
-    proc = run_tool([
-        'tools/test.py', cfg,
-        str(ckpt), '--work-dir',
-        str(tmp_path / 'work')
-    ])
+    proc = run_tool('tools/test.py', cfg, ckpt, '--work-dir',
+                    tmp_path / 'work')
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
