@@ -2,8 +2,7 @@
 # Distributed training on NGPUS processes per node with torchrun.
 #   bash tools/dist_train.sh CONFIG NGPUS [train.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# CPU only (tests): add --cfg-options env_cfg.dist_cfg.backend=gloo
-#   model_wrapper_cfg.type=MMDistributedDataParallel model_wrapper_cfg.device_ids=None
+# Without a GPU, train.py runs CPU DDP with gloo by itself (no options).
 
 CONFIG=$1
 GPUS=$2

@@ -10,10 +10,10 @@ import numpy as np
 from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .categories import AFFECTNET_CATEGORIES
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 # Raw AffectNet labels beyond the 8 expressions: never used for training.
 UNUSED_LABELS = {8: 'None', 9: 'Uncertain', 10: 'No-face'}
 # Header names of the path and label columns a CSV manifest may use
