@@ -10,12 +10,20 @@ from fer_test_utils import (CONFIG, REPO, build_model, call_tool, run_tool,
 BENCHMARK = 'tools/analysis_tools/benchmark.py'
 
 
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """Weights to load: without them the tool runs mmengine's (slow) init."""
+    path = tmp_path_factory.mktemp('benchmark') / 'dan.pth'
+    return save_checkpoint(build_model(), path)
+
+
 @pytest.mark.parametrize('precision', ['fp32', 'bf16'])
-def test_benchmark_reports_every_part(precision):
-    code, stdout, stderr = call_tool(BENCHMARK, CONFIG, '--deploy',
-                                     '--channels-last', '--batch-size', 1,
-                                     '--image-size', 32, '--iters', 2,
-                                     '--warmup', 1, '--precision', precision)
+def test_benchmark_reports_every_part(checkpoint, precision):
+    code, stdout, stderr = call_tool(BENCHMARK, CONFIG, '--checkpoint',
+                                     checkpoint, '--deploy', '--channels-last',
+                                     '--batch-size', 1, '--image-size', 32,
+                                     '--iters', 2, '--warmup', 1,
+                                     '--precision', precision)
     assert code == 0, stderr
     assert re.search(r'\d+ threads', stdout)
     assert f'precision={precision}' in stdout
@@ -35,11 +43,10 @@ def test_a_plain_classifier_is_timed_whole():
     assert not re.search(r'^backbone ', stdout, re.M)
 
 
-def test_bf16_agreement(tmp_path, synthfer_root):
-    ckpt = save_checkpoint(build_model(seed=5), tmp_path / 'dan.pth')
+def test_bf16_agreement(checkpoint, synthfer_root):
     code, stdout, stderr = call_tool(
-        BENCHMARK, CONFIG, '--checkpoint', ckpt, '--agreement', '--batch-size',
-        4, '--max-samples', 8, '--cfg-options',
+        BENCHMARK, CONFIG, '--checkpoint', checkpoint, '--agreement',
+        '--batch-size', 4, '--max-samples', 8, '--cfg-options',
         f'test_dataloader.dataset.data_root={synthfer_root}',
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False')
@@ -61,10 +68,9 @@ def test_user_errors_are_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_benchmark_times_an_onnx_export(tmp_path):
-    ckpt = save_checkpoint(build_model(seed=2), tmp_path / 'dan.pth')
+def test_benchmark_times_an_onnx_export(checkpoint, tmp_path):
     onnx_file = tmp_path / 'dan.onnx'
-    export = run_tool('tools/deployment/pytorch2onnx.py', CONFIG, ckpt,
+    export = run_tool('tools/deployment/pytorch2onnx.py', CONFIG, checkpoint,
                       onnx_file, '--deploy', '--image-size', 32, '--no-verify')
     assert export.returncode == 0, export.stderr
     result = run_tool(BENCHMARK, CONFIG, '--deploy', '--onnx', onnx_file,

@@ -28,8 +28,9 @@ def build(num_classes, num_heads):
         num_heads=num_heads)
 
 
-@pytest.mark.parametrize('num_classes,num_heads', [(7, 4), (8, 1), (7, 1),
-                                                   (8, 4)])
+# Both class counts and both head counts (K=1 has no log-softmax across
+# heads and no partition loss), each once.
+@pytest.mark.parametrize('num_classes,num_heads', [(7, 4), (8, 1)])
 def test_converted_reference_matches_logits_and_losses(tmp_path, num_classes,
                                                        num_heads):
     ref = save_reference_checkpoint(tmp_path / 'ref.pth', num_classes,

@@ -70,7 +70,7 @@ def test_model_switch_to_deploy_matches(num_heads):
 
 
 def test_deploy_checkpoint_round_trip(tmp_path):
-    model = build_model(seed=1)
+    model = build_model()
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
     code, _, stderr = call_tool(
         'tools/model_converters/reparameterize_model.py', CONFIG, ckpt,

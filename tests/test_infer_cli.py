@@ -16,7 +16,7 @@ INFER = 'tools/infer.py'
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp('cli') / 'dan.pth'
-    return save_checkpoint(build_model(seed=3), path)
+    return save_checkpoint(build_model(), path)
 
 
 def infer(checkpoint, source, out_dir, *extra):
@@ -133,9 +133,6 @@ def test_clear_errors(checkpoint, tmp_path):
         f'error: no face found in {tmp_path / "blank.png"} (for aligned '
         'face crops use --no-detect)'
     ]
-    code, _, stderr = infer(checkpoint, tmp_path / 'blank.png',
-                            tmp_path / 'o5', '--no-detect')
-    assert code == 0, stderr
 
     code, _, stderr = infer(checkpoint, tmp_path / 'blank.png',
                             tmp_path / 'o6', '--batch-size', 0)

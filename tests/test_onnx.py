@@ -28,7 +28,7 @@ def test_export_size_follows_the_test_pipeline_and_refuses_bad_input(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize('deploy', [False, True])
 def test_onnx_matches_pytorch(tmp_path, deploy):
-    model = build_model(seed=4)
+    model = build_model()
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
     out = tmp_path / 'dan.onnx'
     extra = ['--deploy'] if deploy else []

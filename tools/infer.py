@@ -143,9 +143,9 @@ def to_json(result: dict, classes) -> str:
     return json.dumps(line)
 
 
-def video_results(inferencer: FERInferencer, args, source) -> Iterator[dict]:
-    """A video file or a camera, with a progress bar."""
-    total = count_frames(source)
+def video_results(inferencer: FERInferencer, args, source,
+                  total: Optional[int]) -> Iterator[dict]:
+    """A video file or a camera, with a progress bar to ``total`` frames."""
     if args.max_frames is not None:
         total = min(total or args.max_frames, args.max_frames)
     name = f'camera{source}' if isinstance(source, int) else \
@@ -188,6 +188,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     is_video = isinstance(source, int) or is_video_file(source)
     if not isinstance(source, int) and not osp.exists(source):
         raise InputNotFoundError(f'input not found: {source}')
+    # Opens a video file once: one that cannot be opened fails here, before
+    # the model is loaded.
+    num_frames = count_frames(source) if is_video else None
 
     inferencer = FERInferencer(
         args.config,
@@ -199,8 +202,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         channels_last=args.channels_last,
         precision=args.precision)
     os.makedirs(args.out_dir, exist_ok=True)
-    results = video_results(inferencer, args, source) if is_video else \
-        image_results(inferencer, args, source)
+    if is_video:
+        results = video_results(inferencer, args, source, num_frames)
+    else:
+        results = image_results(inferencer, args, source)
     num_items = num_faces = 0
     unreadable = []
     with open(osp.join(args.out_dir, 'predictions.jsonl'), 'w') as jsonl:
