@@ -1,6 +1,5 @@
 import os
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -8,12 +7,11 @@ from mmengine.registry import DefaultScope
 
 import dan_mm  # noqa: F401  (registers DAN's components)
 
-sys.path.insert(0, osp.dirname(__file__))
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The tools the tests start import this checkout too, not whichever copy of
 # dan_mm is installed (the README installs a regular copy, which mim needs).
 os.environ['PYTHONPATH'] = os.pathsep.join(
-    p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
+    p for p in (osp.dirname(osp.dirname(osp.abspath(__file__))),
+                os.environ.get('PYTHONPATH')) if p)
 
 torch.set_num_threads(2)
 

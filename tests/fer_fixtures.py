@@ -1,10 +1,19 @@
-"""Tiny on-disk copies of the FER data set layouts, for tests."""
+"""Tiny copies of the FER data set layouts, on disk or in memory, for tests.
+
+RAF-DB (and SynthFER, which shares its layout): :func:`make_rafdb`;
+AffectNet: :func:`make_affectnet_official`, :func:`make_affectnet_folders`;
+FER2013 / FERPlus: :func:`make_fer2013`, :func:`make_ferplus`; folder per
+class (SFEW, CK+): :func:`make_class_folders`; labels only, for samplers:
+:class:`LabelsOnly`. A whole SynthFER set is the ``synthfer_root`` fixture
+(conftest.py).
+"""
 import csv
 import os
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from PIL import Image
 
 from dan_mm.datasets import draw_face
@@ -18,6 +27,44 @@ FERPLUS_HEADER = [
 def face(label: int, seed: int, size: int = 64) -> np.ndarray:
     """A SynthFER face (RGB uint8); ``label`` is taken modulo 7."""
     return draw_face(label % 7, np.random.default_rng(seed), size)
+
+
+def make_rafdb(root: str,
+               labels: Union[str, bytes, Sequence[str]],
+               images: Optional[Sequence[str]] = None,
+               size: int = 32) -> str:
+    """A RAF-DB tree: ``EmoLabel/list_patition_label.txt`` and images.
+
+    Args:
+        root (str): The data root (created).
+        labels (str | bytes | Sequence[str]): The label file's content, or
+            its lines (``'train_00001.jpg 5'``).
+        images (Sequence[str], optional): Image names to write as
+            ``Image/aligned/<stem>_aligned.jpg``; by default every name the
+            label lines list.
+        size (int): Image side. Defaults to 32.
+
+    Returns:
+        str: The label file.
+    """
+    os.makedirs(osp.join(root, 'EmoLabel'), exist_ok=True)
+    os.makedirs(osp.join(root, 'Image', 'aligned'), exist_ok=True)
+    if not isinstance(labels, (str, bytes)):
+        labels = ''.join(line + '\n' for line in labels)
+    if images is None:
+        text = labels.decode('utf-8', 'replace') if isinstance(
+            labels, bytes) else labels
+        images = [
+            line.split()[0] for line in text.splitlines() if line.strip()
+        ]
+    for i, name in enumerate(images):
+        stem = osp.splitext(name)[0]
+        Image.fromarray(face(i, i, size)).save(
+            osp.join(root, 'Image', 'aligned', f'{stem}_aligned.jpg'))
+    ann_file = osp.join(root, 'EmoLabel', 'list_patition_label.txt')
+    with open(ann_file, 'wb') as f:
+        f.write(labels if isinstance(labels, bytes) else labels.encode())
+    return ann_file
 
 
 def make_affectnet_official(root: str,
@@ -107,3 +154,20 @@ def write_ferplus_label_csv(path: str, rows: List[tuple]) -> str:
             writer.writerow([f'fer{index:07d}.png', '(0, 0, 48, 48)'] +
                             [votes.get(c, 0) for c in FERPLUS_HEADER[2:]])
     return path
+
+
+class LabelsOnly(torch.utils.data.Dataset):
+    """A data set of labels only (for samplers): ``counts[c]`` samples of
+    class ``c``, in class order. Defaults to 80, 15 and 5."""
+
+    def __init__(self, counts: Sequence[int] = (80, 15, 5)):
+        self.labels = np.repeat(np.arange(len(counts)), counts)
+
+    def get_gt_labels(self) -> np.ndarray:
+        return self.labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, idx: int) -> int:
+        return int(self.labels[idx])

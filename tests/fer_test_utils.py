@@ -1,44 +1,92 @@
-"""Small DAN checkpoints, test images and tool runners for inference tests."""
+"""Shared test helpers: the repository, small DAN models and checkpoints, a
+face photo, running the tools (in a subprocess or in this process) and
+faking a distributed rank."""
 import contextlib
+import copy
 import functools
 import http.server
 import importlib.util
+import io
+import json
+import os
 import os.path as osp
 import pathlib
 import subprocess
 import sys
 import threading
+from typing import Tuple
+from unittest import mock
 
 import cv2
 import numpy as np
 import torch
-from conftest import REPO
 from matplotlib import cbook
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # 80x80 test pipeline (3x3 final feature map): the cheapest shipped config.
-CONFIG = f'{REPO}/configs/dan_r18_synthfer.py'
+CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
+CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger',
+           'Neutral')
 
 
-def build_model(config=CONFIG, seed=0, channels_last=False, **neck):
-    """A DAN from ``config`` with the reference init and non-trivial BN
-    statistics in the neck (so that BN folding is really exercised), in eval
-    mode. The backbone and AFN keep their init, so logits stay O(10) as in a
-    trained model and a 1e-4 tolerance means float32 rounding. ``neck``
-    overrides the neck's config, ``channels_last`` is the model's switch."""
+def build_model(config=CONFIG,
+                seed=0,
+                num_classes=None,
+                init=True,
+                random_bn=True,
+                channels_last=False,
+                **neck):
+    """A DAN from ``config``, in eval mode.
+
+    By default it has the reference init and non-trivial BN statistics in
+    the neck (so that BN folding is really exercised). The backbone and AFN
+    keep their init, so logits stay O(10) as in a trained model and a 1e-4
+    tolerance means float32 rounding.
+
+    Each distinct model is built once per session and copied: mmengine's
+    ``init_weights`` costs about a second of CPU here. The copy and the
+    torch RNG state afterwards are those of a fresh build.
+
+    Args:
+        config (str): Config file. Defaults to :data:`CONFIG`.
+        seed (int): Torch seed of the init. Defaults to 0.
+        num_classes (int, optional): Override ``model.head.num_classes``.
+        init (bool): Call ``init_weights()`` (the runner's init).
+            Defaults to True.
+        random_bn (bool): Randomise the neck's BN statistics and affine
+            parameters. Defaults to True.
+        channels_last (bool): The model's channels-last switch.
+            Defaults to False.
+        **neck: Overrides of ``model.neck`` (e.g. ``num_heads=1``).
+    """
+    model, rng_state = _build_once(config, seed, num_classes, init,
+                                   channels_last, tuple(sorted(neck.items())))
+    model = copy.deepcopy(model)
+    torch.set_rng_state(rng_state)
+    if random_bn:
+        randomize_bn(model.neck, seed)
+    return model.eval()
+
+
+@functools.lru_cache(maxsize=None)
+def _build_once(config, seed, num_classes, init, channels_last, neck):
     cfg = Config.fromfile(config)
-    cfg.model.neck.update(neck)
+    cfg.model.neck.update(dict(neck))
+    if num_classes is not None:
+        cfg.model.head.num_classes = num_classes
     if channels_last:
         cfg.model.channels_last = True
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
-    model.init_weights()
-    randomize_bn(model.neck, seed)
-    return model.eval()
+    if init:
+        model.init_weights()
+    return model, torch.get_rng_state()
 
 
 def randomize_bn(module, seed=0):
+    """Random running statistics and affine parameters in every BN."""
     gen = torch.Generator().manual_seed(seed)
     for m in module.modules():
         if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
@@ -49,16 +97,14 @@ def randomize_bn(module, seed=0):
             m.bias.data.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
 
 
-def save_checkpoint(model, path):
+def save_checkpoint(model, path, classes=CLASSES):
+    """Save ``model`` as the tools do (state dict + class names)."""
     torch.save(
         {
             'state_dict': model.state_dict(),
             'meta': {
                 'dataset_meta': {
-                    'classes': [
-                        'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness',
-                        'Anger', 'Neutral'
-                    ]
+                    'classes': list(classes)
                 }
             }
         }, str(path))
@@ -82,24 +128,103 @@ def faces_photo(copies=2, width=128):
         [img if i % 2 == 0 else img[:, ::-1] for i in range(copies)], axis=1)
 
 
-def run_tool(script, *args):
-    """Run a tools/ script; return the CompletedProcess."""
-    return subprocess.run(
-        [sys.executable,
-         osp.join(REPO, 'tools', script), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO)
+def run_tool(*args, env=None, timeout=600, cwd=REPO):
+    """Run ``python <args>`` in the repository, in a new process.
+
+    ``args`` start with a script (``'tools/train.py'``) or ``-m module``
+    (``'-m', 'torch.distributed.run', ...``). The child finds this tree and
+    ``tests/`` (for ``custom_imports=['probe_hook']``) first on its path,
+    and uses one thread per process (several may share the 2 cores).
+
+    Returns:
+        subprocess.CompletedProcess: With text ``stdout`` / ``stderr``.
+    """
+    full_env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [REPO,
+             osp.join(REPO, 'tests'),
+             os.environ.get('PYTHONPATH', '')]),
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1')
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, *map(str, args)],
+                          cwd=cwd,
+                          env=full_env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
+
+
+def run_tool_cases(tool, cases, tmp_path, env=None, timeout=900):
+    """Run ``tool`` once per case, cheaply (``tests/fork_tool.py``: one
+    start-up, then a forked child per case).
+
+    Args:
+        tool (str): e.g. ``'tools/train.py'``.
+        cases (list[list[str] | dict]): Argument lists, or dicts with
+            ``argv`` and ``env``.
+        tmp_path: A folder for the case and result files.
+
+    Returns:
+        list[subprocess.CompletedProcess]: One per case, in order.
+    """
+    cases = [c if isinstance(c, dict) else dict(argv=c) for c in cases]
+    cases_file, results_file = tmp_path / 'cases.json', tmp_path / 'res.json'
+    cases_file.write_text(json.dumps(cases))
+    proc = run_tool(
+        'tests/fork_tool.py',
+        tool,
+        cases_file,
+        results_file,
+        env=env,
+        timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [
+        subprocess.CompletedProcess(c['argv'], r['returncode'], r['stdout'],
+                                    r['stderr'])
+        for c, r in zip(cases, json.loads(results_file.read_text()))
+    ]
 
 
 def load_tool(script):
-    """Import a tools/ script (e.g. ``'misc/gpu_check.py'``) as a module."""
-    path = osp.join(REPO, 'tools', script)
-    name = osp.splitext(osp.basename(path))[0]
+    """Import a tools/ script (``'tools/infer.py'``) as a module."""
+    path = osp.join(REPO, script)
+    name = 'tool_' + osp.splitext(script)[0].replace('/', '_')
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def call_tool(script, *args) -> Tuple[int, str, str]:
+    """Run a tools/ script's ``main()`` in this process with ``args`` as
+    its command line: the fast way to test a tool.
+
+    The environment (``--debug`` sets a variable) is restored afterwards.
+
+    Returns:
+        tuple: ``(exit status, stdout, stderr)``; the status is that of
+        ``SystemExit`` (1 for ``sys.exit('message')``, whose message goes to
+        stderr as Python does), 0 when ``main()`` returns.
+    """
+    module = load_tool(script)
+    argv = [module.__file__, *map(str, args)]
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with mock.patch.object(sys, 'argv', argv), \
+            mock.patch.dict(os.environ), \
+            contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        try:
+            module.main()
+        except SystemExit as exit_:
+            code = exit_.code
+            if isinstance(code, str):
+                print(code, file=sys.stderr)
+                code = 1
+            code = code or 0
+    return code, out.getvalue(), err.getvalue()
 
 
 def error_lines(stderr):
@@ -152,3 +277,11 @@ def serve_directory(root):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def sampler_on_rank(dataset, rank, world_size, **kwargs):
+    """A ClassBalancedSampler built as on ``rank`` of ``world_size``."""
+    from dan_mm.datasets import ClassBalancedSampler
+    path = 'dan_mm.datasets.samplers.class_balanced_sampler.get_dist_info'
+    with mock.patch(path, return_value=(rank, world_size)):
+        return ClassBalancedSampler(dataset, **kwargs)

@@ -5,13 +5,15 @@ import sys
 
 import pytest
 import torch
+from config_utils import write_config
+from fer_test_utils import run_tool
 from mmengine.optim import AmpOptimWrapper
-from tiny_runs import run_tool, write_config
 
 from dan_mm.engine.optimizers import BF16AmpOptimWrapper
 from dan_mm.models.losses import AffinityLoss, PartitionLoss
 
 
+@pytest.mark.slow
 def test_amp_run_on_cpu_is_bf16_and_finite(synthfer_root, tmp_path):
     out = tmp_path / 'out'
     out.mkdir()
@@ -22,14 +24,9 @@ def test_amp_run_on_cpu_is_bf16_and_finite(synthfer_root, tmp_path):
         max_iters=2,
         batch_size=2,
         image_size=32,
-        extra=f'''
-custom_imports = dict(imports=['dan_mm', 'probe_hook'],
-                      allow_failed_imports=False)
-custom_hooks = [dict(type='ProbeHook', out_dir={str(out)!r})]
-''')
-    proc = run_tool(
-        ['tools/train.py', cfg, '--amp', '--work-dir',
-         str(tmp_path / 'work')])
+        probe_dir=out)
+    proc = run_tool('tools/train.py', cfg, '--amp', '--work-dir',
+                    tmp_path / 'work')
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = json.load(open(out / 'rank0.json'))
     assert info['optim_wrapper'] == 'BF16AmpOptimWrapper'

@@ -188,62 +188,6 @@ def test_test_split_stops_on_unreadable_image(broken_copy):
         dataset[bad]
 
 
-# ---- label files ----
-
-
-def _label_file(tmp_path, text, images=('train_00001', 'test_0001')):
-    root = tmp_path / 'labels'
-    (root / 'EmoLabel').mkdir(parents=True)
-    (root / 'Image' / 'aligned').mkdir(parents=True)
-    for name in images:
-        (root / 'Image' / 'aligned' / f'{name}_aligned.jpg').write_bytes(
-            jpeg_bytes())
-    ann = root / 'EmoLabel' / 'list_patition_label.txt'
-    ann.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return root, ann
-
-
-@pytest.mark.parametrize('text,error,message', [
-    ('train_00001.jpg 1\ntrain_00002.jpg\n', ValueError,
-     r':2: expected "<image name> <label 1-7>", got "train_00002.jpg"'),
-    ('train_00001.jpg happy\n', ValueError, r':1: expected'),
-    ('train_00001.jpg 8\n', ValueError, r':1: label 8 of train_00001.jpg is '
-     r'outside 1..7'),
-    ('train_00001.jpg 0\n', ValueError, r':1: label 0 .* outside 1..7'),
-    ('train_00001.jpg 1\ntest_0001.jpg 2\ntrain_00001.jpg 3\n', ValueError,
-     r':3: train_00001.jpg is listed again \(first on line 1\)'),
-    ('train_00001.jpg 1\ntrain_00099.jpg 2\n', FileNotFoundError,
-     r':2: image \S+train_00099_aligned.jpg listed for train_00099.jpg does '
-     r'not exist'),
-    ('test_0001.jpg 1\n', ValueError, r': no usable "train_\*" entries'),
-    (b'train_00001.jpg 1\n\xff\xfe\x00', ValueError,
-     r': not a UTF-8 text label file'),
-])
-def test_bad_label_file_names_file_and_line(tmp_path, text, error, message):
-    root, ann = _label_file(tmp_path, text)
-    with pytest.raises(error, match=message) as info:
-        RAFDB(str(root), split='train')
-    assert str(ann) in str(info.value)
-
-
-def test_missing_label_file(tmp_path):
-    with pytest.raises(
-            FileNotFoundError,
-            match=r'RAF-DB label file not found: \S+'
-            r'list_patition_label\.txt'):
-        RAFDB(str(tmp_path), split='train')
-
-
-def test_skip_missing_images(tmp_path):
-    root, ann = _label_file(
-        tmp_path, 'train_00001.jpg 1\ntrain_00099.jpg 2\ntest_0001.jpg 3\n')
-    with mock.patch.object(MMLogger.get_current_instance(), 'warning') as log:
-        dataset = RAFDB(str(root), split='train', skip_missing=True)
-    assert len(dataset) == 1
-    assert log.call_args.args[0].startswith(
-        f'RAFDB: skipped 1 missing images listed in {ann}')
-
-
 def test_in_memory_image_passes_through():
     """FER2013/FERPlus decode in memory: the shared pipeline must keep it."""
     from dan_mm.datasets import LoadFaceImage

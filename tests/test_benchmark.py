@@ -3,43 +3,79 @@ the three parts (and an ONNX export with --onnx); --agreement compares fp32
 and bf16 over a data set."""
 import re
 
-from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
+import pytest
+from fer_test_utils import (CONFIG, REPO, build_model, call_tool, run_tool,
+                            save_checkpoint)
 
-BENCHMARK = 'analysis_tools/benchmark.py'
+BENCHMARK = 'tools/analysis_tools/benchmark.py'
 
 
-def test_benchmark_reports_every_part():
-    result = run_tool(BENCHMARK, CONFIG, '--deploy', '--channels-last',
-                      '--batch-size', 1, '--image-size', 32, '--iters', 2,
-                      '--warmup', 1)
-    assert result.returncode == 0, result.stderr
-    assert re.search(r'\d+ threads', result.stdout)
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """Weights to load: without them the tool runs mmengine's (slow) init."""
+    path = tmp_path_factory.mktemp('benchmark') / 'dan.pth'
+    return save_checkpoint(build_model(), path)
+
+
+# bf16 without --deploy: oneDNN's first bf16 grouped convolution takes
+# seconds to prepare, and the fused heads are tested in fp32 here.
+@pytest.mark.parametrize(
+    'precision,extra', [('fp32', ['--deploy', '--channels-last']),
+                        ('bf16', [])],
+    ids=['fp32-deploy-channels-last', 'bf16'])
+def test_benchmark_reports_every_part(checkpoint, precision, extra):
+    code, stdout, stderr = call_tool(BENCHMARK, CONFIG, '--checkpoint',
+                                     checkpoint, *extra, '--batch-size', 1,
+                                     '--image-size', 32, '--iters', 2,
+                                     '--warmup', 1, '--precision', precision)
+    assert code == 0, stderr
+    assert re.search(r'\d+ threads', stdout)
+    assert f'precision={precision}' in stdout
     for part in ('model', 'neck+head', 'backbone'):
         line = re.search(rf'^{re.escape(part)} .* img/s .*p50.*p90.*p99',
-                         result.stdout, re.M)
-        assert line, result.stdout
+                         stdout, re.M)
+        assert line, stdout
 
 
-def test_bf16_agreement(tmp_path, synthfer_root):
-    ckpt = save_checkpoint(build_model(seed=5), tmp_path / 'dan.pth')
-    result = run_tool(BENCHMARK, CONFIG, '--checkpoint', ckpt, '--agreement',
-                      '--batch-size', 4, '--max-samples', 8, '--cfg-options',
-                      f'test_dataloader.dataset.data_root={synthfer_root}',
-                      'test_dataloader.num_workers=0',
-                      'test_dataloader.persistent_workers=False')
-    assert result.returncode == 0, result.stderr
+def test_a_plain_classifier_is_timed_whole():
+    code, stdout, stderr = call_tool(
+        BENCHMARK, f'{REPO}/configs/resnet18_linear_synthfer.py',
+        '--batch-size', 1, '--image-size', 32, '--iters', 1, '--warmup', 0)
+    assert code == 0, stderr
+    assert 'ImageClassifier is not DAN' in stdout
+    assert re.search(r'^model .* img/s', stdout, re.M)
+    assert not re.search(r'^backbone ', stdout, re.M)
+
+
+def test_bf16_agreement(checkpoint, synthfer_root):
+    code, stdout, stderr = call_tool(
+        BENCHMARK, CONFIG, '--checkpoint', checkpoint, '--agreement',
+        '--batch-size', 4, '--max-samples', 8, '--cfg-options',
+        f'test_dataloader.dataset.data_root={synthfer_root}',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False')
+    assert code == 0, stderr
     match = re.search(
         r'(\d+) images: fp32 vs bf16 predicted class agrees '
-        r'on ([\d.]+)%', result.stdout)
-    assert match, result.stdout
+        r'on ([\d.]+)%', stdout)
+    assert match, stdout
     assert int(match.group(1)) == 8 and 0 <= float(match.group(2)) <= 100
 
 
-def test_benchmark_times_an_onnx_export(tmp_path):
-    ckpt = save_checkpoint(build_model(seed=2), tmp_path / 'dan.pth')
+def test_user_errors_are_one_line(tmp_path):
+    code, _, stderr = call_tool(BENCHMARK, CONFIG, '--checkpoint',
+                                tmp_path / 'nope.pth')
+    assert (code, stderr.strip()) == (
+        1, f'error: checkpoint not found: {tmp_path / "nope.pth"}')
+    code, _, stderr = call_tool(BENCHMARK, CONFIG, '--precision', 'int8')
+    assert code == 2 and "invalid choice: 'int8'" in stderr
+
+
+@pytest.mark.slow
+def test_benchmark_times_an_onnx_export(checkpoint, tmp_path):
     onnx_file = tmp_path / 'dan.onnx'
-    export = run_tool('deployment/pytorch2onnx.py', CONFIG, ckpt, onnx_file,
-                      '--deploy', '--image-size', 32, '--no-verify')
+    export = run_tool('tools/deployment/pytorch2onnx.py', CONFIG, checkpoint,
+                      onnx_file, '--deploy', '--image-size', 32, '--no-verify')
     assert export.returncode == 0, export.stderr
     result = run_tool(BENCHMARK, CONFIG, '--deploy', '--onnx', onnx_file,
                       '--batch-size', 2, '--image-size', 32, '--iters', 2,

@@ -1,26 +1,12 @@
+"""ClassBalancedSampler: the reference's AffectNet sampling, seeded and
+DDP-aware."""
 import numpy as np
 import pytest
-import torch
+from fer_fixtures import LabelsOnly
+from fer_test_utils import sampler_on_rank
 from mmengine.runner import Runner
 
 from dan_mm.datasets import ClassBalancedSampler
-from dan_mm.datasets.samplers import class_balanced_sampler as cbs_module
-
-
-class LabelsOnly(torch.utils.data.Dataset):
-    """80 samples of class 0, 15 of class 1, 5 of class 2."""
-
-    def __init__(self, counts=(80, 15, 5)):
-        self.labels = np.repeat(np.arange(len(counts)), counts)
-
-    def get_gt_labels(self):
-        return self.labels
-
-    def __len__(self):
-        return len(self.labels)
-
-    def __getitem__(self, idx):
-        return int(self.labels[idx])
 
 
 def test_classes_are_drawn_equally_often_with_replacement():
@@ -56,17 +42,25 @@ def test_default_length_replacement_and_seeding():
     assert list(sampler) == a
 
 
-def test_ddp_ranks_share_one_draw(monkeypatch):
-    ds = LabelsOnly()
-    single = list(ClassBalancedSampler(ds, seed=3))
-    shards = []
-    for rank in range(2):
-        monkeypatch.setattr(cbs_module, 'get_dist_info', lambda r=rank: (r, 2))
-        sampler = ClassBalancedSampler(ds, seed=3)
-        assert len(sampler) == 50
-        shards.append(list(sampler))
-    interleaved = [i for pair in zip(*shards) for i in pair]
-    assert interleaved == single
+def test_ddp_ranks_take_interleaved_shards_of_one_draw():
+    dataset = LabelsOnly((20, 3, 2))  # 25: uneven shards
+    single = list(sampler_on_rank(dataset, 0, 1, seed=7, num_samples=26))
+    shards = [
+        list(sampler_on_rank(dataset, rank, 2, seed=7)) for rank in (0, 1)
+    ]
+    assert len(shards[0]) == len(shards[1]) == 13  # ceil(25 / 2)
+    assert shards[0] != shards[1]
+    # the ranks interleave one common draw: together they are that draw
+    assert shards[0] == single[0::2] and shards[1] == single[1::2]
+    # reproducible, and a new draw each epoch
+    assert shards[0] == list(sampler_on_rank(dataset, 0, 2, seed=7))
+    sampler = sampler_on_rank(dataset, 0, 2, seed=7)
+    sampler.set_epoch(1)
+    assert list(sampler) != shards[0]
+    # class-balanced: the rare classes are drawn far above their 5/25 share
+    many = list(sampler_on_rank(dataset, 0, 1, seed=0, num_samples=3000))
+    counts = np.bincount(dataset.labels[many], minlength=3)
+    assert (np.abs(counts / 3000 - 1 / 3) < 0.05).all(), counts
 
 
 def test_runner_hands_its_seed_to_the_sampler():

@@ -1,4 +1,5 @@
-"""Every config in configs/ builds and runs one train iteration + val + test.
+"""Every config in configs/ builds (fast) and runs one train iteration +
+val + test (slow).
 
 Each config keeps its own model, sampler, optimiser, schedule and hooks;
 only the data root (tiny fixtures), image size (64), batch (2) and data set
@@ -11,10 +12,11 @@ import pytest
 import torch
 import torchvision
 from config_utils import load_config, shrink_config
-from conftest import REPO
 from fer_fixtures import (make_affectnet_official, make_class_folders,
                           make_ferplus)
+from fer_test_utils import REPO
 from mmengine.runner import Runner
+from mmpretrain.registry import MODELS
 
 from dan_mm.datasets.categories import SFEW_CATEGORIES
 from dan_mm.datasets.utils import dataset_classes
@@ -102,6 +104,16 @@ def test_every_config_is_covered():
     assert len(timm) >= 3, timm
 
 
+@pytest.mark.parametrize('name', CONFIGS)
+def test_config_builds_its_model(name):
+    cfg = load_config(osp.join(REPO, 'configs', name))
+    if cfg.model.backbone.type == 'TIMMBackbone':
+        assert cfg.model.backbone.pretrained is False  # no downloads
+    model = MODELS.build(cfg.model)
+    assert model.head.num_classes == cfg.data_preprocessor.num_classes
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_runs_one_iteration(name, data_roots, msceleb_file, tmp_path):
     cfg = load_config(osp.join(REPO, 'configs', name))

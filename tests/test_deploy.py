@@ -1,7 +1,7 @@
 """switch_to_deploy(): fused MAN equals the original; deploy checkpoints."""
 import pytest
 import torch
-from fer_test_utils import (CONFIG, build_model, randomize_bn, run_tool,
+from fer_test_utils import (CONFIG, build_model, call_tool, randomize_bn,
                             save_checkpoint)
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
@@ -55,11 +55,13 @@ def test_fused_neck_is_exact(in_channels, mid_channels, num_heads, reduction):
 def test_model_switch_to_deploy_matches(num_heads):
     model = build_model(num_heads=num_heads)
     assert isinstance(model, DAN) and isinstance(model, ImageClassifier)
+    assert not model.deploy
     x = torch.randn(3, 3, 64, 64)
     with torch.no_grad():
         logits = model(x, mode='tensor')
         model.switch_to_deploy()
         fused = model(x, mode='tensor')
+        assert model.deploy
         model.switch_to_deploy()  # a second call is a no-op
     assert logits.abs().max() > 0.1  # not a trivially small output
     assert (logits - fused).abs().max().item() <= 1e-4
@@ -68,11 +70,12 @@ def test_model_switch_to_deploy_matches(num_heads):
 
 
 def test_deploy_checkpoint_round_trip(tmp_path):
-    model = build_model(seed=1)
+    model = build_model()
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
-    result = run_tool('model_converters/reparameterize_model.py', CONFIG, ckpt,
-                      tmp_path / 'dan_deploy.pth')
-    assert result.returncode == 0, result.stderr
+    code, _, stderr = call_tool(
+        'tools/model_converters/reparameterize_model.py', CONFIG, ckpt,
+        tmp_path / 'dan_deploy.pth')
+    assert code == 0, stderr
 
     cfg = Config.fromfile(CONFIG)
     cfg.model.neck.deploy = True

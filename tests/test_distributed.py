@@ -2,53 +2,36 @@
 import json
 import os.path as osp
 import socket
-from unittest import mock
 
-import numpy as np
 import pytest
 import torch
-from conftest import REPO
+from config_utils import write_config
+from fer_test_utils import REPO, run_tool, sampler_on_rank
 from mmengine.config import Config
-from tiny_runs import run_tool, write_config
 
-from dan_mm.datasets import ClassBalancedSampler
-
-
-class FakeLabels:
-
-    def __init__(self, labels):
-        self.labels = labels
-
-    def __len__(self):
-        return len(self.labels)
-
-    def get_gt_labels(self):
-        return np.array(self.labels)
+from dan_mm.datasets import RAFDB
+from dan_mm.utils import dist_utils
 
 
-def make_sampler(dataset, rank, world_size, **kwargs):
-    path = 'dan_mm.datasets.samplers.class_balanced_sampler.get_dist_info'
-    with mock.patch(path, return_value=(rank, world_size)):
-        return ClassBalancedSampler(dataset, **kwargs)
-
-
-def test_class_balanced_sampler_gives_each_rank_its_own_shard():
-    dataset = FakeLabels([0] * 20 + [1] * 3 + [2] * 2)  # 25: uneven shards
-    single = list(make_sampler(dataset, 0, 1, seed=7, num_samples=26))
-    shards = [list(make_sampler(dataset, rank, 2, seed=7)) for rank in (0, 1)]
-    assert len(shards[0]) == len(shards[1]) == 13  # ceil(25 / 2)
-    assert shards[0] != shards[1]
-    # the ranks interleave one common draw: together they are that draw
-    assert shards[0] == single[0::2] and shards[1] == single[1::2]
-    # reproducible, and a new draw each epoch
-    assert shards[0] == list(make_sampler(dataset, 0, 2, seed=7))
-    sampler = make_sampler(dataset, 0, 2, seed=7)
-    sampler.set_epoch(1)
-    assert list(sampler) != shards[0]
-    # class-balanced: the rare classes are drawn far above their 5/25 share
-    many = list(make_sampler(dataset, 0, 1, seed=0, num_samples=3000))
-    counts = np.bincount(np.array(dataset.labels)[many], minlength=3)
-    assert (np.abs(counts / 3000 - 1 / 3) < 0.05).all(), counts
+def test_setup_cpu_distributed_only_for_torchrun_without_gpu(monkeypatch):
+    calls = []
+    monkeypatch.setattr(dist_utils.torch_dist, 'is_initialized', lambda: False)
+    monkeypatch.setattr(dist_utils.torch_dist, 'init_process_group',
+                        lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(dist_utils.torch.cuda, 'is_available', lambda: False)
+    cfg = Config(dict(launcher='none'))
+    dist_utils.setup_cpu_distributed(cfg)
+    assert 'env_cfg' not in cfg and calls == []
+    cfg = Config(dict(launcher='pytorch'))
+    dist_utils.setup_cpu_distributed(cfg)
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg == dict(
+        type='MMDistributedDataParallel', device_ids=None)
+    assert calls == [dict(backend='gloo', init_method='env://')]
+    # a wrapper the config sets is kept
+    cfg = Config(dict(launcher='pytorch', model_wrapper_cfg=dict(type='X')))
+    dist_utils.setup_cpu_distributed(cfg)
+    assert cfg.model_wrapper_cfg.type == 'X'
 
 
 def free_port():
@@ -57,30 +40,24 @@ def free_port():
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_end_with_identical_weights(synthfer_root, tmp_path):
     out = tmp_path / 'out'
     out.mkdir()
+    # BN running stats are per rank (mmengine's DDP does not broadcast
+    # buffers): the config's SyncBuffersHook averages them, before the probe
+    # reads them.
     cfg = write_config(
         tmp_path / 'ddp.py',
         synthfer_root,
         max_iters=3,
         ckpt_interval=3,
-        sampler="type='ClassBalancedSampler'",
-        extra=f'''
-custom_imports = dict(imports=['dan_mm', 'probe_hook'],
-                      allow_failed_imports=False)
-# BN running stats are per rank (mmengine's DDP does not broadcast buffers):
-# the shipped runtime's SyncBuffersHook averages them; keep it beside the
-# probe.
-custom_hooks = [dict(type='SyncBuffersHook'),
-                dict(type='ProbeHook', out_dir={str(out)!r})]
-''')
-    proc = run_tool([
-        '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        f'--master_port={free_port()}', 'tools/train.py', cfg, '--launcher',
-        'pytorch', '--auto-scale-lr', '--work-dir',
-        str(tmp_path / 'work')
-    ])
+        sampler=dict(type='ClassBalancedSampler'),
+        probe_dir=out)
+    proc = run_tool('-m', 'torch.distributed.run', '--nproc_per_node=2',
+                    f'--master_port={free_port()}', 'tools/train.py', cfg,
+                    '--launcher', 'pytorch', '--auto-scale-lr', '--work-dir',
+                    tmp_path / 'work')
     assert proc.returncode == 0, proc.stderr[-3000:]
     infos = [json.load(open(out / f'rank{r}.json')) for r in (0, 1)]
     states = [torch.load(out / f'rank{r}.pth') for r in (0, 1)]
@@ -104,12 +81,12 @@ custom_hooks = [dict(type='SyncBuffersHook'),
     assert infos[0]['sampler'] == 'ClassBalancedSampler'
     shards = [i['sampler_indices'] for i in infos]
     assert shards[0] != shards[1]
-    from dan_mm.datasets import RAFDB
     dataset = RAFDB(synthfer_root, split='train')
     seed = infos[0]['sampler_seed']
     assert seed == 0 and infos[1]['sampler_seed'] == 0
     draw = list(
-        make_sampler(dataset, 0, 1, seed=seed, num_samples=2 * len(shards[0])))
+        sampler_on_rank(
+            dataset, 0, 1, seed=seed, num_samples=2 * len(shards[0])))
     assert shards[0] == draw[0::2] and shards[1] == draw[1::2]
     for info, shard in zip(infos, shards):
         names = [
@@ -165,13 +142,9 @@ def test_syncbn_config_converts_every_batchnorm_when_distributed(tmp_path):
     on GPUs (torch 2.14: its forward and DDP refuse CPU modules), so this
     checks the model the runner builds and wraps, without training."""
     (tmp_path / 'probe.py').write_text(SYNC_BN_PROBE)
-    proc = run_tool([
-        '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        f'--master_port={free_port()}',
-        str(tmp_path / 'probe.py'),
-        f'{REPO}/configs/dan_r18_8xb32-syncbn_rafdb.py',
-        str(tmp_path)
-    ])
+    proc = run_tool('-m', 'torch.distributed.run', '--nproc_per_node=2',
+                    f'--master_port={free_port()}', tmp_path / 'probe.py',
+                    f'{REPO}/configs/dan_r18_8xb32-syncbn_rafdb.py', tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rank in (0, 1):
         info = json.load(open(tmp_path / f'rank{rank}.json'))

@@ -199,7 +199,7 @@ def test_matches_microsofts_code_on_random_votes(mode):
 def test_soft_target_trains_through_gt_score(tmp_path):
     """crossentropy mode: PackInputs carries gt_score, the head's soft
     cross-entropy uses it and the affinity loss uses gt_label."""
-    from conftest import REPO
+    from fer_test_utils import REPO
     from mmengine.config import Config
     from mmpretrain.registry import MODELS
     make_rows(tmp_path)

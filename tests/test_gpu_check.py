@@ -10,13 +10,12 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO
-from fer_test_utils import load_tool
+from fer_test_utils import REPO, load_tool
 
 
 @pytest.fixture(scope='module')
 def tool():
-    return load_tool('misc/gpu_check.py')
+    return load_tool('tools/misc/gpu_check.py')
 
 
 def write_scalars(work_dir, records):
@@ -71,7 +70,7 @@ def test_train_speed_flags_non_finite_losses_and_short_logs(tool, tmp_path):
 
 def test_benchmark_lines_are_parsed(tool, tmp_path, capsys):
     """The parser reads what benchmark.py's own report() prints."""
-    bench = load_tool('analysis_tools/benchmark.py')
+    bench = load_tool('tools/analysis_tools/benchmark.py')
     bench.report('model', np.full(4, 0.05), 256)
     bench.report('neck+head', np.full(4, 0.01), 256)
     bench.report('backbone', np.full(4, 0.04), 256)

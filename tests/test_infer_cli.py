@@ -1,40 +1,51 @@
-"""tools/infer.py (images, videos, errors, JSON lines) and
-tools/visualize_attention.py (K + 1 panels)."""
+"""tools/infer.py (images, folders, videos, errors, JSON lines) and
+tools/visualize_attention.py (K + 1 panels), run in this process; one run
+through a real process checks the exit statuses."""
 import json
 
 import cv2
 import mmcv
 import numpy as np
 import pytest
-from fer_test_utils import (CONFIG, build_model, error_lines, face_photo,
-                            run_tool, save_checkpoint)
+from fer_test_utils import (CLASSES, CONFIG, build_model, call_tool,
+                            error_lines, face_photo, run_tool, save_checkpoint)
 
-CLASSES = [
-    'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral'
-]
+INFER = 'tools/infer.py'
 
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp('cli') / 'dan.pth'
-    return save_checkpoint(build_model(seed=3), path)
+    return save_checkpoint(build_model(), path)
 
 
 def infer(checkpoint, source, out_dir, *extra):
-    return run_tool('infer.py', CONFIG, checkpoint, source, '--out-dir',
-                    out_dir, '--batch-size', 2, *extra)
+    return call_tool(INFER, CONFIG, checkpoint, source, '--out-dir', out_dir,
+                     '--batch-size', 2, *extra)
 
 
 def read_jsonl(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def write_clip(path, frame, num_frames=3):
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+        (frame.shape[1], frame.shape[0]))
+    for shift in range(num_frames):
+        writer.write(np.roll(frame, shift, axis=1))
+    writer.release()
+    return path
+
+
 def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     img = face_photo(128)
     mmcv.imwrite(img, str(tmp_path / 'photo.jpg'))
     out = tmp_path / 'out'
-    result = infer(checkpoint, tmp_path / 'photo.jpg', out, '--show-heads')
-    assert result.returncode == 0, result.stderr
+    code, stdout, stderr = infer(checkpoint, tmp_path / 'photo.jpg', out,
+                                 '--show-heads')
+    assert code == 0, stderr
+    assert '1 images, 1 faces' in stdout
     (line, ) = read_jsonl(out / 'predictions.jsonl')
     assert set(line) == {'input', 'frame', 'time_s', 'img_shape', 'faces'}
     assert line['input'] == str(tmp_path / 'photo.jpg')
@@ -45,7 +56,7 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
         'pred_scores'
     }
     assert len(face['box']) == 4 and len(face['crop_box']) == 4
-    assert list(face['pred_scores']) == CLASSES
+    assert list(face['pred_scores']) == list(CLASSES)
     assert sum(face['pred_scores'].values()) == pytest.approx(1, abs=1e-4)
     assert face['pred_class'] == CLASSES[face['pred_label']]
     assert face['pred_score'] == max(face['pred_scores'].values())
@@ -56,19 +67,32 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     assert panels.shape == (160, 5 * 160, 3)  # input + K=4 heads
 
 
-def test_video(checkpoint, tmp_path):
-    frame = face_photo(128)
-    writer = cv2.VideoWriter(
-        str(tmp_path / 'clip.avi'), cv2.VideoWriter_fourcc(*'MJPG'), 5,
-        (frame.shape[1], frame.shape[0]))
-    for shift in range(3):
-        writer.write(np.roll(frame, shift, axis=1))
-    writer.release()
+def test_folder_with_an_unreadable_file(checkpoint, tmp_path):
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    mmcv.imwrite(face_photo(128), str(folder / 'a.jpg'))
+    (folder / 'b.jpg').write_text('not an image')
     out = tmp_path / 'out'
-    result = infer(checkpoint, tmp_path / 'clip.avi', out)
-    assert result.returncode == 0, result.stderr
+    code, _, stderr = infer(checkpoint, folder, out, '--precision', 'bf16')
+    # the readable image is classified, the other recorded, exit status 1
+    assert code == 1
+    lines = read_jsonl(out / 'predictions.jsonl')
+    assert [len(line['faces']) for line in lines] == [1, 0]
+    assert 'cannot read the image' in lines[1]['error']
+    (error, ) = error_lines(stderr)
+    assert error.startswith(f'error: 1 of 2 images in {folder} could not be '
+                            'read')
+
+
+def test_video(checkpoint, tmp_path):
+    clip = write_clip(tmp_path / 'clip.avi', face_photo(128))
+    out = tmp_path / 'out'
+    code, stdout, stderr = infer(checkpoint, clip, out)
+    assert code == 0, stderr
+    assert '3 frames, 3 faces' in stdout
     lines = read_jsonl(out / 'predictions.jsonl')
     assert [line['frame'] for line in lines] == [0, 1, 2]
+    assert all(line['input'] == str(clip) for line in lines)
     assert all(len(line['faces']) == 1 for line in lines)
     assert lines[1]['time_s'] > lines[0]['time_s']
     capture = cv2.VideoCapture(str(out / 'clip.mp4'))
@@ -78,38 +102,93 @@ def test_video(checkpoint, tmp_path):
 
 def test_clear_errors(checkpoint, tmp_path):
     (tmp_path / 'broken.mp4').write_text('not a video')
-    result = infer(checkpoint, tmp_path / 'broken.mp4', tmp_path / 'o1')
-    assert result.returncode == 1
-    assert error_lines(result.stderr) == [
+    code, _, stderr = infer(checkpoint, tmp_path / 'broken.mp4',
+                            tmp_path / 'o1')
+    assert code == 1
+    assert error_lines(stderr) == [
         f'error: cannot open the video {tmp_path / "broken.mp4"}'
     ]
-    assert 'Traceback' not in result.stderr
 
     (tmp_path / 'broken.jpg').write_text('not an image')
-    result = infer(checkpoint, tmp_path / 'broken.jpg', tmp_path / 'o2')
-    assert result.returncode == 1 and 'Traceback' not in result.stderr
-    assert 'cannot read the image' in result.stderr
+    code, _, stderr = infer(checkpoint, tmp_path / 'broken.jpg',
+                            tmp_path / 'o2')
+    assert code == 1
+    assert error_lines(stderr) == [
+        f'error: cannot read the image {tmp_path / "broken.jpg"}'
+    ]
+
+    code, _, stderr = infer(checkpoint, tmp_path / 'missing.jpg',
+                            tmp_path / 'o3')
+    assert code == 1
+    assert error_lines(stderr) == [
+        f'error: input not found: {tmp_path / "missing.jpg"}'
+    ]
 
     mmcv.imwrite(
         np.full((64, 64, 3), 127, np.uint8), str(tmp_path / 'blank.png'))
-    result = infer(checkpoint, tmp_path / 'blank.png', tmp_path / 'o3')
+    code, _, stderr = infer(checkpoint, tmp_path / 'blank.png',
+                            tmp_path / 'o4')
+    assert code == 2  # documented: no face found
+    assert error_lines(stderr) == [
+        f'error: no face found in {tmp_path / "blank.png"} (for aligned '
+        'face crops use --no-detect)'
+    ]
+
+    code, _, stderr = infer(checkpoint, tmp_path / 'blank.png',
+                            tmp_path / 'o6', '--batch-size', 0)
+    assert code == 2 and 'must be >= 1' in stderr  # argparse's usage error
+
+
+@pytest.mark.slow
+def test_exit_status_of_a_real_process(checkpoint, tmp_path):
+    """The statuses scripts see: 2 for no face, 1 for an error, one line
+    and no traceback; --debug shows the traceback."""
+    mmcv.imwrite(
+        np.full((64, 64, 3), 127, np.uint8), str(tmp_path / 'blank.png'))
+    result = run_tool(INFER, CONFIG, checkpoint, tmp_path / 'blank.png',
+                      '--out-dir', tmp_path / 'o1')
     assert result.returncode == 2
-    assert 'no face found' in result.stderr and '--no-detect' in \
-        result.stderr
-    result = infer(checkpoint, tmp_path / 'blank.png', tmp_path / 'o4',
-                   '--no-detect')
-    assert result.returncode == 0, result.stderr
+    assert error_lines(result.stderr) == [
+        f'error: no face found in {tmp_path / "blank.png"} (for aligned '
+        'face crops use --no-detect)'
+    ]
+    assert 'Traceback' not in result.stderr
+    (tmp_path / 'broken.mp4').write_text('not a video')
+    result = run_tool(INFER, CONFIG, checkpoint, tmp_path / 'broken.mp4',
+                      '--out-dir', tmp_path / 'o2', '--debug')
+    assert result.returncode == 1
+    assert 'Traceback' in result.stderr and 'InputError' in result.stderr
 
 
 def test_visualize_attention_panels(checkpoint, tmp_path):
     img = face_photo(128)
     two = np.concatenate([img, img[:, ::-1]], axis=1)
     mmcv.imwrite(two, str(tmp_path / 'two.png'))
-    result = run_tool('visualize_attention.py', CONFIG, checkpoint,
-                      tmp_path / 'two.png', '--out', tmp_path / 'att.png',
-                      '--panel-size', 96)
-    assert result.returncode == 0, result.stderr
+    code, stdout, stderr = call_tool('tools/visualize_attention.py', CONFIG,
+                                     checkpoint, tmp_path / 'two.png', '--out',
+                                     tmp_path / 'att.png', '--panel-size', 96)
+    assert code == 0, stderr
+    assert '2 face(s), 4 heads' in stdout
     panels = mmcv.imread(str(tmp_path / 'att.png'))
     assert panels.shape == (2 * 96, 5 * 96, 3)  # 2 faces x (input + K=4)
     # The heads' panels are overlays, not copies of the input panel.
     assert not np.array_equal(panels[:96, 96:192], panels[:96, :96])
+
+
+def test_visualize_attention_errors(checkpoint, tmp_path):
+    mmcv.imwrite(
+        np.full((64, 64, 3), 127, np.uint8), str(tmp_path / 'blank.png'))
+    code, _, stderr = call_tool('tools/visualize_attention.py', CONFIG,
+                                checkpoint, tmp_path / 'blank.png', '--out',
+                                tmp_path / 'att.png')
+    assert code == 2 and error_lines(stderr) == [
+        f'error: no face found in {tmp_path / "blank.png"} (for an aligned '
+        'face crop use --no-detect)'
+    ]
+    code, _, stderr = call_tool('tools/visualize_attention.py', CONFIG,
+                                tmp_path / 'nope.pth', tmp_path / 'blank.png',
+                                '--out', tmp_path / 'att.png')
+    assert code == 1 and error_lines(stderr) == [
+        f'error: checkpoint not found: {tmp_path / "nope.pth"}'
+    ]
+    assert not (tmp_path / 'att.png').exists()

@@ -1,18 +1,24 @@
-"""FERInferencer: detection, multi-face batching, no_detect, preprocessing."""
+"""FERInferencer: detection, multi-face batching, no_detect, preprocessing,
+videos."""
+import cv2
 import mmcv
 import numpy as np
 import pytest
 import torch
 from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
 
-from dan_mm.apis import BaseFaceDetector, FERInferencer, expand_box
+from dan_mm.apis import (BaseFaceDetector, FERInferencer, count_frames,
+                         expand_box, is_video_file, list_image_files,
+                         parse_video_source)
 from dan_mm.datasets.synthfer import draw_face
+from dan_mm.utils.errors import (ConfigError, InputError, InputNotFoundError,
+                                 UserError)
 
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp('fer') / 'dan.pth'
-    return save_checkpoint(build_model(seed=2), path)
+    return save_checkpoint(build_model(), path)
 
 
 @pytest.fixture(scope='module')
@@ -90,10 +96,13 @@ def test_blank_image_has_no_face_and_bad_input_raises(inferencer, tmp_path):
     (result, ) = inferencer(np.full((64, 64, 3), 127, np.uint8))
     assert result['faces'] == []
     (tmp_path / 'broken.jpg').write_text('not an image')
-    with pytest.raises(ValueError, match='broken.jpg'):
+    with pytest.raises(InputError, match='broken.jpg'):
         inferencer(str(tmp_path / 'broken.jpg'))
-    with pytest.raises(FileNotFoundError, match='missing.jpg'):
+    # a user error, and the built-in type a Python caller expects
+    with pytest.raises(InputNotFoundError, match='missing.jpg') as info:
         inferencer(str(tmp_path / 'missing.jpg'))
+    assert isinstance(info.value, FileNotFoundError)
+    assert isinstance(info.value, UserError)
     (skipped, ) = inferencer.iter_results(
         str(tmp_path / 'broken.jpg'), skip_errors=True)
     assert 'broken.jpg' in skipped['error'] and skipped['faces'] == []
@@ -104,6 +113,11 @@ def test_folder_input_is_sorted_and_filtered(inferencer, tmp_path):
     for name in ('b.png', 'a.jpg'):
         mmcv.imwrite(img, str(tmp_path / name))
     (tmp_path / 'notes.txt').write_text('not an image')
+    (tmp_path / 'C.PNG').write_bytes(b'')  # upper case counts
+    assert list_image_files(str(tmp_path)) == [
+        str(tmp_path / name) for name in ('C.PNG', 'a.jpg', 'b.png')
+    ]
+    (tmp_path / 'C.PNG').unlink()
     results = inferencer(str(tmp_path), batch_size=2)
     assert [r['input'] for r in results
             ] == [str(tmp_path / 'a.jpg'),
@@ -138,7 +152,7 @@ def test_fast_paths_agree(checkpoint, inferencer):
     img = face_photo(128)
     (reference, ) = inferencer(img)
     fast = FERInferencer(CONFIG, checkpoint, deploy=True, channels_last=True)
-    assert fast.model.neck.deploy
+    assert fast.model.deploy
     (result, ) = fast(img)
     np.testing.assert_allclose(
         result['faces'][0]['pred_scores'],
@@ -151,5 +165,53 @@ def test_fast_paths_agree(checkpoint, inferencer):
     assert scores.sum() == pytest.approx(1.0, abs=1e-4)
     np.testing.assert_allclose(
         scores, reference['faces'][0]['pred_scores'], atol=0.1)
-    with pytest.raises(ValueError, match='precision'):
+    with pytest.raises(ConfigError, match='precision'):
         FERInferencer(CONFIG, checkpoint, precision='int8')
+
+
+def write_clip(path, frames):
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+        (frames[0].shape[1], frames[0].shape[0]))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return str(path)
+
+
+def test_video_frames_match_images_and_are_written(inferencer, tmp_path):
+    photo = face_photo(128)
+    blank = np.full_like(photo, 127)
+    clip = write_clip(tmp_path / 'clip.avi', [photo, blank, photo[:, ::-1]])
+    assert is_video_file(clip) and not is_video_file('a.jpg')
+    assert count_frames(clip) == 3
+    out = tmp_path / 'out' / 'clip.mp4'
+    results = list(inferencer.iter_video(clip, batch_size=2, out_file=out))
+    assert [r['frame'] for r in results] == [0, 1, 2]
+    assert all(r['input'] == clip for r in results)
+    assert [len(r['faces']) for r in results] == [1, 0, 1]
+    assert 0 <= results[0]['time_s'] < results[1]['time_s']
+    # a frame gives what the same (decoded) image gives
+    capture = cv2.VideoCapture(clip)
+    _, first = capture.read()
+    capture.release()
+    (expected, ) = inferencer(first)
+    np.testing.assert_allclose(
+        results[0]['faces'][0]['pred_scores'],
+        expected['faces'][0]['pred_scores'],
+        atol=1e-5)
+    written = cv2.VideoCapture(str(out))
+    assert int(written.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    written.release()
+    # max_frames stops early (a camera never ends)
+    assert len(list(inferencer.iter_video(clip, max_frames=2))) == 2
+
+
+def test_video_errors(inferencer, tmp_path):
+    assert parse_video_source('0') == 0
+    assert parse_video_source('clip.mp4') == 'clip.mp4'
+    with pytest.raises(InputNotFoundError, match='missing.mp4'):
+        next(inferencer.iter_video(str(tmp_path / 'missing.mp4')))
+    (tmp_path / 'broken.mp4').write_text('not a video')
+    with pytest.raises(InputError, match='cannot open the video'):
+        next(inferencer.iter_video(str(tmp_path / 'broken.mp4')))

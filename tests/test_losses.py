@@ -3,7 +3,7 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO
+from fer_test_utils import REPO
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample

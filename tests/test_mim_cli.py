@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from fer_test_utils import REPO
 
 # What setup.py reads to build the package.
 SOURCES = ('setup.py', 'setup.cfg', 'README.md', 'model-index.yml',

@@ -3,7 +3,7 @@ import glob
 import os.path as osp
 
 import yaml
-from conftest import REPO
+from fer_test_utils import REPO
 
 
 def test_model_index_lists_every_config():

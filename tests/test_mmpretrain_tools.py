@@ -13,9 +13,9 @@ import shutil
 
 import mmpretrain
 import pytest
-from conftest import REPO
+from config_utils import write_config
+from fer_test_utils import REPO, run_tool
 from mmengine.config import Config
-from tiny_runs import run_tool, write_config
 
 MMP_TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools')
 
@@ -30,7 +30,7 @@ def mmpretrain_tool(path, *args, via_mim=False, cwd=None):
         ]
     else:
         command = [osp.join(MMP_TOOLS, path)]
-    result = run_tool([*command, *map(str, args)], cwd=cwd)
+    result = run_tool(*command, *map(str, args), cwd=cwd)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return output
@@ -224,10 +224,8 @@ def test_tensorboard_switch_logs_scalars_matrix_and_attention(run):
     assert (attention.step, attention.height, attention.width) == (2, 384, 480)
 
     work_dir = str(run['tmp'] / 'test_tb')
-    result = run_tool([
-        'tools/test.py', run['config'], run['checkpoint'], '--work-dir',
-        work_dir, '--tensorboard'
-    ])
+    result = run_tool('tools/test.py', run['config'], run['checkpoint'],
+                      '--work-dir', work_dir, '--tensorboard')
     assert result.returncode == 0, result.stderr[-4000:]
     (log_dir, ) = glob.glob(osp.join(work_dir, '2*'))
     tags = tensorboard_tags(log_dir).Tags()

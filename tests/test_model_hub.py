@@ -6,9 +6,8 @@ import mmpretrain
 import pytest
 import torch
 import yaml
-from conftest import REPO
 from fer_fixtures import face
-from fer_test_utils import build_model, save_checkpoint
+from fer_test_utils import REPO, build_model, save_checkpoint
 from mmpretrain import (FeatureExtractor, ImageClassificationInferencer,
                         get_model, inference_model, list_models)
 

@@ -2,23 +2,19 @@ import math
 
 import pytest
 import torch
-from conftest import REPO
-from mmengine.config import Config
-from mmpretrain.registry import MODELS
+from fer_test_utils import build_model
 from mmpretrain.structures import DataSample
 
-from dan_mm.models import FusionClsHead, MultiHeadCrossAttentionNeck
+from dan_mm.models import DAN, FusionClsHead, MultiHeadCrossAttentionNeck
 
 
 def build_dan(num_classes=7, num_heads=4, init=True):
-    cfg = Config.fromfile(f'{REPO}/configs/_base_/models/dan_r18.py')
-    cfg.model.neck.num_heads = num_heads
-    cfg.model.head.num_classes = num_classes
-    cfg.model.backbone.init_cfg = None  # no MS-Celeb file here
-    model = MODELS.build(cfg.model)
-    if init:
-        model.init_weights()
-    return model
+    """DAN with the runner's init (``init``) and untouched BN, train mode."""
+    return build_model(
+        num_classes=num_classes,
+        init=init,
+        random_bn=False,
+        num_heads=num_heads).train()
 
 
 def samples(labels):
@@ -145,3 +141,21 @@ def test_checkpoint_with_other_shape_is_refused():
     other_classes = build_dan(num_classes=8, num_heads=4, init=False)
     with pytest.raises(ValueError, match='num_classes=7'):
         model.load_state_dict(other_classes.state_dict(), strict=False)
+
+
+def test_public_stages_compose_to_the_forward():
+    """What tools use instead of reaching into backbone / neck / head."""
+    model = build_model(num_heads=2)
+    assert isinstance(model, DAN)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        feats = model.backbone_features(x)
+        assert feats[-1].shape == (2, 512, 2, 2)
+        logits = model.logits_from_features(feats)
+        assert torch.equal(logits, model(x, mode='tensor'))
+        assert torch.equal(model.logits(x), logits)
+        maps = model.attention_maps_from_features(feats)
+        assert maps.shape == (2, 2, 2, 2)
+        assert torch.equal(model.attention_maps(x), maps)
+        # the fused AFN feature, mmpretrain's pre_logits stage
+        assert model.extract_feat(x, stage='pre_logits').shape == (2, 512)

@@ -1,22 +1,15 @@
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 from config_utils import load_config
-from conftest import REPO
+from fer_test_utils import REPO, load_tool
 
-
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'multi_seed.py')
-    spec = importlib.util.spec_from_file_location('multi_seed', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+MULTI_SEED = 'tools/analysis_tools/multi_seed.py'
 
 
 def test_summarize_mean_and_sample_std():
-    tool = load_tool()
+    tool = load_tool(MULTI_SEED)
     summary = tool.summarize({
         0: {
             'a': 1.0,
@@ -37,8 +30,9 @@ def test_summarize_mean_and_sample_std():
     assert '| a | 3.00 ± 2.00 | 1.00 | 3.00 | 5.00 |' in md
 
 
+@pytest.mark.slow
 def test_two_seeds_on_tiny_data(synthfer_root, tmp_path, monkeypatch):
-    tool = load_tool()
+    tool = load_tool(MULTI_SEED)
     options = [
         f'{loader}.{key}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')

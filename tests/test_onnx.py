@@ -4,17 +4,36 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
+from fer_test_utils import (CONFIG, build_model, call_tool, load_tool,
+                            run_tool, save_checkpoint)
+from mmengine.config import Config
+
+PYTORCH2ONNX = 'tools/deployment/pytorch2onnx.py'
 
 
+def test_export_size_follows_the_test_pipeline_and_refuses_bad_input(tmp_path):
+    """The tool's own logic, without exporting (fast)."""
+    tool = load_tool(PYTORCH2ONNX)
+    assert tool.test_image_size(Config.fromfile(CONFIG)) == 80
+    model = build_model(num_heads=1)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(tool.LogitsModel(model)(x), model(x, mode='tensor'))
+    code, _, stderr = call_tool(PYTORCH2ONNX, CONFIG, tmp_path / 'nope.pth',
+                                tmp_path / 'dan.onnx')
+    assert code == 1 and 'checkpoint not found' in stderr
+    assert not (tmp_path / 'dan.onnx').exists()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize('deploy', [False, True])
 def test_onnx_matches_pytorch(tmp_path, deploy):
-    model = build_model(seed=4)
+    model = build_model()
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
     out = tmp_path / 'dan.onnx'
     extra = ['--deploy'] if deploy else []
-    result = run_tool('deployment/pytorch2onnx.py', CONFIG, ckpt, out,
-                      '--image-size', 64, '--no-verify', *extra)
+    result = run_tool(PYTORCH2ONNX, CONFIG, ckpt, out, '--image-size', 64,
+                      '--no-verify', *extra)
     assert result.returncode == 0, result.stderr
 
     graph = onnx.load(str(out)).graph

@@ -11,11 +11,10 @@ import mmpretrain
 import pytest
 import torch
 import torchvision
-from conftest import REPO
-from fer_test_utils import serve_directory
+from config_utils import write_config
+from fer_test_utils import REPO, run_tool, serve_directory
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
-from tiny_runs import run_tool, write_config
 
 from dan_mm.utils import PretrainedNotFoundError
 from dan_mm.utils.pretrained import prepare_pretrained_start
@@ -183,10 +182,10 @@ def test_real_data_config_without_the_file_exits_in_one_line(tmp_path):
 def test_training_starts_from_the_file_and_resuming_does_not_need_it(
         synthfer_root, tmp_path):
     # lr 0: the trained weights are the starting weights
-    extra = f'''
-model = dict(backbone=dict(init_cfg=dict(_delete_=True, **{MSCELEB_INIT!r})))
-optim_wrapper = dict(optimizer=dict(lr=0.0))
-'''
+    options = {
+        'model.backbone.init_cfg': dict(_delete_=True, **MSCELEB_INIT),
+        'optim_wrapper.optimizer.lr': 0.0
+    }
     (tmp_path / 'checkpoints').mkdir()
     torch.manual_seed(3)
     resnet = torchvision.models.resnet18(num_classes=12).state_dict()
@@ -198,13 +197,13 @@ optim_wrapper = dict(optimizer=dict(lr=0.0))
         cfg = write_config(
             tmp_path / f'tiny_{max_iters}.py',
             synthfer_root,
-            extra=extra,
+            options=options,
             max_iters=max_iters,
             ckpt_interval=2,
             batch_size=2,
             image_size=32)
-        proc = run_tool([f'{REPO}/tools/train.py', cfg, *map(str, args)],
-                        cwd=tmp_path)
+        proc = run_tool(
+            f'{REPO}/tools/train.py', cfg, *map(str, args), cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stdout + proc.stderr
 

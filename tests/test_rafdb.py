@@ -1,34 +1,25 @@
-import os
+"""RAF-DB's layout and label file, and SynthFER written in it."""
 import os.path as osp
+from unittest import mock
 
 import numpy as np
 import pytest
+from fer_fixtures import make_rafdb
+from fer_test_utils import call_tool
+from mmengine.logging import MMLogger
 from PIL import Image
 
 from dan_mm.datasets import (EXPRESSION_CUES, RAFDB, RAFDB_CATEGORIES,
                              generate_synthfer)
 
 
-def make_rafdb(root, lines, images=None):
-    """Write a RAF-DB tree: the label file and (by default) every image."""
-    os.makedirs(osp.join(root, 'EmoLabel'), exist_ok=True)
-    os.makedirs(osp.join(root, 'Image', 'aligned'), exist_ok=True)
-    with open(osp.join(root, 'EmoLabel', 'list_patition_label.txt'), 'w') as f:
-        f.write(''.join(line + '\n' for line in lines))
-    if images is None:
-        images = [line.split()[0] for line in lines if line.strip()]
-    for name in images:
-        stem = osp.splitext(name)[0]
-        Image.new('RGB', (8, 8)).save(
-            osp.join(root, 'Image', 'aligned', f'{stem}_aligned.jpg'))
-    return str(root)
-
-
 def test_parse_splits_labels_and_paths(tmp_path):
-    root = make_rafdb(tmp_path, [
-        'train_00001.jpg 5', 'train_00002.jpg 1', 'test_0001.jpg 7', '',
-        'test_0002.jpg 3'
-    ])
+    make_rafdb(
+        str(tmp_path), [
+            'train_00001.jpg 5', 'train_00002.jpg 1', 'test_0001.jpg 7', '',
+            'test_0002.jpg 3'
+        ])
+    root = str(tmp_path)
     train = RAFDB(root, split='train')
     test = RAFDB(root, split='test')
     assert len(train) == 2 and len(test) == 2
@@ -42,36 +33,51 @@ def test_parse_splits_labels_and_paths(tmp_path):
     assert test.test_mode and not train.test_mode
 
 
-@pytest.mark.parametrize('line,message', [
-    ('train_00002.jpg', 'expected "<image name> <label 1-7>"'),
-    ('train_00002.jpg five', 'expected'),
-    ('train_00002.jpg 0', 'label 0 of train_00002.jpg is outside 1..7'),
-    ('train_00002.jpg 8', 'outside 1..7'),
-    ('train_00001.jpg 2', 'listed again (first on line 1)'),
+@pytest.mark.parametrize('text,error,message', [
+    ('train_00001.jpg 1\ntrain_00002.jpg\n', ValueError,
+     r':2: expected "<image name> <label 1-7>", got "train_00002.jpg"'),
+    ('train_00001.jpg happy\n', ValueError, r':1: expected'),
+    ('train_00001.jpg 8\n', ValueError, r':1: label 8 of train_00001.jpg is '
+     r'outside 1..7'),
+    ('train_00001.jpg 0\n', ValueError, r':1: label 0 .* outside 1..7'),
+    ('train_00001.jpg 1\ntest_0001.jpg 2\ntrain_00001.jpg 3\n', ValueError,
+     r':3: train_00001.jpg is listed again \(first on line 1\)'),
+    ('train_00001.jpg 1\ntrain_00099.jpg 2\n', FileNotFoundError,
+     r':2: image \S+train_00099_aligned.jpg listed for train_00099.jpg does '
+     r'not exist'),
+    ('test_0001.jpg 1\n', ValueError, r': no usable "train_\*" entries'),
+    (b'train_00001.jpg 1\n\xff\xfe\x00', ValueError,
+     r': not a UTF-8 text label file'),
 ])
-def test_bad_label_lines_name_file_and_line(tmp_path, line, message):
-    root = make_rafdb(
-        tmp_path, ['train_00001.jpg 1', line], images=['train_00001.jpg'])
-    with pytest.raises(ValueError) as err:
-        RAFDB(root, split='train')
-    assert 'list_patition_label.txt:2' in str(err.value)
-    assert message in str(err.value)
+def test_bad_label_file_names_file_and_line(tmp_path, text, error, message):
+    ann = make_rafdb(
+        str(tmp_path), text, images=['train_00001.jpg', 'test_0001.jpg'])
+    with pytest.raises(error, match=message) as info:
+        RAFDB(str(tmp_path), split='train')
+    assert str(ann) in str(info.value)
 
 
 def test_missing_label_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match='list_patition_label.txt'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'RAF-DB label file not found: \S+'
+            r'list_patition_label\.txt'):
         RAFDB(str(tmp_path), split='train')
 
 
 def test_missing_image_is_named_or_skipped(tmp_path):
-    root = make_rafdb(
-        tmp_path, ['train_00001.jpg 1', 'train_00002.jpg 2'],
+    ann = make_rafdb(
+        str(tmp_path), ['train_00001.jpg 1', 'train_00002.jpg 2'],
         images=['train_00001.jpg'])
     with pytest.raises(FileNotFoundError) as err:
-        RAFDB(root, split='train')
+        RAFDB(str(tmp_path), split='train')
     assert 'train_00002_aligned.jpg' in str(err.value)
     assert ':2' in str(err.value)
-    assert len(RAFDB(root, split='train', skip_missing=True)) == 1
+    with mock.patch.object(MMLogger.get_current_instance(), 'warning') as log:
+        dataset = RAFDB(str(tmp_path), split='train', skip_missing=True)
+    assert len(dataset) == 1
+    assert log.call_args.args[0].startswith(
+        f'RAFDB: skipped 1 missing images listed in {ann}')
 
 
 def test_bad_split(tmp_path):
@@ -100,6 +106,17 @@ def test_synthfer_is_deterministic_by_seed(tmp_path):
 
     assert read(a) == read(b)
     assert read(a) != read(c)
+
+
+def test_generate_synthfer_tool_writes_and_keeps(tmp_path):
+    out = tmp_path / 'synth'
+    args = ('tools/dataset_converters/generate_synthfer.py', out,
+            '--num-train', 7, '--num-test', 0, '--size', 32)
+    code, stdout, _ = call_tool(*args)
+    assert code == 0 and 'wrote 7 train + 0 test images' in stdout
+    assert len(RAFDB(str(out), split='train')) == 7
+    code, stdout, _ = call_tool(*args)  # an existing set is kept
+    assert code == 0 and 'exists, keeping it' in stdout
 
 
 def test_synthfer_classes_need_several_regions():

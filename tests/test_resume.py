@@ -3,9 +3,13 @@ import json
 
 import pytest
 import torch
-from tiny_runs import run_tool, write_config
+from config_utils import write_config
+from fer_test_utils import run_tool
 
 MAX_ITERS = 6  # 28 train images / batch 4 = 7 iterations per epoch
+
+# Every test here trains through tools/train.py in a subprocess.
+pytestmark = pytest.mark.slow
 
 
 def train(root, tmp_path, name, kill_after_iter=None, resume=False):
@@ -19,29 +23,20 @@ def train(root, tmp_path, name, kill_after_iter=None, resume=False):
         ckpt_interval=2,
         seed=3,
         val_interval=MAX_ITERS,
-        extra=f'''
-custom_imports = dict(imports=['dan_mm', 'probe_hook'],
-                      allow_failed_imports=False)
-custom_hooks = [dict(type='ProbeHook', out_dir={str(out)!r},
-                     kill_after_iter={kill_after_iter})]
-''')
+        probe_dir=out,
+        kill_after_iter=kill_after_iter)
     work = tmp_path / name / 'work'
-    proc = run_tool(['tools/train.py', cfg, '--work-dir',
-                     str(work)] + (['--resume'] if resume else []))
+    proc = run_tool('tools/train.py', cfg, '--work-dir', work,
+                    *(['--resume'] if resume else []))
     return proc, cfg, work, out
 
 
-def test_metrics(cfg, ckpt, out_file):
-    proc = run_tool([
-        'tools/test.py', cfg,
-        str(ckpt), '--out',
-        str(out_file), '--out-item', 'metrics'
-    ])
+def metrics_of(cfg, ckpt, out_file):
+    """tools/test.py's metrics of ``ckpt``."""
+    proc = run_tool('tools/test.py', cfg, ckpt, '--out', out_file,
+                    '--out-item', 'metrics')
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.load(open(out_file))
-
-
-test_metrics.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture(scope='module')
@@ -50,8 +45,8 @@ def reference(synthfer_root, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('reference')
     proc, cfg, work, out = train(synthfer_root, tmp_path, 'ref')
     assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = test_metrics(cfg, work / f'iter_{MAX_ITERS}.pth',
-                           tmp_path / 'metrics.json')
+    metrics = metrics_of(cfg, work / f'iter_{MAX_ITERS}.pth',
+                         tmp_path / 'metrics.json')
     return dict(
         work=work, metrics=metrics, probe=json.load(open(out / 'rank0.json')))
 
@@ -99,7 +94,7 @@ def test_same_seed_gives_same_metrics(synthfer_root, tmp_path, reference):
     proc, cfg, work, _ = train(synthfer_root, tmp_path, 'again')
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert_same_checkpoint(final_state(work), final_state(reference['work']))
-    metrics = test_metrics(cfg, work / f'iter_{MAX_ITERS}.pth',
-                           tmp_path / 'metrics.json')
+    metrics = metrics_of(cfg, work / f'iter_{MAX_ITERS}.pth',
+                         tmp_path / 'metrics.json')
     assert metrics == reference['metrics']
     assert any(key.startswith('fer/') for key in metrics), metrics

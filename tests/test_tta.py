@@ -3,12 +3,11 @@ import glob
 
 import pytest
 import torch
-from conftest import REPO
-from fer_test_utils import build_model, save_checkpoint
+from config_utils import write_config
+from fer_test_utils import REPO, build_model, run_tool, save_checkpoint
 from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
 from mmpretrain.registry import MODELS
-from tiny_runs import run_tool, write_config
 
 from dan_mm.utils.tool_utils import apply_tta
 
@@ -79,24 +78,25 @@ def test_config_without_tta_gets_mmpretrains_flip_tta():
 def test_test_tool_tta_on_a_deploy_checkpoint(synthfer_root, tmp_path):
     # the tiny config tests at 64 px: it restates tta_pipeline, as a config
     # that changes test_pipeline must
-    cfg = write_config(
-        tmp_path / 'tiny.py',
-        synthfer_root,
-        extra='''
-tta_pipeline = [*test_pipeline[:-1], dict(type='TestTimeAug', transforms=[
-    [dict(type='RandomFlip', prob=1.0, direction='horizontal'),
-     dict(type='RandomFlip', prob=0.0, direction='horizontal')],
-    [dict(type='PackInputs')]])]
-''')
+    cfg = write_config(tmp_path / 'tiny.py', synthfer_root)
+    tiny = Config.fromfile(cfg)
+    tiny.tta_pipeline = [
+        *tiny.test_dataloader.dataset.pipeline[:-1],
+        dict(
+            type='TestTimeAug',
+            transforms=[[
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=0.0, direction='horizontal')
+            ], [dict(type='PackInputs')]])
+    ]
+    tiny.dump(cfg)
     model = build_model()
     model.switch_to_deploy()
     ckpt = save_checkpoint(model, tmp_path / 'deploy.pth')
-    proc = run_tool([
-        'tools/test.py', cfg, ckpt, '--tta', '--work-dir',
-        str(tmp_path / 'work'), '--out',
-        str(tmp_path / 'metrics.json'), '--out-item', 'metrics',
-        '--cfg-options', 'model.neck.deploy=True'
-    ])
+    proc = run_tool('tools/test.py', cfg, ckpt, '--tta', '--work-dir',
+                    str(tmp_path / 'work'), '--out',
+                    str(tmp_path / 'metrics.json'), '--out-item', 'metrics',
+                    '--cfg-options', 'model.neck.deploy=True')
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert 'AverageClsScoreTTA' in log and 'tta_pipeline does not' not in log

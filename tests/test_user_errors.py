@@ -5,7 +5,7 @@ workers and with two (errors raised inside a worker come back through
 PyTorch's re-raise); the run must exit with 1 and print exactly one
 ``error:`` line that names the file or config key, and no traceback. The
 cases run as forked children of one process per tool
-(``tiny_runs.run_tool_cases``), so the table costs two start-ups. A
+(``fer_test_utils.run_tool_cases``), so the table costs two start-ups. A
 torchrun run of two CPU processes checks the same on every rank, and
 ``--debug`` / ``DAN_MM_DEBUG=1`` bring the traceback back.
 """
@@ -16,11 +16,11 @@ import subprocess
 
 import pytest
 import torch
-from conftest import REPO
+from config_utils import write_config
 from fer_fixtures import make_affectnet_folders
+from fer_test_utils import REPO, run_tool_cases
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
-from tiny_runs import run_tool_cases, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -223,12 +223,8 @@ def test_a_bug_keeps_its_traceback(synthfer_root, tmp_path):
     cfg = write_config(
         tmp_path / 'bug.py',
         synthfer_root,
-        extra=f"""
-custom_imports = dict(imports=['dan_mm', 'probe_hook'],
-                      allow_failed_imports=False)
-custom_hooks = [dict(type='ProbeHook', out_dir={str(tmp_path)!r},
-                     fail_before_train=True)]
-""")
+        probe_dir=tmp_path,
+        fail_before_train=True)
     (proc, ) = run_tool_cases(
         'tools/train.py',
         [[cfg, '--work-dir', str(tmp_path / 'w')]], tmp_path)

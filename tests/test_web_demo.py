@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 import pytest
 import uvicorn
-from conftest import REPO
-from fer_test_utils import CONFIG, build_model, faces_photo, save_checkpoint
+from fer_test_utils import (CONFIG, REPO, build_model, faces_photo,
+                            save_checkpoint)
 from PIL import Image
 
 from dan_mm.demo import DemoService, decode_image

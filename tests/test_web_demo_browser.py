@@ -21,9 +21,9 @@ import time
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO
 from fer_fixtures import face
-from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
+from fer_test_utils import (CONFIG, REPO, build_model, face_photo,
+                            save_checkpoint)
 from PIL import Image
 
 CHROMIUM = '/usr/bin/chromium'

@@ -4,8 +4,7 @@ import os.path as osp
 import re
 import zipfile
 
-from conftest import REPO
-from fer_test_utils import load_tool
+from fer_test_utils import REPO, load_tool
 
 
 def make_wheel(folder, name, version, requires=(), tag='py3-none-any'):
@@ -20,7 +19,7 @@ def make_wheel(folder, name, version, requires=(), tag='py3-none-any'):
 
 
 def test_complete_wheelhouse_passes(tmp_path):
-    tool = load_tool('misc/check_wheelhouse.py')
+    tool = load_tool('tools/misc/check_wheelhouse.py')
     make_wheel(tmp_path, 'mmengine', '0.10.7', [
         'addict', 'numpy', 'opencv-python>=3', 'regex; sys_platform == '
         '"win32"', 'pytest; extra == "tests"'
@@ -40,7 +39,7 @@ def test_complete_wheelhouse_passes(tmp_path):
 
 
 def test_each_problem_is_named(tmp_path):
-    tool = load_tool('misc/check_wheelhouse.py')
+    tool = load_tool('tools/misc/check_wheelhouse.py')
     make_wheel(tmp_path, 'mmcv-lite', '2.2.0', ['mmengine>=0.11', 'missing'])
     make_wheel(tmp_path, 'mmengine', '0.10.7')
     make_wheel(

@@ -4,8 +4,7 @@
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # dan_mm.utils.torchrun is torchrun that prints a user error of any rank as
 # one "error:" line (exit status 1) instead of a ChildFailedError traceback.
-# CPU only (tests): add --cfg-options env_cfg.dist_cfg.backend=gloo
-#   model_wrapper_cfg.type=MMDistributedDataParallel model_wrapper_cfg.device_ids=None
+# Without a GPU, train.py runs CPU DDP with gloo by itself (no options).
 
 CONFIG=$1
 GPUS=$2

@@ -22,7 +22,10 @@ Writes to ``--out-dir``:
      "error": "..."}                 # only for an unreadable file (folders)
 
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
-be read or a video cannot be opened; 2 when no face is found at all.
+be read or a video cannot be opened (one ``error:`` line; ``--debug`` for
+the traceback); 2 when no face is found at all
+(:class:`~dan_mm.utils.errors.NoFaceFoundError`), so that scripts can tell
+"nothing to classify" apart from a failure.
 
 Examples:
     python tools/infer.py configs/dan_r18_rafdb.py dan.pth photo.jpg
@@ -39,19 +42,21 @@ import os
 import os.path as osp
 import sys
 from pathlib import Path
+from typing import Iterator, Optional, Sequence
 
-import cv2
 from tqdm import tqdm
 
-from dan_mm.apis import FERInferencer  # registers DAN's components
-from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
-from dan_mm.visualization import draw_faces
+from dan_mm.apis import (FERInferencer, count_frames, is_video_file,
+                         list_image_files, parse_video_source)
+from dan_mm.utils.errors import (CheckpointError, InputError,
+                                 InputNotFoundError, NoFaceFoundError)
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_precision_argument,
+                                     add_trust_checkpoint_argument,
+                                     exit_on_user_error, load_config)
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
-                    '.mpeg', '.wmv')
 
-
-def parse_args():
+def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='DAN facial expression recognition on images, folders, '
         'videos or a camera')
@@ -78,7 +83,10 @@ def parse_args():
         default=None,
         help='e.g. cpu, cuda:0 (default: cuda if available)')
     parser.add_argument(
-        '--batch-size', type=int, default=8, help='faces classified together')
+        '--batch-size',
+        type=positive_int,
+        default=8,
+        help='faces classified together')
     parser.add_argument(
         '--margin',
         type=float,
@@ -89,14 +97,10 @@ def parse_args():
         action='store_true',
         help='fuse the attention heads (switch_to_deploy)')
     parser.add_argument('--channels-last', action='store_true')
-    parser.add_argument(
-        '--precision',
-        choices=['fp32', 'bf16', 'fp16'],
-        default='fp32',
-        help='autocast precision')
+    add_precision_argument(parser)
     parser.add_argument(
         '--max-frames',
-        type=int,
+        type=positive_int,
         default=None,
         help='stop a video / camera after this many frames')
     parser.add_argument(
@@ -104,22 +108,19 @@ def parse_args():
         action='store_true',
         help='display video / camera frames in a window')
     add_trust_checkpoint_argument(parser)
-    args = parser.parse_args()
-    if args.batch_size < 1:
-        parser.error('--batch-size must be >= 1')
-    return args
+    add_debug_argument(parser)
+    return parser.parse_args(argv)
 
 
-def fail(message: str, code: int = 1):
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(code)
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
 
 
-def to_json(result: dict,
-            classes,
-            source: str,
-            frame=None,
-            time_s=None) -> str:
+def to_json(result: dict, classes) -> str:
     """One predictions.jsonl line (see the module docstring)."""
     faces = []
     for face in result['faces']:
@@ -132,10 +133,11 @@ def to_json(result: dict,
                 pred_class=face.get('pred_class'),
                 pred_score=round(face['pred_score'], 6),
                 pred_scores=dict(zip(classes, scores)) if classes else scores))
+    time_s = result.get('time_s')
     line = dict(
-        input=source,
-        frame=frame,
-        time_s=time_s,
+        input=str(result['input']),
+        frame=result.get('frame'),
+        time_s=None if time_s is None else round(time_s, 3),
         img_shape=list(result['img_shape']) if 'img_shape' in result else None,
         faces=faces)
     if 'error' in result:
@@ -143,97 +145,54 @@ def to_json(result: dict,
     return json.dumps(line)
 
 
-def run_images(inferencer, args, inputs, jsonl, progress: bool):
-    """Images or a folder. Returns (items, faces, unreadable)."""
-    num_items = num_faces = 0
-    unreadable = []
+def video_results(inferencer: FERInferencer, args, source,
+                  total: Optional[int]) -> Iterator[dict]:
+    """A video file or a camera, with a progress bar to ``total`` frames."""
+    if args.max_frames is not None:
+        total = min(total or args.max_frames, args.max_frames)
+    name = f'camera{source}' if isinstance(source, int) else \
+        Path(source).stem
+    results = inferencer.iter_video(
+        source,
+        batch_size=args.batch_size,
+        max_frames=args.max_frames,
+        out_file=osp.join(args.out_dir, f'{name}.mp4'),
+        show=args.show)
+    yield from tqdm(results, total=total, desc='frames', unit='frame')
+
+
+def image_results(inferencer: FERInferencer, args,
+                  source: str) -> Iterator[dict]:
+    """An image, or a folder of images (unreadable files are recorded and
+    skipped, with a progress bar)."""
+    is_folder = osp.isdir(source)
+    inputs = list_image_files(source) if is_folder else [source]
+    if not inputs:
+        raise InputError(f'no image files in the folder {source}')
     results = inferencer.iter_results(
         inputs,
         batch_size=args.batch_size,
-        skip_errors=True,
+        skip_errors=is_folder,
         show_dir=args.out_dir,
         draw_heads=args.show_heads)
-    if progress:
+    if is_folder:
         results = tqdm(results, total=len(inputs), desc='images', unit='img')
-    for result in results:
-        jsonl.write(
-            to_json(result, inferencer.classes, result['input']) + '\n')
-        num_items += 1
-        num_faces += len(result['faces'])
-        if 'error' in result:
-            unreadable.append(result['error'])
-    return num_items, num_faces, unreadable
+    yield from results
 
 
-def run_video(inferencer, args, capture, source: str, name: str, jsonl):
-    """A video file or a camera. Returns (frames, faces)."""
-    fps = capture.get(cv2.CAP_PROP_FPS) or 25.
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    if args.max_frames is not None:
-        total = min(total or args.max_frames, args.max_frames)
-    writer, out_path = None, osp.join(args.out_dir, f'{name}.mp4')
-    num_frames = num_faces = 0
-    bar = tqdm(total=total, desc='frames', unit='frame')
-
-    def flush(frames, times):
-        nonlocal writer, num_faces
-        results = inferencer(frames, batch_size=args.batch_size)
-        for index, (frame, time_s,
-                    result) in enumerate(zip(frames, times, results)):
-            drawn = draw_faces(frame, result['faces'])
-            if writer is None:
-                height, width = frame.shape[:2]
-                writer = cv2.VideoWriter(out_path,
-                                         cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                         (width, height))
-            writer.write(drawn)
-            if args.show:
-                cv2.imshow(source, drawn)
-                cv2.waitKey(1)
-            jsonl.write(
-                to_json(
-                    result,
-                    inferencer.classes,
-                    source,
-                    frame=num_frames - len(frames) + index,
-                    time_s=round(time_s, 3)) + '\n')
-            num_faces += len(result['faces'])
-        bar.update(len(frames))
-
-    frames, times = [], []
-    try:
-        while args.max_frames is None or num_frames < args.max_frames:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(frame)
-            times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.)
-            num_frames += 1
-            if len(frames) == args.batch_size:
-                flush(frames, times)
-                frames, times = [], []
-    except KeyboardInterrupt:
-        pass
-    if frames:
-        flush(frames, times)
-    bar.close()
-    capture.release()
-    if writer is not None:
-        writer.release()
-    return num_frames, num_faces
-
-
-def main():
-    args = parse_args()
+@exit_on_user_error
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
     load_config(args.config)  # one clear line if missing
     if not osp.isfile(args.checkpoint):
-        fail(f'checkpoint not found: {args.checkpoint}')
-
-    source, camera = args.input, None
-    if source.isdigit() and not osp.exists(source):
-        camera = int(source)
-    elif not osp.exists(source):
-        fail(f'input not found: {source}')
+        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
+    source = parse_video_source(args.input)
+    is_video = isinstance(source, int) or is_video_file(source)
+    if not isinstance(source, int) and not osp.exists(source):
+        raise InputNotFoundError(f'input not found: {source}')
+    # Opens a video file once: one that cannot be opened fails here, before
+    # the model is loaded.
+    num_frames = count_frames(source) if is_video else None
 
     inferencer = FERInferencer(
         args.config,
@@ -245,45 +204,37 @@ def main():
         channels_last=args.channels_last,
         precision=args.precision)
     os.makedirs(args.out_dir, exist_ok=True)
-    jsonl_path = osp.join(args.out_dir, 'predictions.jsonl')
+    if is_video:
+        results = video_results(inferencer, args, source, num_frames)
+    else:
+        results = image_results(inferencer, args, source)
+    num_items = num_faces = 0
     unreadable = []
-    with open(jsonl_path, 'w') as jsonl:
-        if camera is not None or source.lower().endswith(VIDEO_EXTENSIONS):
-            capture = cv2.VideoCapture(
-                camera if camera is not None else source)
-            if not capture.isOpened():
-                what = f'camera {camera}' if camera is not None else \
-                    f'the video {source}'
-                fail(f'cannot open {what}')
-            name = f'camera{camera}' if camera is not None else \
-                Path(source).stem
-            label = f'camera:{camera}' if camera is not None else source
-            num_items, num_faces = run_video(inferencer, args, capture, label,
-                                             name, jsonl)
-            if num_items == 0:
-                fail(f'cannot read any frame from {label}')
-            kind = 'frames'
-        elif osp.isdir(source):
-            inputs = inferencer._inputs_to_list(source)
-            if not inputs:
-                fail(f'no image files in the folder {source}')
-            num_items, num_faces, unreadable = run_images(
-                inferencer, args, inputs, jsonl, progress=True)
-            kind = 'images'
-        else:
-            num_items, num_faces, unreadable = run_images(
-                inferencer, args, [source], jsonl, progress=False)
-            kind = 'images'
+    with open(osp.join(args.out_dir, 'predictions.jsonl'), 'w') as jsonl:
+        try:
+            for result in results:
+                jsonl.write(to_json(result, inferencer.classes) + '\n')
+                num_items += 1
+                num_faces += len(result['faces'])
+                if 'error' in result:
+                    unreadable.append(result['error'])
+                    print(
+                        f'warning: {result["error"]}; skipped',
+                        file=sys.stderr)
+        except KeyboardInterrupt:  # a camera runs until stopped
+            results.close()
+    kind = 'frames' if is_video else 'images'
     print(f'{num_items} {kind}, {num_faces} faces; results in {args.out_dir} '
           f'(predictions.jsonl)')
-    for message in unreadable:
-        print(f'error: {message}', file=sys.stderr)
     if unreadable:
-        sys.exit(1)
+        raise InputError(
+            f'{len(unreadable)} of {num_items} images in {source} could not '
+            'be read (their "error" lines in predictions.jsonl say why; '
+            f'first: {unreadable[0]})')
     if num_faces == 0:
         hint = '' if args.no_detect else \
             ' (for aligned face crops use --no-detect)'
-        fail(f'no face found in {source}{hint}', code=2)
+        raise NoFaceFoundError(f'no face found in {source}{hint}')
 
 
 if __name__ == '__main__':

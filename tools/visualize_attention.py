@@ -4,6 +4,9 @@ One row per face, K + 1 panels: the face crop, then the crop overlaid with
 each head's attention map upsampled from the backbone's resolution (the
 paper's Figure 1).
 
+Exit status: 0 on success, 1 on an error (one ``error:`` line), 2 when no
+face is found (as ``tools/infer.py``).
+
 Example:
     python tools/visualize_attention.py configs/dan_r18_rafdb.py dan.pth \
         photo.jpg --out work_dirs/attention.png
@@ -11,16 +14,21 @@ Example:
 import argparse
 import os
 import os.path as osp
-import sys
+from typing import Optional, Sequence
 
 import mmcv
 
-from dan_mm.apis import FERInferencer  # registers DAN's components
-from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
+from dan_mm.apis import FERInferencer
+from dan_mm.utils.errors import (CheckpointError, InputError,
+                                 InputNotFoundError, NoFaceFoundError)
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_precision_argument,
+                                     add_trust_checkpoint_argument,
+                                     exit_on_user_error, load_config)
 from dan_mm.visualization import draw_attention_panels
 
 
-def parse_args():
+def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description="Visualise the spatial attention of DAN's heads")
     parser.add_argument('config', help='model config file')
@@ -39,28 +47,33 @@ def parse_args():
         help='side of each panel in pixels')
     parser.add_argument('--device', default=None)
     add_trust_checkpoint_argument(parser)
-    return parser.parse_args()
+    add_precision_argument(parser)
+    add_debug_argument(parser)
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
-    load_config(args.config)
-    for path, what in ((args.checkpoint, 'checkpoint'), (args.image, 'image')):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} not found: {path}')
+@exit_on_user_error
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    load_config(args.config)  # one clear line if missing
+    if not osp.isfile(args.checkpoint):
+        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
+    if not osp.isfile(args.image):
+        raise InputNotFoundError(f'image not found: {args.image}')
+    img = mmcv.imread(args.image)
+    if img is None:
+        raise InputError(f'cannot read the image {args.image}')
     inferencer = FERInferencer(
         args.config,
         args.checkpoint,
         device=args.device,
         no_detect=args.no_detect,
-        margin=args.margin)
-    img = mmcv.imread(args.image)
-    if img is None:
-        sys.exit(f'error: cannot read the image {args.image}')
+        margin=args.margin,
+        precision=args.precision)
     result = inferencer(img, return_maps=True)[0]
     if not result['faces']:
-        sys.exit(f'error: no face found in {args.image} (for an aligned '
-                 'face crop use --no-detect)')
+        raise NoFaceFoundError(f'no face found in {args.image} (for an '
+                               'aligned face crop use --no-detect)')
     panels = draw_attention_panels(img, result['faces'], args.panel_size)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     mmcv.imwrite(panels, args.out)

@@ -1,10 +1,14 @@
-"""Inference APIs: photos (or video frames) in, per-face expressions out."""
+"""Inference APIs: photos, videos or a camera in, per-face expressions out."""
 from .face_detectors import (BaseFaceDetector, HaarFaceDetector,
                              WholeImageDetector, build_face_detector,
                              expand_box)
-from .fer_inferencer import FERInferencer
+from .fer_inferencer import FERInferencer, list_image_files
+from .video import (VIDEO_EXTENSIONS, count_frames, is_video_file, open_video,
+                    parse_video_source)
 
 __all__ = [
     'FERInferencer', 'BaseFaceDetector', 'HaarFaceDetector',
-    'WholeImageDetector', 'build_face_detector', 'expand_box'
+    'WholeImageDetector', 'build_face_detector', 'expand_box',
+    'list_image_files', 'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file',
+    'open_video', 'parse_video_source'
 ]

@@ -1,7 +1,6 @@
 """From photos to expressions: detect every face, classify it with DAN."""
 import os
 import os.path as osp
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Union
 
@@ -15,15 +14,23 @@ from mmengine.dataset import Compose, default_collate
 from mmpretrain.apis import BaseInferencer
 from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from ..utils.errors import (CheckpointNotFoundError, ConfigError, InputError,
                             InputNotFoundError)
+from ..utils.precision import autocast, precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
 from .face_detectors import DetectorType, build_face_detector, expand_box
+from .video import (AnnotatedVideoWriter, VideoSource, iter_frames, open_video,
+                    video_label)
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
-                  '.tiff', '.webp')
-PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+def list_image_files(folder: str) -> List[str]:
+    """The image files of ``folder`` (torchvision's ``IMG_EXTENSIONS``,
+    any case), sorted by name; not recursive."""
+    return sorted(
+        osp.join(folder, name) for name in os.listdir(folder)
+        if name.lower().endswith(IMG_EXTENSIONS))
 
 
 class FERInferencer(BaseInferencer):
@@ -52,8 +59,8 @@ class FERInferencer(BaseInferencer):
             Defaults to False.
         channels_last (bool): Run in ``torch.channels_last`` memory format.
             Defaults to False.
-        precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'`` (autocast).
-            Defaults to ``'fp32'``.
+        precision (str): ``'fp32'``, ``'fp16'`` or ``'bf16'`` (autocast, see
+            :mod:`dan_mm.utils.precision`). Defaults to ``'fp32'``.
         classes (Sequence[str], optional): Class names; defaults to the
             checkpoint's ``dataset_meta`` or the test dataset's classes.
 
@@ -86,9 +93,7 @@ class FERInferencer(BaseInferencer):
         if pretrained is not None and not osp.isfile(pretrained):
             raise CheckpointNotFoundError(
                 f'checkpoint not found: {pretrained}')
-        if precision not in PRECISIONS:
-            raise ConfigError(f'precision must be one of {list(PRECISIONS)}, '
-                              f'got "{precision}"')
+        precision_dtype(precision)  # refuse an unknown one before loading
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
         if deploy:
@@ -99,7 +104,7 @@ class FERInferencer(BaseInferencer):
         self.channels_last = channels_last
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.dtype = PRECISIONS[precision]
+        self.precision = precision
         self.detector = build_face_detector('none' if no_detect else detector)
         self.margin = margin
         self.classes = list(classes) if classes is not None else getattr(
@@ -122,9 +127,7 @@ class FERInferencer(BaseInferencer):
     def _inputs_to_list(self, inputs: InputType) -> list:
         """A folder becomes its image files (sorted); anything else a list."""
         if isinstance(inputs, (str, Path)) and osp.isdir(inputs):
-            return sorted(
-                osp.join(inputs, name) for name in os.listdir(inputs)
-                if name.lower().endswith(IMG_EXTENSIONS))
+            return list_image_files(str(inputs))
         if not isinstance(inputs, (list, tuple)):
             inputs = [inputs]
         return list(inputs)
@@ -222,11 +225,6 @@ class FERInferencer(BaseInferencer):
         yield from map(default_collate,
                        self._get_chunk_data(crops(), batch_size))
 
-    def _autocast(self):
-        if self.dtype is None:
-            return nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
-
     @torch.no_grad()
     def forward(self, data: dict, return_maps: bool = False) -> List[dict]:
         """Classify a batch of face crops.
@@ -243,11 +241,19 @@ class FERInferencer(BaseInferencer):
         inputs = self.model.data_preprocessor(data, False)['inputs']
         if self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
-        with self._autocast():
-            feats = self.model.extract_feat(inputs, stage='backbone')
-            logits = self.model.head(self.model.neck(feats))
-            maps = self.model.neck.attention_maps(feats) if return_maps \
-                else None
+        maps = None
+        with autocast(self.device, self.precision):
+            if return_maps:
+                if not hasattr(self.model, 'attention_maps_from_features'):
+                    raise ConfigError(
+                        f'{type(self.model).__name__} has no attention maps;'
+                        ' use model type "DAN"')
+                # One backbone pass for both.
+                feats = self.model.backbone_features(inputs)
+                logits = self.model.logits_from_features(feats)
+                maps = self.model.attention_maps_from_features(feats)
+            else:
+                logits = self.model(inputs, mode='tensor')
         scores = logits.float().softmax(dim=1).cpu().numpy()
         preds = [dict(pred_scores=s) for s in scores]
         if maps is not None:
@@ -303,6 +309,86 @@ class FERInferencer(BaseInferencer):
             results = self.postprocess(images, preds)
             self.visualize(images, results, **visualize_kwargs)
             yield from results
+
+    def iter_video(self,
+                   source: VideoSource,
+                   batch_size: int = 1,
+                   max_frames: Optional[int] = None,
+                   out_file: Optional[str] = None,
+                   show: bool = False,
+                   return_maps: bool = False) -> Iterator[dict]:
+        """Find and classify every face of every frame of a video or camera.
+
+        Frames are read and classified ``batch_size`` at a time (the faces
+        of a batch of frames go through the model together). The capture
+        (and ``out_file``) are closed when the frames run out, after
+        ``max_frames``, or when the caller stops iterating.
+
+        Args:
+            source (str | int): A video file or a camera index.
+            batch_size (int): Frames read, and faces classified, together.
+                Defaults to 1.
+            max_frames (int, optional): Stop after this many frames (a
+                camera never ends). Defaults to None.
+            out_file (str, optional): Write an annotated copy here (MP4, the
+                source's frame rate). Defaults to None.
+            show (bool): Show each annotated frame in a window (needs a
+                display). Defaults to False.
+            return_maps (bool): Add each face's ``attention_maps``.
+                Defaults to False.
+
+        Yields:
+            dict: Per frame, a result as :meth:`__call__`'s with ``input``
+            the path (or ``camera:<i>``), plus ``frame`` (0-based index)
+            and ``time_s`` (the frame's timestamp in seconds).
+
+        Raises:
+            InputNotFoundError: The video file does not exist.
+            InputError: The source cannot be opened, or has no frame.
+        """
+        capture, label = open_video(source), video_label(source)
+        writer = None
+        if out_file is not None:
+            Path(out_file).parent.mkdir(parents=True, exist_ok=True)
+            writer = AnnotatedVideoWriter(out_file,
+                                          capture.get(cv2.CAP_PROP_FPS) or 25.)
+        num_frames = 0
+        try:
+            batch = []
+            for item in iter_frames(capture, max_frames):
+                batch.append(item)
+                if len(batch) == batch_size:
+                    yield from self._classify_frames(batch, batch_size, label,
+                                                     writer, show, return_maps)
+                    num_frames += len(batch)
+                    batch = []
+            if batch:
+                yield from self._classify_frames(batch, batch_size, label,
+                                                 writer, show, return_maps)
+                num_frames += len(batch)
+            if num_frames == 0:
+                raise InputError(f'cannot read any frame from {label}')
+        finally:
+            capture.release()
+            if writer is not None:
+                writer.release()
+
+    def _classify_frames(self, batch: list, batch_size: int, label: str,
+                         writer: Optional[AnnotatedVideoWriter], show: bool,
+                         return_maps: bool) -> Iterator[dict]:
+        """Classify ``(index, time_s, frame)`` items; draw, write, show."""
+        frames = [frame for _, _, frame in batch]
+        results = self(frames, batch_size=batch_size, return_maps=return_maps)
+        for (index, time_s, frame), result in zip(batch, results):
+            result.update(input=label, frame=index, time_s=time_s)
+            if writer is not None or show:
+                drawn = draw_faces(frame, result['faces'])
+                if writer is not None:
+                    writer.write(drawn)
+                if show:
+                    cv2.imshow(label, drawn)
+                    cv2.waitKey(1)
+            yield result
 
     def visualize(self,
                   images: List[dict],

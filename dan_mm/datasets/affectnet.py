@@ -10,12 +10,12 @@ import numpy as np
 from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from dan_mm.utils.errors import ConfigError, DataError, DataNotFoundError
 from .categories import AFFECTNET_CATEGORIES
 from .utils import check_data_root
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 # Raw AffectNet labels beyond the 8 expressions: never used for training.
 UNUSED_LABELS = {8: 'None', 9: 'Uncertain', 10: 'No-face'}
 # Header names (lower case) a CSV manifest may use. AffectNet's own

@@ -11,9 +11,11 @@
   (``losses/partition_loss.py``).
 
 The classifier that ties them together is
-:class:`~dan_mm.models.classifiers.DAN`,
-mmpretrain's ``ImageClassifier`` plus ``switch_to_deploy()`` (fused MAN,
-``necks/fused_man.py``) and ``attention_maps()``.
+:class:`~dan_mm.models.classifiers.DAN`, mmpretrain's ``ImageClassifier``
+plus ``switch_to_deploy()`` (fused MAN, ``necks/fused_man.py``) and the
+public methods tools use instead of reaching into its parts: ``logits()``,
+``attention_maps()``, ``backbone_features()``, ``logits_from_features()``
+and ``attention_maps_from_features()``.
 """
 from .classifiers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

@@ -4,16 +4,16 @@ from .checkpoint import (checkpoints_trusted, load_checkpoint_file,
 from .errors import (CheckpointError, CheckpointMismatchError,
                      CheckpointNotFoundError, ConfigError, DataError,
                      DataNotFoundError, InputError, InputNotFoundError,
-                     MissingExtraError, NumClassesMismatchError,
-                     PretrainedNotFoundError, UnreadableImageError,
-                     UnsafeCheckpointError, UserError)
+                     MissingExtraError, NoFaceFoundError,
+                     NumClassesMismatchError, PretrainedNotFoundError,
+                     UnreadableImageError, UnsafeCheckpointError, UserError)
 
 __all__ = [
     'load_checkpoint_file', 'load_from_local', 'load_from_http',
     'register_checkpoint_loader', 'trust_checkpoints', 'checkpoints_trusted',
     'UserError', 'ConfigError', 'NumClassesMismatchError', 'DataError',
     'DataNotFoundError', 'UnreadableImageError', 'InputError',
-    'InputNotFoundError', 'CheckpointError', 'CheckpointNotFoundError',
-    'CheckpointMismatchError', 'UnsafeCheckpointError',
-    'PretrainedNotFoundError', 'MissingExtraError'
+    'InputNotFoundError', 'NoFaceFoundError', 'CheckpointError',
+    'CheckpointNotFoundError', 'CheckpointMismatchError',
+    'UnsafeCheckpointError', 'PretrainedNotFoundError', 'MissingExtraError'
 ]

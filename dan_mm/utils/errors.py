@@ -2,10 +2,10 @@
 
 Every error here derives from :class:`UserError`. The command-line tools
 print such an error as one line, ``error: <what, where, how to fix>``, and
-exit with status 1 (:func:`dan_mm.utils.tool_utils.exit_on_user_error`);
-anything else is a bug and keeps its traceback. ``--debug`` on any tool, or
-``DAN_MM_DEBUG=1`` in the environment, shows the traceback of user errors
-too.
+exit with the error's ``exit_code``, 1 unless a class says otherwise
+(:func:`dan_mm.utils.tool_utils.exit_on_user_error`); anything else is a
+bug and keeps its traceback. ``--debug`` on any tool, or ``DAN_MM_DEBUG=1``
+in the environment, shows the traceback of user errors too.
 
 Each message must stand alone on one line: name the file, line, key or
 value at fault and say how to fix it.
@@ -18,7 +18,14 @@ exception raised in a data-loader worker from its message alone.
 
 
 class UserError(Exception):
-    """Base class of the errors a user can fix: bad input, config or file."""
+    """Base class of the errors a user can fix: bad input, config or file.
+
+    Attributes:
+        exit_code (int): The tools' exit status for this error (1; a
+            subclass may document another).
+    """
+
+    exit_code = 1
 
 
 class ConfigError(UserError, ValueError):
@@ -49,7 +56,14 @@ class InputError(UserError, ValueError):
 
 
 class InputNotFoundError(InputError, FileNotFoundError):
-    """An image, folder or video given to inference that does not exist."""
+    """An input to inference (image, folder, video) that does not exist."""
+
+
+class NoFaceFoundError(InputError):
+    """Inference found no face in the whole input; ``tools/infer.py`` exits
+    with status 2 for it (documented), so scripts can tell it apart."""
+
+    exit_code = 2
 
 
 class CheckpointError(UserError, ValueError):

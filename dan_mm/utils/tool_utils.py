@@ -18,6 +18,7 @@ from .checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
 from .errors import (CheckpointError, CheckpointMismatchError,
                      CheckpointNotFoundError, ConfigError, DataNotFoundError,
                      MissingExtraError, UserError, one_line)
+from .precision import PRECISIONS
 from .torchrun import launched_here, peer_user_error, record_user_error
 
 DEBUG_ENV = 'DAN_MM_DEBUG'
@@ -267,6 +268,19 @@ def apply_tta(cfg: Config) -> None:
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
+def add_precision_argument(parser: argparse.ArgumentParser,
+                           default: str = 'fp32') -> None:
+    """Add ``--precision {fp32,fp16,bf16}``, the one spelling of inference
+    precision in every tool (autocast; see :mod:`dan_mm.utils.precision`).
+    """
+    parser.add_argument(
+        '--precision',
+        choices=list(PRECISIONS),
+        default=default,
+        help='autocast precision (bf16 is fast only on CPUs with '
+        f'AVX512-BF16/AMX and on GPUs; default: {default})')
+
+
 def debug_enabled() -> bool:
     """Whether ``--debug`` or ``DAN_MM_DEBUG=1`` asked for tracebacks."""
     return os.environ.get(DEBUG_ENV,
@@ -276,7 +290,8 @@ def debug_enabled() -> bool:
 
 def exit_on_user_error(main: Callable) -> Callable:
     """Decorate a tool's ``main()``: a :class:`UserError` ends the program
-    with one line, ``error: <message>``, and exit status 1.
+    with one line, ``error: <message>``, and exit status 1 (the error's
+    ``exit_code``).
 
     Other exceptions are bugs and keep their traceback; with ``--debug`` (or
     ``DAN_MM_DEBUG=1``) user errors keep theirs too.
@@ -300,7 +315,7 @@ def exit_on_user_error(main: Callable) -> Callable:
             # (dan_mm.utils.torchrun), which prints it once for all ranks.
             if not (record_user_error(message) and launched_here()):
                 print(f'error: {message}', file=sys.stderr, flush=True)
-            sys.exit(1)
+            sys.exit(err.exit_code)
         except Exception:
             # Another rank stopped on a user error, and this one failed
             # because that peer left: the peer's error is the one to show.

@@ -10,8 +10,13 @@ after warm-up, for:
 - ``onnxruntime``: with ``--onnx FILE``, the exported whole model run by
   onnxruntime on the same input.
 
+The parts are timed through DAN's public methods (``logits``,
+``backbone_features``, ``logits_from_features``); any other classifier is
+timed as a whole only. On CUDA every timed call is synchronised.
+
 ``--agreement`` instead runs a checkpoint over the config's test set in fp32
-and in bf16 (or fp16) and reports how often the predicted class agrees.
+and in ``--precision`` (bf16 by default) and reports how often the predicted
+class agrees.
 
 Examples:
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
@@ -19,14 +24,16 @@ Examples:
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
         --deploy --channels-last --precision bf16
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
+        --device cuda --precision fp16 --batch-size 256
+    python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
         --checkpoint dan.pth --agreement --max-samples 2000
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
         --deploy --onnx dan_deploy.onnx   # also onnxruntime on that export
 """
 import argparse
-import sys
+import os.path as osp
 import time
-from contextlib import nullcontext
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -34,11 +41,16 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
 
-import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.utils.tool_utils import add_trust_checkpoint_argument, load_config
+from dan_mm.models import DAN
+from dan_mm.utils.errors import CheckpointError, ConfigError
+from dan_mm.utils.precision import autocast
+from dan_mm.utils.tool_utils import (add_debug_argument,
+                                     add_precision_argument,
+                                     add_trust_checkpoint_argument,
+                                     exit_on_user_error, load_config)
 
 
-def parse_args():
+def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(description='Benchmark DAN inference')
     parser.add_argument('config', help='model config file')
     parser.add_argument(
@@ -51,18 +63,14 @@ def parse_args():
         help='fuse the attention heads (switch_to_deploy)')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--channels-last', action='store_true')
-    parser.add_argument(
-        '--precision',
-        choices=['fp32', 'fp16', 'bf16'],
-        default='fp32',
-        help='fp16/bf16: autocast to float16 (GPU) or bfloat16 (CPU or '
-        'GPU); with --agreement the low precision, bf16 by default')
+    add_precision_argument(parser)
     parser.add_argument('--image-size', type=int, default=224)
     parser.add_argument(
         '--iters', type=int, default=50, help='timed iterations per part')
     parser.add_argument(
         '--warmup', type=int, default=10, help='untimed iterations first')
-    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
     parser.add_argument(
         '--threads',
         type=int,
@@ -71,7 +79,7 @@ def parse_args():
     parser.add_argument(
         '--agreement',
         action='store_true',
-        help='fp32 vs bf16/fp16 predicted-class agreement '
+        help='fp32 vs --precision (default bf16) predicted-class agreement '
         'over the config\'s test set (needs --checkpoint)')
     parser.add_argument(
         '--max-samples',
@@ -90,23 +98,28 @@ def parse_args():
         help='override config settings, key=value (e.g. '
         'test_dataloader.dataset.data_root=...)')
     add_trust_checkpoint_argument(parser)
-    args = parser.parse_args()
+    add_debug_argument(parser)
+    args = parser.parse_args(argv)
     if args.agreement and not args.checkpoint:
         parser.error('--agreement needs --checkpoint')
+    for name in ('batch_size', 'image_size', 'iters'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.warmup < 0:
+        parser.error('--warmup must be >= 0')
     return args
 
 
-def autocast(device: torch.device, dtype):
-    if dtype is None:
-        return nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
+def time_part(fn: Callable, inputs, iters: int, warmup: int,
+              device: torch.device, precision: str) -> np.ndarray:
+    """Per-iteration latencies (s) of ``fn(inputs)``, after warm-up.
 
-
-def time_part(fn, inputs, iters: int, warmup: int, device, dtype):
-    """Per-iteration latencies (s) of ``fn(inputs)``, after warm-up."""
+    On CUDA the device is synchronised around every call, so a latency is
+    the kernels' time, not the launch's.
+    """
     sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
     latencies = []
-    with torch.no_grad(), autocast(device, dtype):
+    with torch.no_grad(), autocast(device, precision):
         for i in range(warmup + iters):
             sync()
             start = time.perf_counter()
@@ -123,25 +136,29 @@ def report(name: str, latencies: np.ndarray, batch_size: int) -> None:
           f'p50 {p50:8.2f} ms   p90 {p90:8.2f} ms   p99 {p99:8.2f} ms')
 
 
-def benchmark(model, args, device, dtype) -> None:
+def benchmark(model, args, device: torch.device, precision: str) -> None:
+    """Time the whole model and, for DAN, MAN+AFN and the backbone apart."""
     memory_format = torch.channels_last if args.channels_last else \
         torch.contiguous_format
     x = torch.randn(
         args.batch_size, 3, args.image_size, args.image_size,
         device=device).contiguous(memory_format=memory_format)
-    with torch.no_grad(), autocast(device, dtype):
-        feats = model.backbone(x)
-    parts = [
-        ('model', lambda t: model(t, mode='tensor'), x),
-        ('neck+head', lambda f: model.head(model.neck(f)), feats),
-        ('backbone', model.backbone, x),
-    ]
+    parts = [('model', lambda t: model(t, mode='tensor'), x)]
+    if isinstance(model, DAN):
+        with torch.no_grad(), autocast(device, precision):
+            feats = model.backbone_features(x)
+        parts += [('neck+head', model.logits_from_features, feats),
+                  ('backbone', model.backbone_features, x)]
+    else:
+        print(f'{type(model).__name__} is not DAN: timing the whole model '
+              'only')
     print(f'{"part":<10} {"throughput":>14}   latency per batch of '
           f'{args.batch_size}')
     for name, fn, inputs in parts:
-        report(name,
-               time_part(fn, inputs, args.iters, args.warmup, device, dtype),
-               args.batch_size)
+        report(
+            name,
+            time_part(fn, inputs, args.iters, args.warmup, device, precision),
+            args.batch_size)
     if args.onnx:
         report(
             'onnxruntime',
@@ -169,8 +186,9 @@ def time_onnx(path: str, inputs: np.ndarray, iters: int,
     return np.array(latencies)
 
 
-def agreement(model, cfg, args, device, dtype) -> None:
-    """Predicted-class agreement of fp32 and ``dtype`` over the test set."""
+def agreement(model, cfg, args, device: torch.device, precision: str) -> None:
+    """Predicted-class agreement of fp32 and ``precision`` over the test
+    set."""
     from mmengine.runner import Runner
     init_default_scope('mmpretrain')
     cfg.test_dataloader.batch_size = args.batch_size
@@ -184,7 +202,7 @@ def agreement(model, cfg, args, device, dtype) -> None:
             if args.channels_last:
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
             p32 = model(inputs, mode='tensor').float().softmax(1)
-            with autocast(device, dtype):
+            with autocast(device, precision):
                 plow = model(inputs, mode='tensor').float().softmax(1)
             labels = torch.cat([s.gt_label
                                 for s in data['data_samples']]).to(device)
@@ -195,47 +213,53 @@ def agreement(model, cfg, args, device, dtype) -> None:
             total += len(inputs)
             if args.max_samples and total >= args.max_samples:
                 break
-    low = 'fp16' if dtype == torch.float16 else 'bf16'
-    print(f'{total} images: fp32 vs {low} predicted class agrees on '
+    print(f'{total} images: fp32 vs {precision} predicted class agrees on '
           f'{100 * same / total:.2f}%; top-1 fp32 {100 * right32 / total:.2f}%'
-          f', {low} {100 * right_low / total:.2f}%; max |prob diff| '
+          f', {precision} {100 * right_low / total:.2f}%; max |prob diff| '
           f'{max_diff:.4f}')
 
 
-def main():
-    args = parse_args()
+@exit_on_user_error
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config, args.cfg_options)
+    if args.checkpoint and not osp.isfile(args.checkpoint):
+        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
     device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise ConfigError(f'--device {args.device}: CUDA is not available '
+                          'here; use --device cpu')
     model = get_model(cfg, pretrained=args.checkpoint or False, device=device)
     if not args.checkpoint:
         model.init_weights()
     model.eval()
     if args.deploy:
+        if not hasattr(model, 'switch_to_deploy'):
+            raise ConfigError(f'--deploy: {type(model).__name__} has no '
+                              'switch_to_deploy(); use model type "DAN"')
         model.switch_to_deploy()
     if args.channels_last:
         model.to(memory_format=torch.channels_last)
-    dtype = dict(fp16=torch.float16, bf16=torch.bfloat16).get(args.precision)
-    if args.agreement and dtype is None:
-        dtype = torch.bfloat16
+    precision = args.precision
+    if args.agreement and precision == 'fp32':
+        precision = 'bf16'
 
-    cpu = ''
-    if device.type == 'cpu':
-        cpu = f', {torch.backends.cpu.get_cpu_capability()}'
+    if device.type == 'cuda':
+        where = torch.cuda.get_device_name(device)
     else:
-        cpu = f', {torch.cuda.get_device_name(device)}'
-    print(f'torch {torch.__version__}, device {device}{cpu}, '
+        where = torch.backends.cpu.get_cpu_capability()
+    print(f'torch {torch.__version__}, device {device}, {where}, '
           f'{torch.get_num_threads()} threads; deploy={args.deploy}, '
-          f'channels_last={args.channels_last}, '
-          f'precision={"fp32" if dtype is None else str(dtype)[6:]}, '
+          f'channels_last={args.channels_last}, precision={precision}, '
           f'batch {args.batch_size}, {args.image_size}x{args.image_size}, '
           f'{args.warmup} warm-up + {args.iters} timed iterations')
     if args.agreement:
-        agreement(model, cfg, args, device, dtype)
+        agreement(model, cfg, args, device, precision)
     else:
-        benchmark(model, args, device, dtype)
+        benchmark(model, args, device, precision)
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

@@ -84,8 +84,8 @@ class GroupedLinear(nn.Module):
 class FusedCrossAttentionHeads(nn.Module):
     """The K cross-attention heads of MAN as one grouped computation.
 
-    Built empty from the shapes (for a deploy config / checkpoint), or filled
-    from trained heads with :meth:`from_heads`.
+    Built empty from the shapes (for a deploy config / checkpoint), then
+    filled from trained heads with :meth:`load_from_heads`.
 
     Args:
         in_channels (int): Channels C of the backbone feature map.
