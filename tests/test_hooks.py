@@ -19,11 +19,14 @@ def runner_with(num_classes, classes):
     model = torch.nn.Module()
     model.head = SimpleNamespace(num_classes=num_classes)
     model.data_preprocessor = SimpleNamespace(num_classes=None)
+    loop = SimpleNamespace(evaluator=SimpleNamespace(metrics=[]))
     return SimpleNamespace(
         model=model,
         train_dataloader=loader_of(classes),
         val_dataloader=loader_of(classes[:2]),
-        test_dataloader=loader_of(None))
+        test_dataloader=loader_of(None),
+        val_loop=loop,
+        test_loop=loop)
 
 
 def test_num_classes_check_names_the_key_and_the_fix():

@@ -73,5 +73,6 @@ def test_missing_checkpoint_is_one_clear_line(tmp_path):
     code, _, stderr = call_tool('tools/test.py', CONFIG, tmp_path / 'nope.pth')
     assert code == 1
     assert stderr.strip().splitlines() == [
-        f'error: checkpoint not found: {tmp_path / "nope.pth"}'
+        f'error: checkpoint not found: {tmp_path / "nope.pth"} '
+        '(the CHECKPOINT argument)'
     ]
