@@ -47,6 +47,18 @@ def test_a_plain_classifier_is_timed_whole():
     assert not re.search(r'^backbone ', stdout, re.M)
 
 
+def test_random_weights_need_no_pretrained_file(tmp_path, monkeypatch):
+    # the RAF-DB recipe starts from checkpoints/resnet18_msceleb.pth, which
+    # a benchmark of random weights must not read
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = call_tool(BENCHMARK,
+                                     f'{REPO}/configs/dan_r18_rafdb.py',
+                                     '--batch-size', 1, '--image-size', 32,
+                                     '--iters', 1, '--warmup', 0)
+    assert code == 0, stderr
+    assert re.search(r'^model .* img/s', stdout, re.M)
+
+
 def test_bf16_agreement(checkpoint, synthfer_root):
     code, stdout, stderr = call_tool(
         BENCHMARK, CONFIG, '--checkpoint', checkpoint, '--agreement',

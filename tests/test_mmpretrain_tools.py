@@ -65,8 +65,8 @@ def run(synthfer_root, tmp_path_factory):
         ckpt_interval=2,
         val_interval=2)
     work_dir = str(tmp / 'work')
-    result = run_tool(
-        ['tools/train.py', config, '--work-dir', work_dir, '--tensorboard'])
+    result = run_tool('tools/train.py', config, '--work-dir', work_dir,
+                      '--tensorboard')
     assert result.returncode == 0, result.stderr[-4000:]
     (log_dir, ) = glob.glob(osp.join(work_dir, '2*'))
     return dict(

@@ -166,7 +166,8 @@ def test_imagenet_config_loads_the_backbone_by_url(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_real_data_config_without_the_file_exits_in_one_line(tmp_path):
     proc = run_tool(
-        [f'{REPO}/tools/train.py', f'{REPO}/configs/dan_r18_rafdb.py'],
+        f'{REPO}/tools/train.py',
+        f'{REPO}/configs/dan_r18_rafdb.py',
         cwd=tmp_path)
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr

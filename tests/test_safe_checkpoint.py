@@ -343,8 +343,8 @@ def test_converter_refuses_a_crafted_checkpoint_unless_trusted(tmp_path):
     assert proc.returncode != 0
     assert 'refused to load checkpoint' in proc.stderr
     assert not marker.exists() and not (tmp_path / 'out.pth').exists()
-    proc = run_tool(
-        [CONVERTER, reference, tmp_path / 'out.pth', '--trust-checkpoint'])
+    proc = run_tool(CONVERTER, reference, tmp_path / 'out.pth',
+                    '--trust-checkpoint')
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert marker.exists() and (tmp_path / 'out.pth').exists()
 

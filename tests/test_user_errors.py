@@ -73,7 +73,9 @@ def bad(synthfer_root, tmp_path_factory):
     (tmp / 'damaged.pth').write_bytes(b'PK\x03\x04 half a zip file')
     (tmp / 'syntax.py').write_text('model = dict(type="DAN"\n')
     return dict(
-        config=write_config(tmp / 'tiny.py', synthfer_root),
+        # with a validation loader (never run): the cases set its workers
+        config=write_config(
+            tmp / 'tiny.py', synthfer_root, val_interval=10**6),
         labels=str(labels),
         label_file=label_file,
         images=str(images),

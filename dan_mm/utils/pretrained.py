@@ -73,8 +73,15 @@ def starts_pretrained(backbone: Any) -> bool:
         backbone.get('checkpoint_path'))
 
 
-def _drop_pretrained(cfg: dict) -> None:
-    """Remove ``Pretrained`` init_cfgs and timm's pretrained flags."""
+def drop_pretrained(cfg: dict) -> None:
+    """Remove ``Pretrained`` init_cfgs and timm's pretrained flags, in place.
+
+    For runs whose weights come from elsewhere (a checkpoint) or do not
+    matter (speed benchmarks).
+
+    Args:
+        cfg (dict): A model config (or any part of one).
+    """
     for name, value in list(cfg.items()):
         if name == 'init_cfg':
             kept = [e for e in _entries(value) if not _is_pretrained(e)]
@@ -87,7 +94,7 @@ def _drop_pretrained(cfg: dict) -> None:
         elif name == 'checkpoint_path' and value:
             cfg[name] = ''
         elif isinstance(value, dict):
-            _drop_pretrained(value)
+            drop_pretrained(value)
 
 
 def _loads_checkpoint(cfg: Config) -> bool:
@@ -141,7 +148,7 @@ def prepare_pretrained_start(cfg: Config) -> None:
     if model is None:
         return
     if _loads_checkpoint(cfg):
-        _drop_pretrained(model)
+        drop_pretrained(model)
         return
     for key, entry in _init_cfgs(model, 'model'):
         checkpoint = str(entry.get('checkpoint', ''))

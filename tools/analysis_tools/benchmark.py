@@ -44,6 +44,7 @@ from mmpretrain.apis import get_model
 from dan_mm.models import DAN
 from dan_mm.utils.errors import CheckpointError, ConfigError
 from dan_mm.utils.precision import autocast
+from dan_mm.utils.pretrained import drop_pretrained
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_precision_argument,
                                      add_trust_checkpoint_argument,
@@ -231,6 +232,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ConfigError(f'--device {args.device}: CUDA is not available '
                           'here; use --device cpu')
+    if not args.checkpoint:
+        # random weights: the config's pretrained start is not needed
+        drop_pretrained(cfg.model)
     model = get_model(cfg, pretrained=args.checkpoint or False, device=device)
     if not args.checkpoint:
         model.init_weights()

@@ -117,6 +117,8 @@ TRAIN_MODES = [
 # SynthFER, for a fixed number of iterations at a constant learning rate.
 SPEED_CONFIG = '''\
 _base_ = [{base!r}]
+# speed only: a random start (no MS-Celeb file on the GPU machine)
+model = dict(backbone=dict(init_cfg=None))
 train_dataloader = dict(
     batch_size={batch_size},
     num_workers={workers},
