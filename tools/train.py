@@ -103,8 +103,8 @@ def main():
     check_checkpoint_file(
         cfg.get('load_from'),
         '--resume' if args.resume not in (None, 'auto') else 'load_from')
-    check_data_roots(cfg,
-                     ('train_dataloader', 'val_dataloader', 'test_dataloader'))
+    # the loaders training builds (the test loader is tools/test.py's)
+    check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
     # Errors of a config dict surface where mmengine builds it: the runner
     # builds the model now, the data sets and hooks in train().
