@@ -48,12 +48,13 @@ from tqdm import tqdm
 
 from dan_mm.apis import (FERInferencer, count_frames, is_video_file,
                          list_image_files, parse_video_source)
-from dan_mm.utils.errors import (CheckpointError, InputError,
-                                 InputNotFoundError, NoFaceFoundError)
+from dan_mm.utils.errors import (InputError, InputNotFoundError,
+                                 NoFaceFoundError)
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_precision_argument,
                                      add_trust_checkpoint_argument,
-                                     exit_on_user_error, load_config)
+                                     check_checkpoint_file, exit_on_user_error,
+                                     load_config)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -184,8 +185,7 @@ def image_results(inferencer: FERInferencer, args,
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     load_config(args.config)  # one clear line if missing
-    if not osp.isfile(args.checkpoint):
-        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
+    check_checkpoint_file(args.checkpoint)
     source = parse_video_source(args.input)
     is_video = isinstance(source, int) or is_video_file(source)
     if not isinstance(source, int) and not osp.exists(source):

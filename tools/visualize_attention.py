@@ -19,12 +19,13 @@ from typing import Optional, Sequence
 import mmcv
 
 from dan_mm.apis import FERInferencer
-from dan_mm.utils.errors import (CheckpointError, InputError,
-                                 InputNotFoundError, NoFaceFoundError)
+from dan_mm.utils.errors import (InputError, InputNotFoundError,
+                                 NoFaceFoundError)
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_precision_argument,
                                      add_trust_checkpoint_argument,
-                                     exit_on_user_error, load_config)
+                                     check_checkpoint_file, exit_on_user_error,
+                                     load_config)
 from dan_mm.visualization import draw_attention_panels
 
 
@@ -56,8 +57,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     load_config(args.config)  # one clear line if missing
-    if not osp.isfile(args.checkpoint):
-        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
+    check_checkpoint_file(args.checkpoint)
     if not osp.isfile(args.image):
         raise InputNotFoundError(f'image not found: {args.image}')
     img = mmcv.imread(args.image)

@@ -382,20 +382,23 @@ def find_last_checkpoint(config: str, work_dir: Optional[str] = None) -> str:
     return checkpoint
 
 
-def check_checkpoint_file(checkpoint: Optional[str], what: str) -> None:
+def check_checkpoint_file(checkpoint: Optional[str],
+                          what: Optional[str] = None) -> None:
     """Stop early when a local checkpoint path does not exist.
 
     Args:
         checkpoint (str, optional): A path or URL; URLs and None pass.
-        what (str): Where it comes from, for the message (``'--resume'``).
+        what (str, optional): Where it comes from, for the message
+            (``'--resume'``).
 
     Raises:
         CheckpointNotFoundError: A local path that is not a file.
     """
     if checkpoint and '://' not in str(
             checkpoint) and not osp.isfile(checkpoint):
+        where = f' ({what})' if what else ''
         raise CheckpointNotFoundError(
-            f'checkpoint not found: {checkpoint} ({what})')
+            f'checkpoint not found: {checkpoint}{where}')
 
 
 def check_data_roots(cfg: Config, fields: Tuple[str, ...]) -> None:

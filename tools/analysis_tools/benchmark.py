@@ -31,7 +31,6 @@ Examples:
         --deploy --onnx dan_deploy.onnx   # also onnxruntime on that export
 """
 import argparse
-import os.path as osp
 import time
 from typing import Callable, Optional, Sequence
 
@@ -42,13 +41,14 @@ from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
 
 from dan_mm.models import DAN
-from dan_mm.utils.errors import CheckpointError, ConfigError
+from dan_mm.utils.errors import ConfigError
 from dan_mm.utils.precision import autocast
 from dan_mm.utils.pretrained import drop_pretrained
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_precision_argument,
                                      add_trust_checkpoint_argument,
-                                     exit_on_user_error, load_config)
+                                     check_checkpoint_file, exit_on_user_error,
+                                     load_config)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -226,8 +226,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config, args.cfg_options)
-    if args.checkpoint and not osp.isfile(args.checkpoint):
-        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
+    check_checkpoint_file(args.checkpoint)
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ConfigError(f'--device {args.device}: CUDA is not available '
