@@ -247,8 +247,10 @@ def test_export_refuses_a_split_already_there(synthfer_root, tmp_path):
     export_synthfer(synthfer_root, out, 'affectnet', split='test', contempt=2)
     export_synthfer(synthfer_root, out, 'affectnet', split='train')
     before = _files(out)
-    with pytest.raises(OutputExistsError, match='validation.csv exists .*'
-                       'another folder, or pass --overwrite'):
+    with pytest.raises(
+            OutputExistsError,
+            match='validation.csv exists .*'
+            'another folder, or pass --overwrite'):
         export_synthfer(synthfer_root, out, 'affectnet', split='test')
     assert _files(out) == before
     # --overwrite replaces that split cleanly (2 Contempt pictures fewer)
@@ -284,6 +286,7 @@ def test_export_both_splits_to_one_ferplus_folder(synthfer_root, tmp_path):
     with pytest.raises(OutputExistsError, match='Usage PrivateTest already'):
         export_synthfer(synthfer_root, out, 'ferplus', split='test')
     assert _files(out) == before
-    export_synthfer(synthfer_root, out, 'ferplus', split='test', overwrite=True)
+    export_synthfer(
+        synthfer_root, out, 'ferplus', split='test', overwrite=True)
     assert len(FERPlus(out, split='test')) == 14
     assert len(FERPlus(out, split='train')) == 28

@@ -57,8 +57,9 @@ def _architecture(model_cfg):
             SwinTransformer=['Swin Transformer'])[backbone.type]
     heads = neck.get('num_heads', 0)
     words += dict(
-        MultiHeadCrossAttentionNeck=['Multi-head Cross Attention' if heads >
-                                     1 else 'Cross Attention'],
+        MultiHeadCrossAttentionNeck=[
+            'Multi-head Cross Attention' if heads > 1 else 'Cross Attention'
+        ],
         GlobalAveragePooling=['Global Average Pooling'])[neck.type]
     if head.type == 'LinearClsHead':
         words.append('Linear Classifier')
@@ -78,8 +79,8 @@ def test_metafile_describes_what_each_config_builds():
     collections = {c['Name']: c for c in meta['Collections']}
     for model in meta['Models']:
         collection = collections[model['In Collection']]
-        words = model['Metadata'].get(
-            'Architecture', collection['Metadata']['Architecture'])
+        words = model['Metadata'].get('Architecture',
+                                      collection['Metadata']['Architecture'])
         cfg = load_config(osp.join(REPO, model['Config']))
         assert sorted(words) == _architecture(cfg.model), model['Name']
     linear = [

@@ -147,8 +147,10 @@ def test_generate_synthfer_refuses_a_folder_not_empty(tmp_path):
     root = str(tmp_path / 'synth')
     kwargs = dict(num_test=0, size=32, progress=False)
     generate_synthfer(root, num_train=14, **kwargs)
-    with pytest.raises(OutputExistsError, match='synth is not empty .*'
-                       'another folder, or pass --overwrite'):
+    with pytest.raises(
+            OutputExistsError,
+            match='synth is not empty .*'
+            'another folder, or pass --overwrite'):
         generate_synthfer(root, num_train=7, **kwargs)
     assert len(RAFDB(root, split='train')) == 14
     generate_synthfer(root, num_train=7, overwrite=True, **kwargs)
@@ -166,8 +168,9 @@ def test_generate_synthfer_refuses_a_folder_not_empty(tmp_path):
 
 def test_generate_synthfer_tool_refuses_a_partial_folder(tmp_path):
     (tmp_path / 'other.txt').write_text('not SynthFER')
-    code, _, stderr = call_tool('tools/dataset_converters/generate_synthfer.py',
-                                tmp_path, '--num-train', 7, '--num-test', 0)
+    code, _, stderr = call_tool(
+        'tools/dataset_converters/generate_synthfer.py', tmp_path,
+        '--num-train', 7, '--num-test', 0)
     assert code == 1
     assert stderr.startswith('error: ') and stderr.count('\n') == 1
     assert 'other.txt' in stderr and '--overwrite' in stderr

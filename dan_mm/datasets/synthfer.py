@@ -351,7 +351,8 @@ FERPLUS_VOTES = [
     'neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear',
     'contempt', 'unknown', 'NF'
 ]
-FERPLUS_HEADERS = (['emotion', 'pixels', 'Usage'],
+FERPLUS_PIXELS_HEADER = ['emotion', 'pixels', 'Usage']
+FERPLUS_HEADERS = (FERPLUS_PIXELS_HEADER,
                    ['Usage', 'Image name'] + FERPLUS_VOTES)
 
 

@@ -43,8 +43,13 @@ def main():
     if osp.isfile(ann_file) and not args.overwrite:
         print(f'{ann_file} exists, keeping it (use --overwrite to regenerate)')
         return
-    generate_synthfer(args.out_dir, args.num_train, args.num_test, args.seed,
-                      args.size, overwrite=args.overwrite)
+    generate_synthfer(
+        args.out_dir,
+        args.num_train,
+        args.num_test,
+        args.seed,
+        args.size,
+        overwrite=args.overwrite)
     print(f'wrote {args.num_train} train + {args.num_test} test images and '
           f'{ann_file}')
 
