@@ -197,3 +197,96 @@ def test_test_tool_cross_dataset(synthfer_root, tmp_path):
     assert {f'fer/recall/{n}' for n in FERPLUS_CATEGORIES[:7]} <= set(metrics)
     assert 'left out: data set classes Contempt (3 test samples)' in \
         proc.stdout + proc.stderr
+
+
+def _files(root):
+    """{relative path: bytes} of every file under ``root``."""
+    import os
+    out = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = osp.join(folder, name)
+            with open(path, 'rb') as f:
+                out[osp.relpath(path, root)] = f.read()
+    return out
+
+
+def test_export_both_splits_to_one_affectnet_folder(synthfer_root, tmp_path):
+    """Issue 17: --split train then --split test into one folder once made
+    the test export rewrite 1/0.png..., so training.csv pointed at test
+    faces. Each split now has its own pictures and both CSVs stay true."""
+    out = str(tmp_path / 'an')
+    export_synthfer(synthfer_root, out, 'affectnet', split='train')
+    first = _files(out)
+    export_synthfer(synthfer_root, out, 'affectnet', split='test', contempt=1)
+    both = _files(out)
+    # nothing the train export wrote changed; the test export only added
+    assert {k: both[k] for k in first} == first
+    assert len(both) == len(first) + 14 + 1 + 1  # pictures + validation.csv
+    for split, csv_name, kind in (('train', 'training.csv', 'train'),
+                                  ('val', 'validation.csv', 'test')):
+        exported = AffectNet(
+            out,
+            split=split,
+            ann_file=csv_name,
+            data_prefix='Manually_Annotated_Images',
+            pipeline=[dict(type='LoadFaceImage')])
+        source = RAFDB(synthfer_root, split=kind)
+        assert len(exported) == len(source) + (kind == 'test')
+        for i in range(len(source)):
+            info = exported.get_data_info(i)
+            assert osp.basename(info['img_path']).startswith(f'{kind}_')
+            face = LoadFaceImage()(
+                dict(img_path=source.get_data_info(i)['img_path']))['img']
+            assert np.array_equal(exported[i]['img'], face), (split, i)
+
+
+def test_export_refuses_a_split_already_there(synthfer_root, tmp_path):
+    from dan_mm.utils.errors import OutputExistsError
+    out = str(tmp_path / 'an')
+    export_synthfer(synthfer_root, out, 'affectnet', split='test', contempt=2)
+    export_synthfer(synthfer_root, out, 'affectnet', split='train')
+    before = _files(out)
+    with pytest.raises(
+            OutputExistsError,
+            match='validation.csv exists .*'
+            'another folder, or pass --overwrite'):
+        export_synthfer(synthfer_root, out, 'affectnet', split='test')
+    assert _files(out) == before
+    # --overwrite replaces that split cleanly (2 Contempt pictures fewer)
+    # and keeps the other
+    export_synthfer(
+        synthfer_root, out, 'affectnet', split='test', overwrite=True)
+    after = _files(out)
+    assert sorted(k for k in after if 'test_' in k) == sorted(
+        osp.join('Manually_Annotated_Images', '1', f'test_{i}.png')
+        for i in range(14))
+    assert {k: v for k, v in after.items() if 'train' in k} == \
+        {k: v for k, v in before.items() if 'train' in k}
+
+
+def test_export_both_splits_to_one_ferplus_folder(synthfer_root, tmp_path):
+    from dan_mm.utils.errors import OutputExistsError
+    out = str(tmp_path / 'fp')
+    export_synthfer(synthfer_root, out, 'ferplus', split='train')
+    export_synthfer(synthfer_root, out, 'ferplus', split='test', contempt=2)
+    for split, kind, extra in (('train', 'train', 0), ('test', 'test', 2)):
+        exported = FERPlus(out, split=split)
+        source = RAFDB(synthfer_root, split=kind)
+        names = [FERPLUS_CATEGORIES[i] for i in exported.get_gt_labels()]
+        assert len(names) == len(source) + extra
+        assert [canonical_expression(n) for n in names[:len(source)]] == [
+            canonical_expression(RAFDB_CATEGORIES[i])
+            for i in source.get_gt_labels()
+        ]
+    with open(osp.join(out, 'fer2013new.csv')) as f:
+        image_names = [line.split(',')[1] for line in f.readlines()[1:]]
+    assert len(image_names) == 28 + 16 == len(set(image_names))
+    before = _files(out)
+    with pytest.raises(OutputExistsError, match='Usage PrivateTest already'):
+        export_synthfer(synthfer_root, out, 'ferplus', split='test')
+    assert _files(out) == before
+    export_synthfer(
+        synthfer_root, out, 'ferplus', split='test', overwrite=True)
+    assert len(FERPlus(out, split='test')) == 14
+    assert len(FERPlus(out, split='train')) == 28

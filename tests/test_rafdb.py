@@ -138,3 +138,39 @@ def test_synthfer_classes_need_several_regions():
 
     assert diff('Surprise', 'Fear') == 1
     assert diff('Anger', 'Disgust') == 1
+
+
+def test_generate_synthfer_refuses_a_folder_not_empty(tmp_path):
+    """A folder with files in it may be another run's: refused, and with
+    overwrite an earlier SynthFER set is deleted first, not mixed in."""
+    from dan_mm.utils.errors import OutputExistsError
+    root = str(tmp_path / 'synth')
+    kwargs = dict(num_test=0, size=32, progress=False)
+    generate_synthfer(root, num_train=14, **kwargs)
+    with pytest.raises(
+            OutputExistsError,
+            match='synth is not empty .*'
+            'another folder, or pass --overwrite'):
+        generate_synthfer(root, num_train=7, **kwargs)
+    assert len(RAFDB(root, split='train')) == 14
+    generate_synthfer(root, num_train=7, overwrite=True, **kwargs)
+    assert len(RAFDB(root, split='train')) == 7
+    # no image of the earlier set stays behind
+    assert len(list((tmp_path / 'synth' / 'Image' / 'aligned').iterdir())) \
+        == 7
+    # files SynthFER did not write are never deleted
+    (tmp_path / 'synth' / 'notes.txt').write_text('mine')
+    with pytest.raises(OutputExistsError, match='notes.txt is not a file'):
+        generate_synthfer(root, num_train=7, overwrite=True, **kwargs)
+    assert (tmp_path / 'synth' / 'notes.txt').read_text() == 'mine'
+    assert len(RAFDB(root, split='train')) == 7
+
+
+def test_generate_synthfer_tool_refuses_a_partial_folder(tmp_path):
+    (tmp_path / 'other.txt').write_text('not SynthFER')
+    code, _, stderr = call_tool(
+        'tools/dataset_converters/generate_synthfer.py', tmp_path,
+        '--num-train', 7, '--num-test', 0)
+    assert code == 1
+    assert stderr.startswith('error: ') and stderr.count('\n') == 1
+    assert 'other.txt' in stderr and '--overwrite' in stderr

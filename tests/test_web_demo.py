@@ -333,4 +333,4 @@ def test_tool_without_the_demo_extra_names_the_install_command(
         load_tool().main([])
     err = capsys.readouterr().err.strip()
     assert err == ('error: the web demo needs uvicorn: pip install -r '
-                   'requirements/demo.txt (or pip install -e ".[demo]")')
+                   'requirements/demo.txt (or pip install ".[demo]")')

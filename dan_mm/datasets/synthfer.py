@@ -19,15 +19,17 @@ Classes follow RAF-DB's order and its file labels 1..7, so the same
 for trying cross-dataset evaluation.
 """
 import csv
+import glob
 import os
 import os.path as osp
+import re
 from typing import Dict, Tuple
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from dan_mm.utils.errors import ConfigError
+from dan_mm.utils.errors import ConfigError, OutputExistsError
 from .categories import RAFDB_CATEGORIES
 
 # (brows, eyes, mouth) of each class, in RAF-DB order.
@@ -182,11 +184,15 @@ def generate_synthfer(root: str,
                       num_test: int = 700,
                       seed: int = 0,
                       size: int = 100,
-                      progress: bool = True) -> str:
+                      progress: bool = True,
+                      overwrite: bool = False) -> str:
     """Write a SynthFER data set in RAF-DB's on-disk layout.
 
     Classes are balanced (sample ``i`` has class ``i % 7``); the same seed
-    gives byte-identical images.
+    gives byte-identical images. A folder that is not empty is refused, as
+    its files may be another run's (or not SynthFER's at all); with
+    ``overwrite`` an earlier SynthFER set there is deleted first, so that no
+    image of it stays behind.
 
     Args:
         root (str): Output folder (created).
@@ -195,10 +201,17 @@ def generate_synthfer(root: str,
         seed (int): Random seed. Defaults to 0.
         size (int): Image side length. Defaults to 100, as RAF-DB aligned.
         progress (bool): Show a progress bar. Defaults to True.
+        overwrite (bool): Replace an earlier SynthFER set in ``root``.
+            Defaults to False.
 
     Returns:
         str: The label file written.
+
+    Raises:
+        OutputExistsError: ``root`` is not empty (without ``overwrite``), or
+            holds files SynthFER does not write (with it).
     """
+    _clear_synthfer(root, overwrite)
     img_dir = osp.join(root, 'Image', 'aligned')
     os.makedirs(img_dir, exist_ok=True)
     os.makedirs(osp.join(root, 'EmoLabel'), exist_ok=True)
@@ -223,12 +236,51 @@ def generate_synthfer(root: str,
     return ann_file
 
 
+# What generate_synthfer writes under its root: only these may be deleted.
+SYNTHFER_FILES = re.compile(
+    r'Image|Image/aligned|EmoLabel|EmoLabel/list_patition_label\.txt|'
+    r'Image/aligned/(train|test)_\d+_aligned\.jpg')
+
+
+def _clear_synthfer(root: str, overwrite: bool) -> None:
+    """Refuse a non-empty ``root``, or empty an earlier SynthFER set there.
+
+    Args:
+        root (str): The generator's output folder.
+        overwrite (bool): Delete an earlier SynthFER set instead of refusing.
+    """
+    if not osp.isdir(root) or not os.listdir(root):
+        return
+    found = sorted(
+        osp.relpath(p, root).replace(os.sep, '/')
+        for p in glob.glob(osp.join(root, '**'), recursive=True)
+        if p.rstrip(os.sep) != root.rstrip(os.sep))
+    if not overwrite:
+        raise OutputExistsError(
+            f'{root} is not empty (it holds {found[0]}): write SynthFER to '
+            'another folder, or pass --overwrite to replace the SynthFER set '
+            'there')
+    foreign = [p for p in found if not SYNTHFER_FILES.fullmatch(p)]
+    if foreign:
+        raise OutputExistsError(
+            f'{osp.join(root, foreign[0])} is not a file SynthFER writes: '
+            'refusing to --overwrite that folder; write SynthFER to another '
+            'folder')
+    for path in reversed(found):  # files before their folders
+        full = osp.join(root, path)
+        if osp.isdir(full):
+            os.rmdir(full)
+        else:
+            os.remove(full)
+
+
 def export_synthfer(root: str,
                     out: str,
                     layout: str,
                     split: str = 'test',
                     contempt: int = 0,
-                    seed: int = 0) -> str:
+                    seed: int = 0,
+                    overwrite: bool = False) -> str:
     """Write a SynthFER split in another data set's layout, for trying
     cross-dataset evaluation without a licensed data set.
 
@@ -246,6 +298,13 @@ def export_synthfer(root: str,
       ``Manually_Annotated_Images/``, and ``validation.csv`` (test split) or
       ``training.csv`` with AffectNet's columns, the face box included.
 
+    Both splits can go to one folder, as both layouts hold both: the FERPlus
+    rows of a split are added to the CSVs already there, and the AffectNet
+    pictures of each split have their own names (``1/train_0.png``,
+    ``1/test_0.png``). A split already in ``out`` is refused, as it may be
+    another run's; with ``overwrite`` its rows and pictures are deleted first
+    and the other split's stay.
+
     Args:
         root (str): A SynthFER (RAF-DB layout) folder.
         out (str): The output folder (created).
@@ -253,12 +312,17 @@ def export_synthfer(root: str,
         split (str): The SynthFER split to export. Defaults to ``'test'``.
         contempt (int): Extra Contempt images. Defaults to 0.
         seed (int): Seed of the Contempt faces and the photo layouts.
+        overwrite (bool): Replace this split if ``out`` has it. Defaults to
+            False.
 
     Returns:
         str: The label file written (``fer2013new.csv`` or the CSV).
+
+    Raises:
+        OutputExistsError: ``out`` has this split already (without
+            ``overwrite``).
     """
-    from .categories import (AFFECTNET_CATEGORIES, FER2013_CATEGORIES,
-                             FERPLUS_CATEGORIES, FERPLUS_VOTE_COLUMNS,
+    from .categories import (AFFECTNET_CATEGORIES, FERPLUS_CATEGORIES,
                              canonical_expression)
     from .rafdb import RAFDB
     if layout not in ('ferplus', 'affectnet'):
@@ -279,29 +343,72 @@ def export_synthfer(root: str,
     labels = [label_of[canonical_expression(name)] for _, name in faces]
     os.makedirs(out, exist_ok=True)
     if layout == 'ferplus':
-        usage = 'Training' if split == 'train' else 'PrivateTest'
-        columns = [
-            'neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust',
-            'fear', 'contempt', 'unknown', 'NF'
-        ]
-        pixel_rows, vote_rows = [], []
-        for i, ((img, _), label) in enumerate(zip(faces, labels)):
-            gray = cv2.resize(
-                cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (48, 48),
-                interpolation=cv2.INTER_AREA)
-            emotion = min(label, FER2013_CATEGORIES.index('Neutral'))
-            pixel_rows.append(
-                [emotion, ' '.join(map(str, gray.reshape(-1))), usage])
-            vote_rows.append([usage, f'fer{i:07d}.png'] + [
-                10 if c == FERPLUS_VOTE_COLUMNS[label] else 0 for c in columns
-            ])
-        _write_csv(
-            osp.join(out, 'fer2013.csv'), ['emotion', 'pixels', 'Usage'],
-            pixel_rows)
-        return _write_csv(
-            osp.join(out, 'fer2013new.csv'), ['Usage', 'Image name'] + columns,
-            vote_rows)
+        return _export_ferplus(out, split, faces, labels, overwrite)
+    return _export_affectnet(out, split, faces, labels, rng, overwrite)
+
+
+FERPLUS_VOTES = [
+    'neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear',
+    'contempt', 'unknown', 'NF'
+]
+FERPLUS_PIXELS_HEADER = ['emotion', 'pixels', 'Usage']
+FERPLUS_HEADERS = (FERPLUS_PIXELS_HEADER,
+                   ['Usage', 'Image name'] + FERPLUS_VOTES)
+
+
+def _export_ferplus(out, split, faces, labels, overwrite):
+    """Add a split's rows to ``fer2013.csv`` and ``fer2013new.csv``, which
+    pair their rows by order (see :class:`~dan_mm.datasets.FERPlus`)."""
+    from .categories import FER2013_CATEGORIES, FERPLUS_VOTE_COLUMNS
+    usage = 'Training' if split == 'train' else 'PrivateTest'
+    paths = [osp.join(out, n) for n in ('fer2013.csv', 'fer2013new.csv')]
+    pixel_rows, vote_rows = (_read_csv(p, h)
+                             for p, h in zip(paths, FERPLUS_HEADERS))
+    if len(pixel_rows) != len(vote_rows):
+        raise OutputExistsError(
+            f'{paths[0]} has {len(pixel_rows)} rows and {paths[1]} '
+            f'{len(vote_rows)}: not one export; export to another folder')
+    if any(row[0] == usage for row in vote_rows):
+        if not overwrite:
+            raise OutputExistsError(
+                f'{paths[1]} has rows with Usage {usage} already (the '
+                f'SynthFER {split} split of an earlier export): export to '
+                'another folder, or pass --overwrite to replace them')
+        keep = [i for i, row in enumerate(vote_rows) if row[0] != usage]
+        pixel_rows = [pixel_rows[i] for i in keep]
+        vote_rows = [vote_rows[i] for i in keep]
+    # image names stay unique across the splits of one folder
+    numbers = [re.fullmatch(r'fer(\d+)\.png', row[1]) for row in vote_rows]
+    start = 1 + max((int(m[1]) for m in numbers if m), default=-1)
+    for i, ((img, _), label) in enumerate(zip(faces, labels)):
+        gray = cv2.resize(
+            cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (48, 48),
+            interpolation=cv2.INTER_AREA)
+        emotion = min(label, FER2013_CATEGORIES.index('Neutral'))
+        pixel_rows.append(
+            [emotion, ' '.join(map(str, gray.reshape(-1))), usage])
+        vote_rows.append([usage, f'fer{start + i:07d}.png'] + [
+            10 if c == FERPLUS_VOTE_COLUMNS[label] else 0
+            for c in FERPLUS_VOTES
+        ])
+    _write_csv(paths[0], FERPLUS_HEADERS[0], pixel_rows)
+    return _write_csv(paths[1], FERPLUS_HEADERS[1], vote_rows)
+
+
+def _export_affectnet(out, split, faces, labels, rng, overwrite):
+    """Write a split's photos (named by split) and its CSV."""
     img_dir = osp.join(out, 'Manually_Annotated_Images', '1')
+    csv_file = osp.join(
+        out, 'training.csv' if split == 'train' else 'validation.csv')
+    earlier = [csv_file] if osp.exists(csv_file) else []
+    earlier += sorted(glob.glob(osp.join(img_dir, f'{split}_*.png')))
+    if earlier and not overwrite:
+        raise OutputExistsError(
+            f'{earlier[0]} exists (the SynthFER {split} split of an earlier '
+            'export): export to another folder, or pass --overwrite to '
+            'replace that split')
+    for path in earlier:
+        os.remove(path)
     os.makedirs(img_dir, exist_ok=True)
     rows = []
     for i, ((img, _), label) in enumerate(zip(faces, labels)):
@@ -313,15 +420,26 @@ def export_synthfer(root: str,
         x = int(rng.integers(0, photo_w - w))
         y = int(rng.integers(0, photo_h - h))
         photo[y:y + h, x:x + w] = img
-        cv2.imwrite(osp.join(img_dir, f'{i}.png'), photo)
-        rows.append([f'1/{i}.png', x, y, w, h, '', label, 0, 0])
-    name = 'training.csv' if split == 'train' else 'validation.csv'
-    return _write_csv(
-        osp.join(out, name), [
-            'subDirectory_filePath', 'face_x', 'face_y', 'face_width',
-            'face_height', 'facial_landmarks', 'expression', 'valence',
-            'arousal'
-        ], rows)
+        name = f'{split}_{i}.png'
+        cv2.imwrite(osp.join(img_dir, name), photo)
+        rows.append([f'1/{name}', x, y, w, h, '', label, 0, 0])
+    return _write_csv(csv_file, [
+        'subDirectory_filePath', 'face_x', 'face_y', 'face_width',
+        'face_height', 'facial_landmarks', 'expression', 'valence', 'arousal'
+    ], rows)
+
+
+def _read_csv(path: str, header: list) -> list:
+    """The rows of an earlier export's CSV (none if there is no file)."""
+    if not osp.exists(path):
+        return []
+    with open(path, newline='', encoding='utf-8') as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] != header:
+        raise OutputExistsError(
+            f'{path} exists and is not a SynthFER export (its header is not '
+            f'{",".join(header)}): export to another folder')
+    return rows[1:]
 
 
 def _write_csv(path: str, header: list, rows: list) -> str:

@@ -50,6 +50,11 @@ class UnreadableImageError(DataError):
     """An image file that cannot be decoded; the message names the file."""
 
 
+class OutputExistsError(UserError, FileExistsError):
+    """A tool that writes data found its output already there (another
+    run's); the message names the file or folder and the fix."""
+
+
 class InputError(UserError, ValueError):
     """An input to inference (image, folder, video, camera) that cannot be
     opened or used."""

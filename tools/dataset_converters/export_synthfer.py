@@ -2,7 +2,9 @@
 
 For trying cross-dataset evaluation (docs/datasets.md) without a licensed
 data set: labels follow the target's classes by name, and ``--contempt N``
-adds N images of a class RAF-DB lacks.
+adds N images of a class RAF-DB lacks. Both splits may go to one folder
+(``--split train`` then ``--split test``); a split already there is refused
+unless ``--overwrite``.
 
 Example:
     python tools/dataset_converters/export_synthfer.py data/synthfer \
@@ -32,6 +34,10 @@ def parse_args():
         default=0,
         help='extra images labelled Contempt (default: 0)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace this split if OUT_DIR has it (the other split stays)')
     add_debug_argument(parser)
     return parser.parse_args()
 
@@ -40,7 +46,7 @@ def parse_args():
 def main():
     args = parse_args()
     path = export_synthfer(args.root, args.out_dir, args.layout, args.split,
-                           args.contempt, args.seed)
+                           args.contempt, args.seed, args.overwrite)
     print(f'wrote {path}')
 
 

@@ -28,9 +28,10 @@ def parse_args():
         default=100,
         help='image side length (RAF-DB aligned: 100)')
     parser.add_argument(
+        '--overwrite',
         '--force',
         action='store_true',
-        help='regenerate even if the folder has a label file')
+        help='delete an earlier SynthFER set in the folder, then write')
     add_debug_argument(parser)
     return parser.parse_args()
 
@@ -39,11 +40,16 @@ def parse_args():
 def main():
     args = parse_args()
     ann_file = osp.join(args.out_dir, 'EmoLabel', 'list_patition_label.txt')
-    if osp.isfile(ann_file) and not args.force:
-        print(f'{ann_file} exists, keeping it (use --force to regenerate)')
+    if osp.isfile(ann_file) and not args.overwrite:
+        print(f'{ann_file} exists, keeping it (use --overwrite to regenerate)')
         return
-    generate_synthfer(args.out_dir, args.num_train, args.num_test, args.seed,
-                      args.size)
+    generate_synthfer(
+        args.out_dir,
+        args.num_train,
+        args.num_test,
+        args.seed,
+        args.size,
+        overwrite=args.overwrite)
     print(f'wrote {args.num_train} train + {args.num_test} test images and '
           f'{ann_file}')
 

@@ -12,7 +12,7 @@ Examples:
         --device cuda:0 --host 0.0.0.0 --port 8080
 
 Then open http://127.0.0.1:7860 in a browser. Needs the demo extra:
-``pip install -r requirements/demo.txt`` (or ``pip install -e ".[demo]"``).
+``pip install -r requirements/demo.txt`` (or ``pip install ".[demo]"``).
 """
 import argparse
 import os
@@ -92,7 +92,7 @@ def main(argv=None):
     except ImportError as err:
         raise MissingExtraError(
             f'the web demo needs {err.name or "its extra packages"}: '
-            'pip install -r requirements/demo.txt (or pip install -e '
+            'pip install -r requirements/demo.txt (or pip install '
             '".[demo]")') from err
     from dan_mm.demo import DemoService
 
