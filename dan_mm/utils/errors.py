@@ -46,13 +46,16 @@ class DataNotFoundError(DataError, FileNotFoundError):
     message names the path and where it was expected."""
 
 
-class UnreadableImageError(DataError):
-    """An image file that cannot be decoded; the message names the file."""
-
-
 class InputError(UserError, ValueError):
     """An input to inference (image, folder, video, camera) that cannot be
     opened or used."""
+
+
+class UnreadableImageError(DataError, InputError):
+    """An image file that cannot be decoded (missing, empty, damaged, too
+    many pixels); the message names the file. One error for training data
+    and inference input alike: both read images with
+    :func:`dan_mm.utils.image_io.decode_image`."""
 
 
 class InputNotFoundError(InputError, FileNotFoundError):
@@ -86,6 +89,11 @@ class UnsafeCheckpointError(CheckpointError):
 
 class PretrainedNotFoundError(UserError, FileNotFoundError):
     """A pretrained-weights file that the config starts from is missing."""
+
+
+class DeviceError(UserError, ValueError):
+    """A ``--device`` / ``device=`` that is malformed or not on this machine
+    (e.g. ``cuda:0`` without CUDA); the message says which devices exist."""
 
 
 class MissingExtraError(UserError, ImportError):
