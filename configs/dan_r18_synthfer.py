@@ -101,3 +101,7 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 auto_scale_lr = dict(base_batch_size=32)
+
+# What the model knows: drawn faces only. The inferencer, tools/infer.py and
+# the web demo say so next to their results (dan_mm/apis/model_notice.py).
+training_data = dict(name='SynthFER', real_faces=False)

@@ -78,7 +78,8 @@ def test_folder_with_an_unreadable_file(checkpoint, tmp_path):
     assert code == 1
     lines = read_jsonl(out / 'predictions.jsonl')
     assert [len(line['faces']) for line in lines] == [1, 0]
-    assert 'cannot read the image' in lines[1]['error']
+    assert lines[1]['error'].startswith(
+        f'cannot read image {folder / "b.jpg"}: corrupt or not an image')
     (error, ) = error_lines(stderr)
     assert error.startswith(f'error: 1 of 2 images in {folder} could not be '
                             'read')
@@ -113,8 +114,17 @@ def test_clear_errors(checkpoint, tmp_path):
     code, _, stderr = infer(checkpoint, tmp_path / 'broken.jpg',
                             tmp_path / 'o2')
     assert code == 1
+    (error, ) = error_lines(stderr)
+    assert error.startswith(
+        f'error: cannot read image {tmp_path / "broken.jpg"}'
+        ': corrupt or not an image')
+
+    (tmp_path / 'empty.jpg').write_bytes(b'')
+    code, _, stderr = infer(checkpoint, tmp_path / 'empty.jpg',
+                            tmp_path / 'o5')
+    assert code == 1
     assert error_lines(stderr) == [
-        f'error: cannot read the image {tmp_path / "broken.jpg"}'
+        f'error: cannot read image {tmp_path / "empty.jpg"}: zero-byte file'
     ]
 
     code, _, stderr = infer(checkpoint, tmp_path / 'missing.jpg',
@@ -158,6 +168,37 @@ def test_exit_status_of_a_real_process(checkpoint, tmp_path):
                       '--out-dir', tmp_path / 'o2', '--debug')
     assert result.returncode == 1
     assert 'Traceback' in result.stderr and 'InputError' in result.stderr
+
+
+def test_synthfer_model_notes_what_it_knows(checkpoint, tmp_path):
+    """A model of drawn faces says so next to its results."""
+    mmcv.imwrite(face_photo(128), str(tmp_path / 'photo.png'))
+    code, stdout, stderr = infer(checkpoint, tmp_path / 'photo.png',
+                                 tmp_path / 'out')
+    assert code == 0, stderr
+    (note, ) = [line for line in stdout.splitlines() if 'note:' in line]
+    assert note.startswith('note: this model was trained on drawn SynthFER '
+                           'faces, not photos: its labels on real photos are '
+                           'not meaningful')
+    assert 'dan_to_mmpretrain.py' in note and 'RAF-DB' in note
+    assert 'ModelDomainWarning' not in stderr  # printed once, as the note
+
+
+@pytest.mark.slow
+def test_missing_device_is_one_error_line_in_a_real_process(
+        checkpoint, tmp_path):
+    """``--device cuda:0`` without CUDA used to end in a 34-line
+    traceback."""
+    import torch
+    device = f'cuda:{torch.cuda.device_count()}'  # one past the last GPU
+    mmcv.imwrite(face_photo(128), str(tmp_path / 'photo.png'))
+    result = run_tool(INFER, CONFIG, checkpoint, tmp_path / 'photo.png',
+                      '--out-dir', tmp_path / 'o', '--device', device)
+    assert result.returncode == 1
+    (error, ) = error_lines(result.stderr)
+    assert error.startswith(f'error: --device {device}: ')
+    assert 'use --device cpu' in error or 'pick one of them' in error
+    assert 'Traceback' not in result.stderr
 
 
 def test_visualize_attention_panels(checkpoint, tmp_path):

@@ -24,9 +24,10 @@ from fer_test_utils import (CONFIG, REPO, build_model, faces_photo,
                             save_checkpoint)
 from PIL import Image
 
-from dan_mm.demo import DemoService, decode_image
+from dan_mm.demo import DemoService
 from dan_mm.demo.app import STATIC_DIR, create_app
 from dan_mm.utils.errors import CheckpointError, InputError
+from dan_mm.utils.image_io import decode_image
 from dan_mm.utils.tool_utils import find_last_checkpoint
 
 CLASSES = [
@@ -59,7 +60,7 @@ def service(tmp_path_factory):
 
 def test_decode_refuses_what_is_not_an_image():
     for data in (b'', b'just some text', b'\x89PNG\r\n\x1a\n broken'):
-        with pytest.raises(InputError, match='empty|not an image'):
+        with pytest.raises(InputError, match='zero-byte|not an image'):
             decode_image(data, max_pixels=10**6)
 
 
@@ -99,7 +100,8 @@ def test_decode_shrinks_and_turns_phone_photos_upright():
     exif[0x0112] = 6  # EXIF orientation: rotate 90 degrees clockwise
     buf = io.BytesIO()
     pil.save(buf, 'JPEG', exif=exif)
-    out, original = decode_image(buf.getvalue(), 10**6, max_side=100)
+    out, original = decode_image(
+        buf.getvalue(), max_pixels=10**6, max_side=100, return_size=True)
     assert original == (400, 200)
     assert out.shape == (100, 50, 3)  # upright: portrait, longer side 100
     # White (the left half) is on top once turned clockwise.
@@ -160,6 +162,29 @@ def test_info_names_model_device_classes_and_heads(service):
     assert info['classes'] == CLASSES
     assert info['num_heads'] == NUM_HEADS
     assert info['device'].startswith('cpu')
+
+
+def test_synthfer_model_says_what_it_knows(service):
+    """The SynthFER model's labels on real photos mean nothing: the info
+    and every answer carry the notice, and the page shows it next to the
+    results."""
+    notice = service.info()['notice']
+    assert notice.startswith('this model was trained on drawn SynthFER '
+                             'faces, not photos')
+    assert 'dan_to_mmpretrain.py' in notice and 'train on RAF-DB' in notice
+    assert service.predict(encode(faces_photo()))['notice'] == notice
+    with open(osp.join(STATIC_DIR, 'index.html')) as f:
+        assert 'id="model-notice"' in f.read()
+    with open(osp.join(STATIC_DIR, 'demo.js')) as f:
+        assert "$('model-notice').hidden = !answer.notice" in f.read()
+
+
+def test_real_face_model_has_no_notice(service):
+    from mmengine.config import Config
+
+    from dan_mm.apis import model_notice
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'dan_r18_rafdb.py'))
+    assert model_notice(cfg) is None
 
 
 def test_page_loads_nothing_from_elsewhere():
@@ -334,3 +359,18 @@ def test_tool_without_the_demo_extra_names_the_install_command(
     err = capsys.readouterr().err.strip()
     assert err == ('error: the web demo needs uvicorn: pip install -r '
                    'requirements/demo.txt (or pip install ".[demo]")')
+
+
+def test_tool_on_a_missing_device_is_one_error_line(tmp_path, monkeypatch,
+                                                    capsys):
+    """``--device cuda:0`` on a machine without CUDA used to end in a
+    37-line traceback; now one line, before the model is built."""
+    import torch
+    device = f'cuda:{torch.cuda.device_count()}'  # one past the last GPU
+    checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
+    monkeypatch.delenv('DAN_MM_DEBUG', raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool().main([CONFIG, str(checkpoint), '--device', device])
+    assert exit_info.value.code == 1
+    (line, ) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f'error: --device {device}: ')

@@ -155,6 +155,11 @@ def test_demo_page_in_chromium(demo_url, tmp_path):
                 [re.compile('.'), 'Happiness', 'Surprise'])
         expect(page.locator('#timing')).to_contain_text(
             re.compile(r'3 faces in \d+\.\d\d s on the server .* on cpu'))
+        # A model of drawn faces says so next to its labels.
+        expect(page.locator('#model-notice')).to_be_visible()
+        expect(page.locator('#model-notice')).to_contain_text(
+            'Note: This model was trained on drawn SynthFER faces, not '
+            'photos: its labels on real photos are not meaningful')
         loaded = 'i => i.complete ? i.naturalWidth : 0'
         assert page.eval_on_selector('#result-image', loaded) == photo.shape[1]
         assert page.eval_on_selector_all(
@@ -178,7 +183,7 @@ def test_demo_page_in_chromium(demo_url, tmp_path):
         # Not an image: a message on the page, no result, no crash.
         upload(page, 'notes.txt', b'not a photo', 'text/plain')
         expect(page.locator('#message-text')).to_contain_text(
-            'This file is not an image')
+            'corrupt or not an image')
         expect(page.locator('#result')).to_be_hidden()
 
         # A camera snapshot (Chromium's fake camera: a test pattern).

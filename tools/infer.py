@@ -41,13 +41,14 @@ import json
 import os
 import os.path as osp
 import sys
+import warnings
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from tqdm import tqdm
 
-from dan_mm.apis import (FERInferencer, count_frames, is_video_file,
-                         list_image_files, parse_video_source)
+from dan_mm.apis import (FERInferencer, ModelDomainWarning, count_frames,
+                         is_video_file, list_image_files, parse_video_source)
 from dan_mm.utils.errors import (InputError, InputNotFoundError,
                                  NoFaceFoundError)
 from dan_mm.utils.tool_utils import (add_debug_argument,
@@ -184,6 +185,7 @@ def image_results(inferencer: FERInferencer, args,
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
     load_config(args.config)  # one clear line if missing
     check_checkpoint_file(args.checkpoint)
     source = parse_video_source(args.input)
@@ -226,6 +228,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     kind = 'frames' if is_video else 'images'
     print(f'{num_items} {kind}, {num_faces} faces; results in {args.out_dir} '
           f'(predictions.jsonl)')
+    if inferencer.model_notice:  # a model of drawn faces (SynthFER)
+        print(f'note: {inferencer.model_notice}')
     if unreadable:
         raise InputError(
             f'{len(unreadable)} of {num_items} images in {source} could not '

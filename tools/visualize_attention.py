@@ -19,8 +19,8 @@ from typing import Optional, Sequence
 import mmcv
 
 from dan_mm.apis import FERInferencer
-from dan_mm.utils.errors import (InputError, InputNotFoundError,
-                                 NoFaceFoundError)
+from dan_mm.utils.errors import InputNotFoundError, NoFaceFoundError
+from dan_mm.utils.image_io import decode_image
 from dan_mm.utils.tool_utils import (add_debug_argument,
                                      add_precision_argument,
                                      add_trust_checkpoint_argument,
@@ -60,9 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     check_checkpoint_file(args.checkpoint)
     if not osp.isfile(args.image):
         raise InputNotFoundError(f'image not found: {args.image}')
-    img = mmcv.imread(args.image)
-    if img is None:
-        raise InputError(f'cannot read the image {args.image}')
+    img = decode_image(args.image)  # the inferencer's decoder
     inferencer = FERInferencer(
         args.config,
         args.checkpoint,

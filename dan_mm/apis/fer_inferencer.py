@@ -16,11 +16,14 @@ from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
+from ..utils.device import check_device
 from ..utils.errors import (CheckpointNotFoundError, ConfigError, InputError,
                             InputNotFoundError)
+from ..utils.image_io import decode_image
 from ..utils.precision import autocast, precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
 from .face_detectors import DetectorType, build_face_detector, expand_box
+from .model_notice import model_notice, warn_model_notice
 from .video import (AnnotatedVideoWriter, VideoSource, iter_frames, open_video,
                     video_label)
 
@@ -46,7 +49,10 @@ class FERInferencer(BaseInferencer):
         model (BaseModel | str | Config): A config path / Config or a built
             model (as mmpretrain's inferencers).
         pretrained (str, optional): Checkpoint path. Defaults to None.
-        device (str | torch.device, optional): Defaults to the model's.
+        device (str | torch.device, optional): Defaults to the model's. A
+            device this machine lacks (``'cuda:0'`` without CUDA) or a
+            malformed name raises :class:`~dan_mm.utils.errors.DeviceError`
+            before the model is built.
         detector (str | BaseFaceDetector | callable): ``'haar'``, ``'none'``
             (the whole image is one face) or a detector: ``img (BGR) ->
             (M, 4) xyxy boxes``. Defaults to ``'haar'``.
@@ -63,6 +69,13 @@ class FERInferencer(BaseInferencer):
             :mod:`dan_mm.utils.precision`). Defaults to ``'fp32'``.
         classes (Sequence[str], optional): Class names; defaults to the
             checkpoint's ``dataset_meta`` or the test dataset's classes.
+
+    Attributes:
+        model_notice (str | None): For a model trained on drawn faces
+            (SynthFER, from the config's ``training_data``), why its labels
+            on real photos are not meaningful and how to get a real-face
+            model; None otherwise. Also issued once as a
+            :class:`~dan_mm.apis.model_notice.ModelDomainWarning`.
 
     Example:
         >>> from dan_mm.apis import FERInferencer
@@ -94,8 +107,13 @@ class FERInferencer(BaseInferencer):
             raise CheckpointNotFoundError(
                 f'checkpoint not found: {pretrained}')
         precision_dtype(precision)  # refuse an unknown one before loading
+        device = check_device(device)  # 'cuda:0' without CUDA: one line
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
+        # Not None for a model of drawn faces (SynthFER): its labels on real
+        # photos mean nothing; callers show this next to the results.
+        self.model_notice = model_notice(self.config)
+        warn_model_notice(self.model_notice)
         if deploy:
             if not hasattr(self.model, 'switch_to_deploy'):
                 raise ConfigError(f'{type(self.model).__name__} has no '
@@ -143,6 +161,11 @@ class FERInferencer(BaseInferencer):
         Returns:
             dict: ``input`` (path or index), ``name``, ``img`` (BGR),
             ``boxes`` ``(M, 4)`` and ``crop_boxes`` ``(M, 4)``.
+
+        Raises:
+            InputNotFoundError: The file does not exist.
+            UnreadableImageError: It cannot be decoded (see
+                :func:`dan_mm.utils.image_io.decode_image`).
         """
         if isinstance(input_, np.ndarray):
             img, name, source = input_, f'{index:06d}', index
@@ -152,9 +175,7 @@ class FERInferencer(BaseInferencer):
             path = str(input_)
             if not osp.isfile(path):
                 raise InputNotFoundError(f'image not found: {path}')
-            img = mmcv.imread(path)
-            if img is None:
-                raise InputError(f'cannot read the image {path}')
+            img = decode_image(path)  # the loader's and the demo's decoder
             name, source = Path(path).stem, path
         boxes = self.detector(img)
         crop_boxes = np.array(

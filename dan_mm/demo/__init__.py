@@ -4,6 +4,6 @@
 FastAPI app) needs the ``demo`` extra: ``pip install -r
 requirements/demo.txt``. Start it with ``python tools/demo/web_demo.py``.
 """
-from .service import DemoService, decode_image
+from .service import DemoService
 
-__all__ = ['DemoService', 'decode_image']
+__all__ = ['DemoService']

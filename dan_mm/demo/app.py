@@ -2,7 +2,8 @@
 
 - ``GET /``: the page (``static/index.html`` with its script and styles;
   nothing is loaded from outside the server, so it works offline).
-- ``GET /api/info``: model, device, classes, limits.
+- ``GET /api/info``: model, device, classes, limits, and the model's
+  ``notice`` (None, or why its labels on real photos mean nothing).
 - ``POST /api/predict[?whole_image=true]``: the image file as the request
   body; answers :meth:`DemoService.predict`'s dict, or ``{"error": ...}``
   with status 400 (not an image, too many pixels), 413 (file too big), 503

@@ -3,22 +3,25 @@
 :class:`DemoService` turns the bytes of an upload into a JSON-ready answer:
 every face boxed and labelled, per face the class probabilities and the
 attention panels of its K heads, the time it took, and which model on which
-device answered. Bad input raises :class:`~dan_mm.utils.errors.InputError`
-with a message meant for the page.
+device answered, with the model's notice when it was not trained on real
+faces (:func:`dan_mm.apis.model_notice.model_notice`). Uploads are decoded
+by :func:`dan_mm.utils.image_io.decode_image`, as training images and
+inference inputs are; bad input raises
+:class:`~dan_mm.utils.errors.InputError` with a message meant for the page.
 """
 import base64
-import io
 import os.path as osp
 import time
-from typing import List, Optional, Sequence, Tuple
+import warnings
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..apis import FERInferencer
-from ..utils.errors import CheckpointError, InputError
+from ..apis import FERInferencer, ModelDomainWarning
+from ..utils.errors import CheckpointError
+from ..utils.image_io import decode_image
 from ..utils.tool_utils import load_config, naming_checkpoint
 from ..visualization import draw_attention_panels, draw_faces
 
@@ -26,57 +29,6 @@ NO_FACE_MESSAGE = (
     'No face found. The detector (OpenCV Haar cascade) finds frontal faces '
     'of at least 24 pixels; if the image is one face, classify the whole '
     'image as one face.')
-
-
-def decode_image(
-        data: bytes,
-        max_pixels: int,
-        max_side: Optional[int] = None) -> Tuple[np.ndarray, Tuple[int, int]]:
-    """Decode an uploaded image, refusing what is not one or is too big.
-
-    The size is read from the header before the pixels are decoded, so a
-    huge (or decompression-bomb) file costs nothing. JPEGs are decoded at a
-    reduced scale when ``max_side`` allows; EXIF orientation (phone photos)
-    is applied.
-
-    Args:
-        data (bytes): The uploaded file.
-        max_pixels (int): Refuse images with more pixels than this.
-        max_side (int, optional): Shrink the image so that its longer side
-            is at most this. Defaults to None (no shrinking).
-
-    Returns:
-        tuple[np.ndarray, tuple[int, int]]: The BGR ``uint8`` image
-        ``(H, W, 3)`` and the original ``(width, height)``.
-
-    Raises:
-        InputError: Empty, not an image, damaged, or too large.
-    """
-    if not data:
-        raise InputError('the upload is empty: choose an image file')
-    try:
-        pil = Image.open(io.BytesIO(data))
-        width, height = pil.size
-    except Image.DecompressionBombError as err:
-        raise InputError(f'the image is too large to open safely: {err}')
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise InputError('this file is not an image the demo can read: '
-                         'upload a JPEG, PNG, WebP, BMP or GIF photo')
-    if width * height > max_pixels:
-        raise InputError(
-            f'the image is {width}x{height} pixels '
-            f'({width * height / 1e6:.0f} MP), more than the demo accepts '
-            f'({max_pixels / 1e6:.0f} MP): scale it down and try again')
-    try:
-        if max_side is not None:
-            pil.draft('RGB', (max_side, max_side))  # JPEG: decode smaller
-        pil = ImageOps.exif_transpose(pil).convert('RGB')
-    except (OSError, ValueError, SyntaxError) as err:
-        raise InputError(f'the image file is damaged or cut short ({err})')
-    if max_side is not None and max(pil.size) > max_side:
-        pil.thumbnail((max_side, max_side), Image.BILINEAR)
-    img = cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
-    return img, (width, height)
 
 
 def data_url(img: np.ndarray, ext: str = '.png', quality: int = 90) -> str:
@@ -135,6 +87,7 @@ class DemoService:
         self.device = device_name(inferencer.device)
         self.num_heads = inferencer.config.model.get('neck',
                                                      {}).get('num_heads')
+        self.notice = inferencer.model_notice
 
     @classmethod
     def from_files(cls,
@@ -162,8 +115,10 @@ class DemoService:
         with naming_checkpoint(checkpoint):
             inferencer = FERInferencer(
                 config, checkpoint, device=device, precision=precision)
-        whole_image = FERInferencer(
-            inferencer.model, no_detect=True, precision=precision)
+        with warnings.catch_warnings():  # the same model: warned above
+            warnings.simplefilter('ignore', ModelDomainWarning)
+            whole_image = FERInferencer(
+                inferencer.model, no_detect=True, precision=precision)
         name = (f'{osp.splitext(osp.basename(config))[0]} · '
                 f'{osp.basename(checkpoint)}')
         return cls(inferencer, whole_image, name, **kwargs)
@@ -180,7 +135,8 @@ class DemoService:
             classes=self.classes,
             num_heads=self.num_heads,
             max_side=self.max_side,
-            max_pixels=self.max_pixels)
+            max_pixels=self.max_pixels,
+            notice=self.notice)
 
     def _class_name(self, label: int) -> str:
         return self.classes[label] if self.classes else str(label)
@@ -214,14 +170,21 @@ class DemoService:
             the crop and each head's attention, a ``data:`` URL), ``size``
             ``[W, H]`` as classified, ``resized_from`` (the upload's
             ``[W, H]`` when it was shrunk, else None), ``whole_image``,
-            ``message`` (None, or why no face was found), ``time_s``
+            ``message`` (None, or why no face was found), ``notice``
+            (None, or why the labels of a model of drawn faces mean nothing
+            on real photos; the page shows it next to them), ``time_s``
             (``total`` and ``inference``), ``model`` and ``device``.
 
         Raises:
             InputError: The upload is not an image, or too large.
         """
         start = time.perf_counter()
-        img, original = decode_image(data, self.max_pixels, self.max_side)
+        img, original = decode_image(
+            data,
+            name='(the upload)',
+            max_pixels=self.max_pixels,
+            max_side=self.max_side,
+            return_size=True)
         inferencer = self.whole_image_inferencer if whole_image \
             else self.inferencer
         infer_start = time.perf_counter()
@@ -235,6 +198,7 @@ class DemoService:
             resized_from=list(original) if list(original) != size else None,
             whole_image=whole_image,
             message=None if faces else NO_FACE_MESSAGE,
+            notice=self.notice,
             model=self.model_name,
             device=self.device)
         answer['time_s'] = dict(

@@ -1,12 +1,14 @@
 from .checkpoint import (checkpoints_trusted, load_checkpoint_file,
                          load_from_http, load_from_local,
                          register_checkpoint_loader, trust_checkpoints)
+from .device import check_device
 from .errors import (CheckpointError, CheckpointMismatchError,
                      CheckpointNotFoundError, ConfigError, DataError,
-                     DataNotFoundError, InputError, InputNotFoundError,
-                     MissingExtraError, NoFaceFoundError,
+                     DataNotFoundError, DeviceError, InputError,
+                     InputNotFoundError, MissingExtraError, NoFaceFoundError,
                      NumClassesMismatchError, PretrainedNotFoundError,
                      UnreadableImageError, UnsafeCheckpointError, UserError)
+from .image_io import DEFAULT_MAX_IMAGE_PIXELS, decode_image, max_image_pixels
 
 __all__ = [
     'load_checkpoint_file', 'load_from_local', 'load_from_http',
@@ -15,5 +17,7 @@ __all__ = [
     'DataNotFoundError', 'UnreadableImageError', 'InputError',
     'InputNotFoundError', 'NoFaceFoundError', 'CheckpointError',
     'CheckpointNotFoundError', 'CheckpointMismatchError',
-    'UnsafeCheckpointError', 'PretrainedNotFoundError', 'MissingExtraError'
+    'UnsafeCheckpointError', 'PretrainedNotFoundError', 'MissingExtraError',
+    'DeviceError', 'check_device', 'decode_image', 'max_image_pixels',
+    'DEFAULT_MAX_IMAGE_PIXELS'
 ]

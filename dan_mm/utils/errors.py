@@ -46,10 +46,6 @@ class DataNotFoundError(DataError, FileNotFoundError):
     message names the path and where it was expected."""
 
 
-class UnreadableImageError(DataError):
-    """An image file that cannot be decoded; the message names the file."""
-
-
 class OutputExistsError(UserError, FileExistsError):
     """A tool that writes data found its output already there (another
     run's); the message names the file or folder and the fix."""
@@ -58,6 +54,13 @@ class OutputExistsError(UserError, FileExistsError):
 class InputError(UserError, ValueError):
     """An input to inference (image, folder, video, camera) that cannot be
     opened or used."""
+
+
+class UnreadableImageError(DataError, InputError):
+    """An image file that cannot be decoded (missing, empty, damaged, too
+    many pixels); the message names the file. One error for training data
+    and inference input alike: both read images with
+    :func:`dan_mm.utils.image_io.decode_image`."""
 
 
 class InputNotFoundError(InputError, FileNotFoundError):
@@ -91,6 +94,11 @@ class UnsafeCheckpointError(CheckpointError):
 
 class PretrainedNotFoundError(UserError, FileNotFoundError):
     """A pretrained-weights file that the config starts from is missing."""
+
+
+class DeviceError(UserError, ValueError):
+    """A ``--device`` / ``device=`` that is malformed or not on this machine
+    (e.g. ``cuda:0`` without CUDA); the message says which devices exist."""
 
 
 class MissingExtraError(UserError, ImportError):

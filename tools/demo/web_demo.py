@@ -17,6 +17,7 @@ Then open http://127.0.0.1:7860 in a browser. Needs the demo extra:
 import argparse
 import os
 import os.path as osp
+import warnings
 
 from dan_mm.utils.errors import MissingExtraError
 from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
@@ -52,7 +53,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--device',
         default=None,
-        help='e.g. cpu, cuda:0 (default: cuda if available)')
+        help='e.g. cpu, cuda:0 (default: cuda if available); one that '
+        'this machine lacks is one error line')
     parser.add_argument(
         '--precision',
         choices=['fp32', 'bf16', 'fp16'],
@@ -94,8 +96,10 @@ def main(argv=None):
             f'the web demo needs {err.name or "its extra packages"}: '
             'pip install -r requirements/demo.txt (or pip install '
             '".[demo]")') from err
+    from dan_mm.apis import ModelDomainWarning
     from dan_mm.demo import DemoService
 
+    warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
     checkpoint = args.checkpoint or find_last_checkpoint(args.config)
     service = DemoService.from_files(
         args.config,
@@ -110,6 +114,8 @@ def main(argv=None):
         f'dan_mm web demo: {service.model_name} on {service.device}; '
         f'open http://{args.host}:{args.port} (Ctrl+C stops it)',
         flush=True)
+    if service.notice:  # the page shows it next to the results too
+        print(f'note: {service.notice}', flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level='info')
 
 

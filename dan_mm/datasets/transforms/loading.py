@@ -1,7 +1,6 @@
 """Load a face image of any common format as 8-bit BGR, or say why not."""
 from typing import Optional
 
-import cv2
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
@@ -9,6 +8,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.registry import TRANSFORMS
 
 from dan_mm.utils.errors import ConfigError, DataError, UnreadableImageError
+from dan_mm.utils.image_io import decode_image
 
 
 @TRANSFORMS.register_module()
@@ -16,12 +16,17 @@ class LoadFaceImage(LoadImageFromFile):
     """Load an image as a 3-channel 8-bit BGR array, with clear errors.
 
     A drop-in replacement for ``LoadImageFromFile`` (same results on ordinary
-    8-bit colour images, EXIF orientation applied) that also accepts the
-    other images face data sets contain:
+    8-bit colour images) that decodes with
+    :func:`dan_mm.utils.image_io.decode_image`, the decoder the inferencer
+    and the web demo use too, so that training and inference see the same
+    pixels. It accepts the other images face data sets contain:
 
-    - grayscale and grayscale + alpha: channels replicated to BGR;
-    - RGBA / BGRA: alpha dropped, as ``LoadImageFromFile`` does;
+    - EXIF orientation applied;
+    - grayscale, palette, CMYK: converted to BGR;
+    - alpha (RGBA, LA, transparent palettes): dropped, as
+      ``LoadImageFromFile`` does;
     - 16-bit (PNG, TIFF): scaled to 8 bits (``v / 257``, so 65535 -> 255);
+    - animated GIF / WebP / PNG, multi-page TIFF: the first frame;
     - huge images: downsized with area interpolation so that the longer side
       is at most ``max_side``, keeping the aspect ratio;
     - whole photos with a face box: a sample with ``face_box=(x, y, w, h)``
@@ -30,8 +35,10 @@ class LoadFaceImage(LoadImageFromFile):
 
     Anything it cannot read stops with one line naming the file and the
     reason, ``cannot read image <path>: <reason>``, for a missing file, a
-    zero-byte file, a truncated JPEG (no end-of-image marker) and data that
-    no decoder accepts (corrupt or not an image).
+    zero-byte file, a truncated JPEG (no end-of-image marker), data that
+    no decoder accepts (corrupt or not an image), and an image with more
+    pixels than the decompression-bomb limit (read from the header, before
+    decoding; ``DAN_MM_MAX_IMAGE_PIXELS`` raises it).
 
     With ``skip_unreadable=True`` such an image makes the transform return
     None instead, with a warning that counts the skipped images. In training
@@ -48,10 +55,6 @@ class LoadFaceImage(LoadImageFromFile):
         backend_args (dict, optional): File backend arguments, as in
             ``LoadImageFromFile``. Defaults to None.
     """
-
-    # Decode to BGR like mmcv's 'color' flag (gray, alpha, CMYK and EXIF
-    # orientation handled by OpenCV) but keep 16-bit depth to scale it here.
-    CV2_FLAGS = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
 
     def __init__(self,
                  max_side: Optional[int] = 2048,
@@ -79,52 +82,16 @@ class LoadFaceImage(LoadImageFromFile):
         Raises:
             UnreadableImageError: ``cannot read image <path>: <reason>``.
         """
-
-        def fail(reason):
-            return UnreadableImageError(
-                f'cannot read image {filename}: {reason}')
-
         try:
             img_bytes = fileio.get(filename, backend_args=self.backend_args)
         except FileNotFoundError:
-            raise fail('file not found') from None
+            raise UnreadableImageError(
+                f'cannot read image {filename}: file not found') from None
         except OSError as err:
-            raise fail(err.strerror or str(err)) from None
-        if len(img_bytes) == 0:
-            raise fail('zero-byte file')
-        if (img_bytes[:2] == b'\xff\xd8' and img_bytes.rfind(b'\xff\xd9')
-                < img_bytes.rfind(b'\xff\xda')):
-            # No end-of-image marker after the last scan: OpenCV would decode
-            # the part that is there and fill the rest with grey.
-            raise fail('truncated JPEG (no end-of-image marker)')
-        try:
-            img = cv2.imdecode(
-                np.frombuffer(img_bytes, np.uint8), self.CV2_FLAGS)
-        except cv2.error as err:
-            raise fail(f'decoder error ({str(err).strip().splitlines()[-1]})'
-                       ) from None
-        if img is None:
-            raise fail(f'corrupt or not an image ({len(img_bytes)} bytes '
-                       'that no decoder accepts)')
-        return self._normalise(img, fail)
-
-    def _normalise(self, img: np.ndarray, fail) -> np.ndarray:
-        """8-bit depth, 3 channels, longer side at most ``max_side``."""
-        if img.ndim == 2:
-            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-        if img.dtype == np.uint16:
-            img = (img.astype(np.float32) / 257.).round().astype(np.uint8)
-        elif img.dtype != np.uint8:
-            raise fail(f'unsupported pixel type {img.dtype}')
-        if img.shape[2] != 3:
-            raise fail(f'unsupported number of channels {img.shape[2]}')
-        height, width = img.shape[:2]
-        if self.max_side is not None and max(height, width) > self.max_side:
-            scale = self.max_side / max(height, width)
-            size = (max(1, round(width * scale)), max(1,
-                                                      round(height * scale)))
-            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-        return img
+            raise UnreadableImageError(
+                f'cannot read image {filename}: {err.strerror or err}'
+            ) from None
+        return decode_image(img_bytes, name=filename, max_side=self.max_side)
 
     def transform(self, results: dict) -> Optional[dict]:
         """Load ``results['img_path']`` into ``results['img']``.

@@ -98,6 +98,9 @@ function render(answer, roundTrip) {
     `${answer.time_s.inference.toFixed(2)} s), ${roundTrip.toFixed(2)} s ` +
     `with the upload. ${answer.model} on ${answer.device}.${resized}`;
   if (answer.message) showMessage(answer.message, 'info', true);
+  $('model-notice').hidden = !answer.notice;
+  $('model-notice').textContent =
+    answer.notice ? `Note: ${capitalize(answer.notice)}.` : '';
 
   const faces = $('faces');
   faces.replaceChildren();
