@@ -35,8 +35,12 @@ def check_rows(rows, paths):
 def test_benchmark_reports_every_stage(tmp_path):
     paths = ('fp32', 'fast')
     rows = benchmark_video(
-        Config.fromfile(CONFIG), num_faces=(1, ), paths=paths, num_frames=3,
-        batch_size=2, warmup=1)
+        Config.fromfile(CONFIG),
+        num_faces=(1, ),
+        paths=paths,
+        num_frames=3,
+        batch_size=2,
+        warmup=1)
     check_rows(rows, paths)
     assert 'draw_write' in format_rows(rows)
     write_json(str(tmp_path / 'out.json'), rows, frames=3)
@@ -48,8 +52,12 @@ def test_benchmark_reports_every_stage(tmp_path):
 @pytest.mark.slow
 def test_benchmark_on_onnxruntime():
     rows = benchmark_video(
-        Config.fromfile(CONFIG), num_faces=(1, ), paths=('onnxruntime', ),
-        num_frames=3, batch_size=2, warmup=0)
+        Config.fromfile(CONFIG),
+        num_faces=(1, ),
+        paths=('onnxruntime', ),
+        num_frames=3,
+        batch_size=2,
+        warmup=0)
     check_rows(rows, ('onnxruntime', ))
 
 

@@ -116,8 +116,8 @@ def test_video_tracks_and_smooths(checkpoint, clip):
     timer = StageTimer()
     raw = list(inferencer.iter_video(clip, batch_size=4, smooth=False))
     smoothed = list(
-        inferencer.iter_video(clip, smooth_window=3, batch_size=4,
-                              timer=timer))
+        inferencer.iter_video(
+            clip, smooth_window=3, batch_size=4, timer=timer))
     assert [len(r['faces']) for r in raw] == [1] * 6
     assert [f['track_id'] for r in smoothed for f in r['faces']] == [1] * 6
     assert 'raw_scores' not in raw[0]['faces'][0]

@@ -178,8 +178,8 @@ def export_onnx(model: nn.Module, path: str, image_size: int) -> str:
         warnings.simplefilter('ignore', DeprecationWarning)
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(
-            Logits(model).eval(), (torch.randn(1, 3, image_size,
-                                               image_size), ),
+            Logits(model).eval(),
+            (torch.randn(1, 3, image_size, image_size), ),
             path,
             dynamo=False,
             input_names=['input'],
@@ -316,8 +316,8 @@ def benchmark_video(cfg: Config,
                 row = dict(num_faces=n, path=path)
                 row.update(
                     time_video(inferencer, clip,
-                               osp.join(work_dir, 'annotated.mp4'),
-                               batch_size, warmup))
+                               osp.join(work_dir, 'annotated.mp4'), batch_size,
+                               warmup))
                 rows.append(row)
     return rows
 

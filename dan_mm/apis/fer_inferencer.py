@@ -22,8 +22,8 @@ from ..utils.precision import autocast, precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
 from .face_detectors import DetectorType, build_face_detector, expand_box
 from .tracking import HeldDetector, IoUTracker, ScoreSmoother
-from .video import (AnnotatedVideoWriter, StageTimer, VideoSource,
-                    iter_frames, open_video, video_label)
+from .video import (AnnotatedVideoWriter, StageTimer, VideoSource, iter_frames,
+                    open_video, video_label)
 
 
 def list_image_files(folder: str) -> List[str]:
@@ -388,10 +388,9 @@ class FERInferencer(BaseInferencer):
         try:
 
             def classify(batch):
-                return self._classify_frames(batch, batch_size, label,
-                                             writer, show, return_maps,
-                                             detector, tracker, smoother,
-                                             timer)
+                return self._classify_frames(batch, batch_size, label, writer,
+                                             show, return_maps, detector,
+                                             tracker, smoother, timer)
 
             batch = []
             for item in iter_frames(capture, max_frames, timer):
@@ -422,8 +421,7 @@ class FERInferencer(BaseInferencer):
         try:
             with timer('detect'):
                 images = [
-                    self.load_image(frame, index)
-                    for index, _, frame in batch
+                    self.load_image(frame, index) for index, _, frame in batch
                 ]
         finally:
             self.detector = own_detector

@@ -11,7 +11,6 @@ from dan_mm.utils.errors import InputError
 BOX_COLOR = (0, 200, 0)  # BGR
 TEXT_COLOR = (255, 255, 255)
 
-
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 Rect = Tuple[int, int, int, int]  # x, y (top left), width, height
 
@@ -75,8 +74,11 @@ def layout_labels(boxes: Sequence[Sequence[float]],
         return [p for p in placed if _overlaps(rect, p)]
 
     for (x1, y1, x2, y2), (w, h) in zip(boxes, sizes):
-        candidates = [fit(x1, y1 - h, w, h), fit(x1, y2, w, h),
-                      fit(x1, y1, w, h)]
+        candidates = [
+            fit(x1, y1 - h, w, h),
+            fit(x1, y2, w, h),
+            fit(x1, y1, w, h)
+        ]
         rect = next((c for c in candidates if not clashes(c)), None)
         if rect is None:
             rect = candidates[0]
