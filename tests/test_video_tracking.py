@@ -200,3 +200,14 @@ def test_drawn_label_has_the_track_id():
     img = np.zeros((120, 160, 3), np.uint8)
     drawn = draw_faces(img, [face, dict(face, box=[25, 32, 85, 92])])
     assert drawn.shape == img.shape and drawn.any() and not img.any()
+
+
+def test_held_detector_passes_other_attributes_through():
+
+    class Detector:
+        threshold = 0.5
+
+        def __call__(self, img):
+            return np.zeros((0, 4), np.float32)
+
+    assert HeldDetector(Detector(), every=2).threshold == 0.5

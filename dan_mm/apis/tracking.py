@@ -175,6 +175,12 @@ class HeldDetector:
         self.calls = 0
         self._last: Optional[Any] = None
 
+    def __getattr__(self, name: str) -> Any:
+        # Anything else (a name, thresholds) is the wrapped detector's.
+        if name == 'detector':  # not set yet (copy, unpickling)
+            raise AttributeError(name)
+        return getattr(self.detector, name)
+
     def __call__(self, img: np.ndarray) -> Any:
         if self.calls % self.every == 0 or self._last is None:
             self._last = self.detector(img)
