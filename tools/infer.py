@@ -14,6 +14,7 @@ Writes to ``--out-dir``:
      "time_s": null,                 # frame time in seconds for videos
      "img_shape": [480, 640],        # H, W
      "faces": [{"box": [x1, y1, x2, y2],       # detected face, pixels
+                "track_id": 1,                 # videos: same face, same id
                 "crop_box": [x1, y1, x2, y2],  # with margin: what DAN saw
                 "pred_label": 3,
                 "pred_class": "Happiness",
@@ -109,6 +110,17 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--show',
         action='store_true',
         help='display video / camera frames in a window')
+    parser.add_argument(
+        '--no-smooth',
+        action='store_true',
+        help='video / camera: classify every frame on its own (default: a '
+        'tracked face\'s probabilities are averaged over ~5 frames)')
+    parser.add_argument(
+        '--detect-every',
+        type=positive_int,
+        default=1,
+        help='video / camera: detect faces every N frames, hold them in '
+        'between')
     add_trust_checkpoint_argument(parser)
     add_debug_argument(parser)
     return parser.parse_args(argv)
@@ -135,6 +147,8 @@ def to_json(result: dict, classes) -> str:
                 pred_class=face.get('pred_class'),
                 pred_score=round(face['pred_score'], 6),
                 pred_scores=dict(zip(classes, scores)) if classes else scores))
+        if 'track_id' in face:
+            faces[-1]['track_id'] = face['track_id']
     time_s = result.get('time_s')
     line = dict(
         input=str(result['input']),
@@ -159,7 +173,9 @@ def video_results(inferencer: FERInferencer, args, source,
         batch_size=args.batch_size,
         max_frames=args.max_frames,
         out_file=osp.join(args.out_dir, f'{name}.mp4'),
-        show=args.show)
+        show=args.show,
+        smooth=not args.no_smooth,
+        detect_every=args.detect_every)
     yield from tqdm(results, total=total, desc='frames', unit='frame')
 
 

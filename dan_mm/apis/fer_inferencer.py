@@ -24,8 +24,9 @@ from ..utils.precision import autocast, precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
 from .face_detectors import DetectorType, build_face_detector, expand_box
 from .model_notice import model_notice, warn_model_notice
-from .video import (AnnotatedVideoWriter, VideoSource, iter_frames, open_video,
-                    video_label)
+from .tracking import HeldDetector, IoUTracker, ScoreSmoother
+from .video import (AnnotatedVideoWriter, StageTimer, VideoSource, iter_frames,
+                    open_video, video_label)
 
 
 def list_image_files(folder: str) -> List[str]:
@@ -337,12 +338,23 @@ class FERInferencer(BaseInferencer):
                    max_frames: Optional[int] = None,
                    out_file: Optional[str] = None,
                    show: bool = False,
-                   return_maps: bool = False) -> Iterator[dict]:
-        """Find and classify every face of every frame of a video or camera.
+                   return_maps: bool = False,
+                   smooth: bool = True,
+                   smooth_window: int = 5,
+                   detect_every: int = 1,
+                   tracker: Optional[IoUTracker] = None,
+                   timer: Optional[StageTimer] = None) -> Iterator[dict]:
+        """Find, track and classify every face of every frame of a video or
+        camera.
 
         Frames are read and classified ``batch_size`` at a time (the faces
-        of a batch of frames go through the model together). The capture
-        (and ``out_file``) are closed when the frames run out, after
+        of a batch of frames go through the model together). Each face gets
+        a ``track_id`` that stays with it across frames
+        (:class:`~dan_mm.apis.tracking.IoUTracker`), and with ``smooth`` its
+        probabilities are an exponential moving average over its track's
+        last ``smooth_window`` frames
+        (:class:`~dan_mm.apis.tracking.ScoreSmoother`). The capture (and
+        ``out_file``) are closed when the frames run out, after
         ``max_frames``, or when the caller stops iterating.
 
         Args:
@@ -357,16 +369,36 @@ class FERInferencer(BaseInferencer):
                 display). Defaults to False.
             return_maps (bool): Add each face's ``attention_maps``.
                 Defaults to False.
+            smooth (bool): Smooth each track's probabilities over time; off,
+                every frame is classified on its own. Defaults to True.
+            smooth_window (int): The smoothing span in frames. Defaults
+                to 5.
+            detect_every (int): Run the face detector on every N-th frame
+                only; the frames in between reuse the last detected faces
+                (held in place). Defaults to 1 (every frame).
+            tracker (IoUTracker, optional): Matches faces across frames;
+                anything with ``update(boxes (M, 4)) -> (M, ) ids``.
+                Defaults to ``IoUTracker()``.
+            timer (StageTimer, optional): Add the seconds spent per stage
+                (decode, detect, align, classify, draw_write) to it, for
+                benchmarks. Defaults to None.
 
         Yields:
             dict: Per frame, a result as :meth:`__call__`'s with ``input``
             the path (or ``camera:<i>``), plus ``frame`` (0-based index)
-            and ``time_s`` (the frame's timestamp in seconds).
+            and ``time_s`` (the frame's timestamp in seconds); each face
+            also has ``track_id`` (int, from 1) and, with ``smooth``,
+            ``raw_scores`` (this frame's own probabilities; ``pred_scores``
+            and the predicted class are the smoothed ones).
 
         Raises:
             InputNotFoundError: The video file does not exist.
             InputError: The source cannot be opened, or has no frame.
         """
+        tracker = tracker if tracker is not None else IoUTracker()
+        smoother = ScoreSmoother(smooth_window) if smooth else None
+        detector = HeldDetector(self.detector, detect_every)
+        timer = timer or StageTimer()
         capture, label = open_video(source), video_label(source)
         writer = None
         if out_file is not None:
@@ -375,17 +407,21 @@ class FERInferencer(BaseInferencer):
                                           capture.get(cv2.CAP_PROP_FPS) or 25.)
         num_frames = 0
         try:
+
+            def classify(batch):
+                return self._classify_frames(batch, batch_size, label, writer,
+                                             show, return_maps, detector,
+                                             tracker, smoother, timer)
+
             batch = []
-            for item in iter_frames(capture, max_frames):
+            for item in iter_frames(capture, max_frames, timer):
                 batch.append(item)
                 if len(batch) == batch_size:
-                    yield from self._classify_frames(batch, batch_size, label,
-                                                     writer, show, return_maps)
+                    yield from classify(batch)
                     num_frames += len(batch)
                     batch = []
             if batch:
-                yield from self._classify_frames(batch, batch_size, label,
-                                                 writer, show, return_maps)
+                yield from classify(batch)
                 num_frames += len(batch)
             if num_frames == 0:
                 raise InputError(f'cannot read any frame from {label}')
@@ -396,20 +432,65 @@ class FERInferencer(BaseInferencer):
 
     def _classify_frames(self, batch: list, batch_size: int, label: str,
                          writer: Optional[AnnotatedVideoWriter], show: bool,
-                         return_maps: bool) -> Iterator[dict]:
-        """Classify ``(index, time_s, frame)`` items; draw, write, show."""
-        frames = [frame for _, _, frame in batch]
-        results = self(frames, batch_size=batch_size, return_maps=return_maps)
+                         return_maps: bool, detector: HeldDetector,
+                         tracker: IoUTracker,
+                         smoother: Optional[ScoreSmoother],
+                         timer: StageTimer) -> Iterator[dict]:
+        """Classify ``(index, time_s, frame)`` items in frame order; track,
+        smooth, draw, write, show."""
+        own_detector, self.detector = self.detector, detector
+        try:
+            with timer('detect'):
+                images = [
+                    self.load_image(frame, index) for index, _, frame in batch
+                ]
+        finally:
+            self.detector = own_detector
+        preds = []
+        chunks = self.preprocess(images, batch_size)
+        while True:
+            with timer('align'):
+                data = next(chunks, None)
+            if data is None:
+                break
+            with timer('classify'):
+                preds.extend(self.forward(data, return_maps=return_maps))
+        results = self.postprocess(images, preds)
         for (index, time_s, frame), result in zip(batch, results):
             result.update(input=label, frame=index, time_s=time_s)
+            self._track_faces(result['faces'], tracker, smoother)
             if writer is not None or show:
-                drawn = draw_faces(frame, result['faces'])
-                if writer is not None:
-                    writer.write(drawn)
-                if show:
-                    cv2.imshow(label, drawn)
-                    cv2.waitKey(1)
+                with timer('draw_write'):
+                    drawn = draw_faces(frame, result['faces'])
+                    if writer is not None:
+                        writer.write(drawn)
+                    if show:
+                        cv2.imshow(label, drawn)
+                        cv2.waitKey(1)
             yield result
+
+    def _track_faces(self, faces: List[dict], tracker: IoUTracker,
+                     smoother: Optional[ScoreSmoother]) -> None:
+        """Set each face's ``track_id``; with a smoother, replace its
+        probabilities (and class) by its track's smoothed ones."""
+        boxes = np.array([face['box'] for face in faces],
+                         np.float64).reshape(-1, 4)
+        for face, track_id in zip(faces, tracker.update(boxes)):
+            face['track_id'] = int(track_id)
+            if smoother is None:
+                continue
+            face['raw_scores'] = face['pred_scores']
+            scores = smoother.update(int(track_id), face['pred_scores'])
+            label = int(scores.argmax())
+            face.update(
+                pred_scores=scores,
+                pred_label=label,
+                pred_score=float(scores[label]))
+            if self.classes is not None:
+                face['pred_class'] = self.classes[label]
+        live = getattr(tracker, 'track_ids', None)
+        if smoother is not None and live is not None:
+            smoother.keep_only(live)
 
     def visualize(self,
                   images: List[dict],

@@ -1,6 +1,9 @@
 """Video files and cameras as a stream of frames, for FERInferencer."""
 import os.path as osp
-from typing import Iterator, Optional, Tuple, Union
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -68,23 +71,60 @@ def count_frames(source: VideoSource) -> Optional[int]:
         capture.release()
 
 
+class StageTimer:
+    """Wall-clock seconds spent per stage of a video loop, summed.
+
+    :meth:`FERInferencer.iter_video` records into one when given it, with
+    the stages ``decode`` (reading a frame), ``detect`` (finding the faces
+    and their crop geometry), ``align`` (cropping / warping and the test
+    pipeline), ``classify`` (the model) and ``draw_write`` (drawing,
+    writing and showing the annotated frame).
+    """
+
+    STAGES = ('decode', 'detect', 'align', 'classify', 'draw_write')
+
+    def __init__(self):
+        self.seconds: Dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - start
+
+    def reset(self) -> None:
+        """Forget everything recorded."""
+        self.seconds.clear()
+
+
+@contextmanager
+def _untimed(stage: str):
+    yield
+
+
 def iter_frames(
     capture: cv2.VideoCapture,
-    max_frames: Optional[int] = None
+    max_frames: Optional[int] = None,
+    timer: Optional[StageTimer] = None
 ) -> Iterator[Tuple[int, float, np.ndarray]]:
     """Read frames until the end, or ``max_frames``.
 
     Args:
         capture (cv2.VideoCapture): An opened capture.
         max_frames (int, optional): Stop after this many frames.
+        timer (StageTimer, optional): Add the reading time to ``decode``.
 
     Yields:
         tuple: ``(index, time_s, frame)``: the 0-based frame index, its
         timestamp in seconds and the BGR ``uint8`` frame.
     """
+    timer = timer or _untimed
     index = 0
     while max_frames is None or index < max_frames:
-        ok, frame = capture.read()
+        with timer('decode'):
+            ok, frame = capture.read()
         if not ok:
             return
         yield index, capture.get(cv2.CAP_PROP_POS_MSEC) / 1000., frame

@@ -1,6 +1,6 @@
 """Drawing FER results: boxes with labels, per-head attention panels and
 the confusion matrix."""
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -11,6 +11,9 @@ from dan_mm.utils.errors import InputError
 BOX_COLOR = (0, 200, 0)  # BGR
 TEXT_COLOR = (255, 255, 255)
 
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+Rect = Tuple[int, int, int, int]  # x, y (top left), width, height
+
 
 def _put_label(img: np.ndarray,
                text: str,
@@ -19,37 +22,115 @@ def _put_label(img: np.ndarray,
                scale: float = 0.5) -> None:
     """Write ``text`` on a filled box whose bottom-left corner is (x, y),
     moved left or down where it would leave the image."""
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
     x = max(0, min(x, img.shape[1] - tw))
     y = max(y, th + base)
-    cv2.rectangle(img, (x, y - th - base), (x + tw, y), BOX_COLOR, -1)
-    cv2.putText(img, text, (x, y - base), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                TEXT_COLOR, 1, cv2.LINE_AA)
+    _put_label_at(img, text, (x, y - th - base, tw, th + base), scale)
+
+
+def _put_label_at(img: np.ndarray, text: str, rect: Rect,
+                  scale: float) -> None:
+    """Write ``text`` on a filled box filling ``rect``."""
+    x, y, w, h = rect
+    base = h - cv2.getTextSize(text, FONT, scale, 1)[0][1]
+    cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), BOX_COLOR, -1)
+    cv2.putText(img, text, (x, y + h - base), FONT, scale, TEXT_COLOR, 1,
+                cv2.LINE_AA)
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return (a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3]
+            and b[1] < a[1] + a[3])
+
+
+def layout_labels(boxes: Sequence[Sequence[float]],
+                  sizes: Sequence[Tuple[int, int]],
+                  img_shape: Tuple[int, int]) -> List[Rect]:
+    """Place one label per box so that no two labels overlap.
+
+    Labels are placed in order; each takes the first free place of: above
+    its box, below it, inside its top edge, then (from above the box)
+    moved down past every label in the way. Every place is first moved into
+    the image. Only when the image has no free place left (more labels than
+    fit) does a label overlap, at its place above the box.
+
+    Args:
+        boxes (Sequence): Face boxes ``x1, y1, x2, y2``.
+        sizes (Sequence[tuple[int, int]]): ``(width, height)`` of each label.
+        img_shape (tuple[int, int]): ``(H, W)`` of the image.
+
+    Returns:
+        list[tuple[int, int, int, int]]: Per label ``x, y, w, h``, top left
+        corner and size, in pixels.
+    """
+    height, width = img_shape[:2]
+    placed: List[Rect] = []
+
+    def fit(x: float, y: float, w: int, h: int) -> Rect:
+        return (int(max(0, min(round(x), width - w))),
+                int(max(0, min(round(y), height - h))), w, h)
+
+    def clashes(rect: Rect) -> List[Rect]:
+        return [p for p in placed if _overlaps(rect, p)]
+
+    for (x1, y1, x2, y2), (w, h) in zip(boxes, sizes):
+        candidates = [
+            fit(x1, y1 - h, w, h),
+            fit(x1, y2, w, h),
+            fit(x1, y1, w, h)
+        ]
+        rect = next((c for c in candidates if not clashes(c)), None)
+        if rect is None:
+            rect = candidates[0]
+            while clashes(rect) and rect[1] + h <= height:
+                below = max(p[1] + p[3] for p in clashes(rect))
+                if below + h > height:
+                    break
+                rect = (rect[0], below, w, h)
+            if clashes(rect):
+                rect = candidates[0]
+        placed.append(rect)
+    return placed
+
+
+def face_label(face: dict) -> str:
+    """A face's label: ``"#<track id> <class> <score>"`` (the track id for
+    video only)."""
+    name = face.get('pred_class', face['pred_label'])
+    text = f'{name} {face["pred_score"]:.2f}'
+    if face.get('track_id') is not None:
+        text = f'#{face["track_id"]} {text}'
+    return text
 
 
 def draw_faces(img: np.ndarray, faces: Sequence[dict]) -> np.ndarray:
-    """Draw every face's box with ``"<class> <score>"`` above it.
+    """Draw every face's box and its label, labels placed so that they do
+    not overlap (:func:`layout_labels`).
 
     Args:
         img (np.ndarray): BGR image ``(H, W, 3)``; not modified.
         faces (Sequence[dict]): Face results with ``box``, ``pred_class``
-            (or ``pred_label``) and ``pred_score``.
+            (or ``pred_label``), ``pred_score`` and, in a video, ``track_id``
+            (see :func:`face_label`).
 
     Returns:
         np.ndarray: The annotated BGR copy.
     """
     out = img.copy()
     thickness = max(1, round(max(img.shape[:2]) / 300))
+    scale = max(0.4, thickness * 0.4)
+    texts = [face_label(face) for face in faces]
+    sizes = []
+    for text in texts:
+        (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
+        sizes.append((tw, th + base))
     for face in faces:
         x1, y1, x2, y2 = (int(round(v)) for v in face['box'])
         cv2.rectangle(out, (x1, y1), (x2, y2), BOX_COLOR, thickness)
-        name = face.get('pred_class', face['pred_label'])
-        _put_label(
-            out,
-            f'{name} {face["pred_score"]:.2f}',
-            x1,
-            y1,
-            scale=max(0.4, thickness * 0.4))
+    rects = layout_labels([face['box'] for face in faces], sizes,
+                          img.shape[:2])
+    for text, rect in zip(texts, rects):
+        _put_label_at(out, text, rect, scale)
     return out
 
 

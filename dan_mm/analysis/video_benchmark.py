@@ -1,0 +1,356 @@
+"""End-to-end speed of video inference: frames/s and ms per stage.
+
+The clip is generated: a 640x480 MPEG-4 video of 1 or 5 real faces (Grace
+Hopper, the sample photo matplotlib ships) moving over a textured
+background, so that a real face detector finds them. Each run goes through
+:meth:`~dan_mm.apis.FERInferencer.iter_video`, the loop ``tools/infer.py``
+runs, writing the annotated MP4 as ``infer.py`` does; the stage times are
+recorded by that loop (:class:`~dan_mm.apis.StageTimer`):
+
+- ``decode``: reading a frame from the file;
+- ``detect``: finding the faces and their crop geometry;
+- ``align``: cropping (or warping) each face and the test pipeline;
+- ``classify``: the model;
+- ``draw_write``: drawing the labels and encoding the annotated frame.
+
+Paths (model weights are random: speed does not depend on them):
+
+- ``fp32``: the model as trained, in fp32;
+- ``fast``: ``switch_to_deploy()`` (fused attention heads), channels-last,
+  and bf16 autocast where the CPU has native bf16 (AVX512-BF16 / AMX);
+- ``onnxruntime``: the deploy model exported to ONNX and run by ONNX
+  Runtime on the CPU, with as many threads as torch.
+"""
+import json
+import os.path as osp
+import platform
+import tempfile
+import time
+import warnings
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+from matplotlib import cbook
+from mmengine.config import Config
+from mmengine.model import BaseModel
+
+from ..apis import FERInferencer, StageTimer
+from ..utils.errors import ConfigError
+from ..utils.pretrained import drop_pretrained
+
+PATHS = ('fp32', 'fast', 'onnxruntime')
+FRAME_SIZE = (640, 480)  # width, height
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else ``platform``'s."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def has_native_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively on this CPU (else bf16 is
+    emulated and slower than fp32)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def write_face_clip(path: str,
+                    num_faces: int,
+                    num_frames: int,
+                    fps: float = 25.) -> str:
+    """Write a 640x480 clip of ``num_faces`` real faces moving.
+
+    Args:
+        path (str): The output ``.mp4`` file.
+        num_faces (int): 1 (a large face crossing the frame) or more (side
+            by side, each moving in its own column).
+        num_frames (int): Frames to write.
+        fps (float): The clip's frame rate. Defaults to 25.
+
+    Returns:
+        str: ``path``.
+    """
+    width, height = FRAME_SIZE
+    photo = cv2.imread(
+        cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
+    face_w = 200 if num_faces == 1 else min(200, width // num_faces - 16)
+    face_h = round(face_w * photo.shape[0] / photo.shape[1])
+    photo = cv2.resize(photo, (face_w, face_h), interpolation=cv2.INTER_AREA)
+    # A smooth gradient with fixed noise: a background with some texture.
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:height, 0:width]
+    background = np.stack([xs * 0.3, ys * 0.4, (xs + ys) * 0.15], -1)
+    background = (background + rng.normal(0, 8, background.shape) + 40)
+    background = background.clip(0, 255).astype(np.uint8)
+    cell = width / num_faces
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             (width, height))
+    for t in range(num_frames):
+        frame = background.copy()
+        for i in range(num_faces):
+            phase = 2 * np.pi * (t / 50. + i / num_faces)
+            if num_faces == 1:  # left to right and back, bobbing
+                x = (width - face_w) * (0.5 - 0.45 * np.cos(phase))
+                y = (height - face_h) * (0.5 + 0.3 * np.sin(2 * phase))
+            else:  # within its column
+                x = cell * i + (cell - face_w) * (0.5 + 0.4 * np.sin(phase))
+                y = (height - face_h) * (0.5 + 0.4 * np.cos(phase))
+            x, y = int(round(x)), int(round(y))
+            frame[y:y + face_h, x:x + face_w] = photo
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+class OnnxRuntimeClassifier(BaseModel):
+    """A model's ONNX export run by ONNX Runtime, usable wherever
+    :class:`FERInferencer` takes a model (``model(inputs, mode='tensor')``
+    returns the logits; the data preprocessor and config are the torch
+    model's).
+
+    Args:
+        model (BaseModel): The exported model (for its data preprocessor and
+            ``_config``; its weights are not used).
+        onnx_file (str): Its export (input ``(N, 3, H, W)`` normalised
+            images, output ``(N, num_classes)`` logits).
+        threads (int, optional): ONNX Runtime's intra-op threads. Defaults
+            to ``torch.get_num_threads()``.
+    """
+
+    def __init__(self,
+                 model: BaseModel,
+                 onnx_file: str,
+                 threads: Optional[int] = None):
+        import onnxruntime as ort
+        super().__init__(data_preprocessor=model.data_preprocessor)
+        self._config = model._config
+        # FERInferencer reads the device from the first parameter.
+        self.device_anchor = nn.Parameter(torch.zeros(0), False)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        self.session = ort.InferenceSession(
+            onnx_file, options, providers=['CPUExecutionProvider'])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode='tensor'):
+        if mode != 'tensor':
+            raise ConfigError(f'{type(self).__name__} only runs '
+                              f'mode="tensor", not "{mode}"')
+        feed = {self.input_name: inputs.float().contiguous().cpu().numpy()}
+        return torch.from_numpy(self.session.run(None, feed)[0])
+
+
+def test_image_size(cfg: Config) -> int:
+    """The square size the test pipeline resizes to (224 for RAF-DB)."""
+    for transform in cfg.test_dataloader.dataset.pipeline:
+        if transform['type'] == 'Resize' and 'scale' in transform:
+            scale = transform['scale']
+            return scale if isinstance(scale, int) else scale[0]
+    return 224
+
+
+def export_onnx(model: nn.Module, path: str, image_size: int) -> str:
+    """Export ``model(inputs, mode='tensor')`` to ONNX, dynamic batch (as
+    ``tools/deployment/pytorch2onnx.py`` does)."""
+
+    class Logits(nn.Module):
+
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, inputs):
+            return self.model(inputs, mode='tensor')
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(
+            Logits(model).eval(),
+            (torch.randn(1, 3, image_size, image_size), ),
+            path,
+            dynamo=False,
+            input_names=['input'],
+            output_names=['logits'],
+            dynamic_axes={
+                'input': {
+                    0: 'batch'
+                },
+                'logits': {
+                    0: 'batch'
+                }
+            },
+            opset_version=17)
+    return path
+
+
+def build_inferencer(cfg: Config,
+                     path: str,
+                     work_dir: str,
+                     detector: Optional[str] = None) -> FERInferencer:
+    """An inferencer of ``cfg``'s model with random weights on ``path``.
+
+    Args:
+        cfg (Config): A model config.
+        path (str): One of :data:`PATHS`.
+        work_dir (str): Where the ONNX export goes.
+        detector (str, optional): The face detector; defaults to the
+            inferencer's default.
+
+    Returns:
+        FERInferencer: On the CPU.
+    """
+    from mmpretrain.apis import get_model
+    if path not in PATHS:
+        raise ConfigError(f'unknown path "{path}": use one of '
+                          f'{", ".join(PATHS)}')
+    cfg = cfg.copy()
+    drop_pretrained(cfg.model)  # random weights: speed does not need them
+    # Built with torch's default init (no init_weights(), which logs every
+    # parameter): speed does not depend on the values.
+    model = get_model(cfg, pretrained=False, device='cpu')
+    model.eval()
+    kwargs = {} if detector is None else dict(detector=detector)
+    if path == 'fp32':
+        return FERInferencer(model, **kwargs)
+    if path == 'fast':
+        return FERInferencer(
+            model,
+            deploy=True,
+            channels_last=True,
+            precision='bf16' if has_native_bf16() else 'fp32',
+            **kwargs)
+    model.switch_to_deploy()
+    onnx_file = export_onnx(model, osp.join(work_dir, 'model.onnx'),
+                            test_image_size(cfg))
+    return FERInferencer(OnnxRuntimeClassifier(model, onnx_file), **kwargs)
+
+
+def time_video(inferencer: FERInferencer,
+               clip: str,
+               out_file: str,
+               batch_size: int = 8,
+               warmup: int = 2) -> dict:
+    """Run the video loop over ``clip`` once untimed for ``warmup`` frames,
+    then timed over all of it.
+
+    Returns:
+        dict: ``frames``, ``faces`` (found, all frames), ``fps`` (end to
+        end), ``ms`` (per frame: each stage of
+        :attr:`StageTimer.STAGES`, ``other`` and ``total``) and
+        ``detect_align_share`` (of a frame's time).
+    """
+    if warmup:
+        for _ in inferencer.iter_video(
+                clip, batch_size=batch_size, max_frames=warmup):
+            pass
+    timer = StageTimer()
+    frames = faces = 0
+    start = time.perf_counter()
+    for result in inferencer.iter_video(
+            clip, batch_size=batch_size, out_file=out_file, timer=timer):
+        frames += 1
+        faces += len(result['faces'])
+    total = time.perf_counter() - start
+    ms = {
+        stage: 1000 * timer.seconds.get(stage, 0.) / frames
+        for stage in StageTimer.STAGES
+    }
+    ms['other'] = 1000 * total / frames - sum(ms.values())
+    ms['total'] = 1000 * total / frames
+    return dict(
+        frames=frames,
+        faces=faces,
+        fps=frames / total,
+        ms=ms,
+        detect_align_share=(ms['detect'] + ms['align']) / ms['total'])
+
+
+def benchmark_video(cfg: Config,
+                    num_faces: Sequence[int] = (1, 5),
+                    paths: Sequence[str] = PATHS,
+                    num_frames: int = 100,
+                    batch_size: int = 8,
+                    warmup: int = 2,
+                    detector: Optional[str] = None) -> List[Dict]:
+    """Time the video loop on generated clips, per number of faces and path.
+
+    Args:
+        cfg (Config): The model config.
+        num_faces (Sequence[int]): A clip per entry, with that many faces.
+            Defaults to ``(1, 5)``.
+        paths (Sequence[str]): From :data:`PATHS`. Defaults to all.
+        num_frames (int): Frames per clip. Defaults to 100.
+        batch_size (int): Frames per batch (``tools/infer.py``'s
+            ``--batch-size``, default 8). Defaults to 8.
+        warmup (int): Untimed frames first. Defaults to 2.
+        detector (str, optional): The face detector; defaults to the
+            inferencer's.
+
+    Returns:
+        list[dict]: Per clip and path, ``num_faces``, ``path`` and
+        :func:`time_video`'s keys.
+    """
+    rows = []
+    with tempfile.TemporaryDirectory() as work_dir:
+        inferencers = {
+            path: build_inferencer(cfg, path, work_dir, detector)
+            for path in paths
+        }
+        for n in num_faces:
+            clip = write_face_clip(
+                osp.join(work_dir, f'faces{n}.mp4'), n, num_frames)
+            for path, inferencer in inferencers.items():
+                row = dict(num_faces=n, path=path)
+                row.update(
+                    time_video(inferencer, clip,
+                               osp.join(work_dir, 'annotated.mp4'), batch_size,
+                               warmup))
+                rows.append(row)
+    return rows
+
+
+def format_rows(rows: List[Dict]) -> str:
+    """The results as a table, one line per clip and path."""
+    stages = StageTimer.STAGES + ('other', )
+    lines = [
+        f'{"faces":>5} {"path":<12} {"frames/s":>8} ' +
+        ' '.join(f'{s:>10}' for s in stages) + f' {"det+align":>9}'
+    ]
+    for row in rows:
+        lines.append(f'{row["num_faces"]:>5} {row["path"]:<12} '
+                     f'{row["fps"]:>8.1f} ' +
+                     ' '.join(f'{row["ms"][s]:>7.1f} ms' for s in stages) +
+                     f' {100 * row["detect_align_share"]:>8.0f}%')
+    return '\n'.join(lines)
+
+
+def environment() -> dict:
+    """What the numbers were measured on."""
+    import onnxruntime
+    return dict(
+        cpu=cpu_name(),
+        cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        native_bf16=has_native_bf16(),
+        torch=torch.__version__,
+        onnxruntime=onnxruntime.__version__,
+        opencv=cv2.__version__,
+        threads=torch.get_num_threads())
+
+
+def write_json(path: str, rows: List[Dict], **extra) -> None:
+    """Write the environment, ``extra`` settings and the rows to ``path``."""
+    with open(path, 'w') as f:
+        json.dump(dict(environment(), **extra, rows=rows), f, indent=2)
