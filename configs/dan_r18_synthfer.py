@@ -7,6 +7,10 @@ _base_ = ['dan_r18_rafdb.py']
 data_root = 'data/synthfer'
 image_size = 80  # 3x3 final feature map: room for the heads to differ
 
+# face_224.synthfer_train and face_224.test (_base_/datasets/
+# face_224_pipelines.py) at this size: a text config cannot rescale its
+# base's pipelines, so tests/test_configs.py checks that these stay them.
+
 train_pipeline = [
     dict(type='LoadFaceImage'),
     dict(

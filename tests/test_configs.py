@@ -227,3 +227,52 @@ def test_fer_base_configs_follow_the_class_hierarchy():
         fer2013[f].dataset.split
         for f in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ] == ['train', 'val', 'test']
+
+
+def _resized(pipeline, size, padding):
+    """``pipeline`` at ``size`` px, its RandomCrop padded by ``padding``."""
+    out = []
+    for t in pipeline:
+        if isinstance(t, list):  # TestTimeAug's list of choices
+            out.append(_resized(t, size, padding))
+            continue
+        t = dict(t)
+        if t['type'] == 'Resize':
+            t['scale'] = (size, size)
+        elif t['type'] == 'RandomCrop':
+            t.update(crop_size=size, padding=padding)
+        if 'transforms' in t:
+            t['transforms'] = _resized(t['transforms'], size, padding)
+        out.append(t)
+    return out
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_pipelines_come_from_the_one_224_px_base(name):
+    """Every config's pipelines are face_224_pipelines.py's (issue 17: they
+    were written out four times); SynthFER's 80 px ones are them resized."""
+    face = load_config(
+        osp.join(REPO, 'configs', '_base_', 'datasets',
+                 'face_224_pipelines.py')).face_224
+    # SynthFER-style = RAF-DB's augmentation less the erasing
+    assert face.synthfer_train == [
+        t for t in face.rafdb_train if t.type != 'RandomErasing'
+    ]
+    assert face.tta[:-1] == face.test[:-1]
+    cfg = load_config(osp.join(REPO, 'configs', name))
+    train = 'affectnet_train' if 'affectnet' in name else 'rafdb_train'
+    expect = dict(train=face[train], test=face.test, tta=face.tta)
+    if 'synthfer' in name:
+        assert cfg.image_size == 80
+        expect = {
+            k: _resized(face[v], 80, padding=12)
+            for k, v in dict(
+                train='synthfer_train', test='test', tta='tta').items()
+        }
+    else:
+        assert cfg.image_size == 224
+    assert cfg.train_dataloader.dataset.pipeline == expect['train']
+    assert cfg.train_pipeline == expect['train']
+    for field in ('val_dataloader', 'test_dataloader'):
+        assert cfg[field].dataset.pipeline == expect['test']
+    assert cfg.tta_pipeline == expect['tta']

@@ -1,9 +1,11 @@
 # AffectNet-8, the reference's AffectNet pipeline as mmpretrain transforms,
-# class-balanced sampling with replacement (weight = 1 / class count).
+# class-balanced sampling with replacement (weight = 1 / class count). The
+# 224-px pipelines are written in face_224_pipelines.py.
+_base_ = ['face_224_pipelines.py']
+
 dataset_type = 'AffectNet'
 data_root = 'data/affectnet'  # train_set/+val_set/, train/+val/ or a CSV
 num_classes = 8
-image_size = 224
 
 data_preprocessor = dict(
     num_classes=num_classes,
@@ -11,63 +13,7 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=True)
 
-train_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(
-        type='Resize',
-        scale=(image_size, image_size),
-        backend='pillow',
-        interpolation='bilinear'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    # With p=0.7 torchvision's RandomAffine(20, translate=(0.2, 0.2),
-    # scale=(0.8, 1)) itself, through mmpretrain's torchvision wrappers
-    # (the affine is colour-blind, so BGR needs no conversion).
-    dict(
-        type='RandomApply',
-        prob=0.7,
-        transforms=[
-            dict(type='NumpyToPIL'),
-            dict(
-                type='torchvision/RandomAffine',
-                degrees=20,
-                translate=(0.2, 0.2),
-                scale=(0.8, 1.0)),
-            dict(type='PILToNumpy'),
-        ]),
-    # torchvision's RandomErasing() defaults: p 0.5, scale 0.02-0.33,
-    # ratio 0.3-3.3, value 0 after Normalize = the mean colour before it.
-    dict(
-        type='RandomErasing',
-        erase_prob=0.5,
-        min_area_ratio=0.02,
-        max_area_ratio=0.33,
-        aspect_range=(0.3, 3.3),
-        mode='const',
-        fill_color=(104, 116, 124)),
-    dict(type='PackInputs'),
-]
-
-test_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(
-        type='Resize',
-        scale=(image_size, image_size),
-        backend='pillow',
-        interpolation='bilinear'),
-    dict(type='PackInputs'),
-]
-
-# Flip test-time augmentation (tools/test.py --tta): each test image and its
-# mirror image, scores averaged by tta_model.
-tta_pipeline = [
-    *test_pipeline[:-1],
-    dict(
-        type='TestTimeAug',
-        transforms=[[
-            dict(type='RandomFlip', prob=1.0, direction='horizontal'),
-            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-        ], [dict(type='PackInputs')]]),
-]
+train_pipeline = {{_base_.face_224.affectnet_train}}
 
 train_dataloader = dict(
     batch_size=256,
@@ -92,7 +38,7 @@ val_dataloader = dict(
         data_root=data_root,
         split='val',
         num_classes=num_classes,
-        pipeline=test_pipeline),
+        pipeline={{_base_.test_pipeline}}),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 val_evaluator = dict(type='FERMetric')

@@ -1,7 +1,9 @@
-# RAF-DB basic, the reference's pipeline as mmpretrain transforms.
+# RAF-DB basic, the reference's pipeline as mmpretrain transforms (224 px,
+# written in face_224_pipelines.py with test_pipeline and tta_pipeline).
+_base_ = ['face_224_pipelines.py']
+
 dataset_type = 'RAFDB'
 data_root = 'data/rafdb'
-image_size = 224
 
 # ImageNet mean/std on RGB, as torchvision's Normalize in the reference.
 data_preprocessor = dict(
@@ -10,63 +12,7 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=True)
 
-train_pipeline = [
-    dict(type='LoadFaceImage'),
-    # torchvision's Resize works on PIL images: use the same backend.
-    dict(
-        type='Resize',
-        scale=(image_size, image_size),
-        backend='pillow',
-        interpolation='bilinear'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    # With p=0.2 both RandomRotation(20) and RandomCrop(224, padding=32).
-    dict(
-        type='RandomApply',
-        prob=0.2,
-        transforms=[
-            dict(
-                type='Rotate',
-                magnitude_range=(0, 20),
-                magnitude_std='inf',
-                prob=1.0,
-                random_negative_prob=0.5,
-                pad_val=0,
-                interpolation='nearest'),
-            dict(type='RandomCrop', crop_size=image_size, padding=32),
-        ]),
-    # The reference erases with 0 after normalisation = the mean colour
-    # before it (BGR here, as images are loaded BGR).
-    dict(
-        type='RandomErasing',
-        erase_prob=0.5,
-        min_area_ratio=0.02,
-        max_area_ratio=0.25,
-        mode='const',
-        fill_color=(104, 116, 124)),
-    dict(type='PackInputs'),
-]
-
-test_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(
-        type='Resize',
-        scale=(image_size, image_size),
-        backend='pillow',
-        interpolation='bilinear'),
-    dict(type='PackInputs'),
-]
-
-# Flip test-time augmentation (tools/test.py --tta): each test image and its
-# mirror image, scores averaged by tta_model.
-tta_pipeline = [
-    *test_pipeline[:-1],
-    dict(
-        type='TestTimeAug',
-        transforms=[[
-            dict(type='RandomFlip', prob=1.0, direction='horizontal'),
-            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-        ], [dict(type='PackInputs')]]),
-]
+train_pipeline = {{_base_.face_224.rafdb_train}}
 
 train_dataloader = dict(
     batch_size=256,
@@ -89,7 +35,7 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='test',
-        pipeline=test_pipeline),
+        pipeline={{_base_.test_pipeline}}),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 val_evaluator = dict(type='FERMetric')
