@@ -6,8 +6,7 @@ import json
 import re
 
 import pytest
-from fer_test_utils import (CONFIG, REPO, build_model, run_tool,
-                            save_checkpoint)
+from fer_test_utils import CONFIG, REPO, build_model, run_tool, save_checkpoint
 from mmengine.config import Config
 
 from dan_mm.analysis import run_benchmark
@@ -29,10 +28,11 @@ def checkpoint(tmp_path_factory):
 def bench(config=CONFIG, **kwargs):
     """``(result, printed lines)`` of run_benchmark on ``config``."""
     lines = []
-    result = run_benchmark(Config.fromfile(config), echo=lines.append, **{
-        **TINY,
-        **kwargs
-    })
+    result = run_benchmark(
+        Config.fromfile(config), echo=lines.append, **{
+            **TINY,
+            **kwargs
+        })
     return result, lines
 
 
@@ -108,8 +108,9 @@ def test_bf16_agreement_runs_the_test_pipeline(checkpoint, synthfer_root):
     assert result['input_size'] == agreement['input_size'] == [80, 80]
     assert agreement['images'] == 8 and 0 <= agreement['agree_pct'] <= 100
     assert 'parts' not in result and 'iters' not in result
-    assert re.match(r'8 images: fp32 vs bf16 predicted class agrees on '
-                    r'[\d.]+%; top-1 fp32 [\d.]+%, bf16 [\d.]+%', lines[1])
+    assert re.match(
+        r'8 images: fp32 vs bf16 predicted class agrees on '
+        r'[\d.]+%; top-1 fp32 [\d.]+%, bf16 [\d.]+%', lines[1])
 
 
 def test_user_errors():

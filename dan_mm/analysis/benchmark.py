@@ -233,9 +233,9 @@ def benchmark_speed(model: torch.nn.Module,
         parts += [('neck+head', model.logits_from_features, feats),
                   ('backbone', model.backbone_features, x)]
     results = [
-        summarize(name,
-                  time_part(fn, inputs, iters, warmup, device, precision),
-                  batch_size) for name, fn, inputs in parts
+        summarize(name, time_part(fn, inputs, iters, warmup, device,
+                                  precision), batch_size)
+        for name, fn, inputs in parts
     ]
     if onnx:
         latencies = time_onnx(onnx, x.float().cpu().numpy(), iters, warmup)
@@ -262,7 +262,8 @@ def prediction_agreement(model: torch.nn.Module,
 
     Args:
         model (torch.nn.Module): In eval mode, with its data preprocessor.
-        loader: Batches of the config's test pipeline (:func:`build_test_loader`).
+        loader: Batches of the config's test pipeline
+            (:func:`build_test_loader`).
         precision (str): The lower precision. Defaults to ``'bf16'``.
         channels_last (bool): Inputs in the NHWC memory format.
         max_samples (int, optional): Stop after this many images.

@@ -65,10 +65,10 @@ def main():
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config, args.cfg_options)
     check_checkpoint_file(args.checkpoint)
-    run_benchmark(
-        cfg, args.checkpoint, args.device, args.deploy, args.channels_last,
-        args.precision, args.batch_size, args.image_size, args.iters,
-        args.warmup, args.agreement, args.max_samples, args.onnx, args.out)
+    run_benchmark(cfg, args.checkpoint, args.device, args.deploy,
+                  args.channels_last, args.precision, args.batch_size,
+                  args.image_size, args.iters, args.warmup, args.agreement,
+                  args.max_samples, args.onnx, args.out)
 
 
 if __name__ == '__main__':
