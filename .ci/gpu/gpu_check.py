@@ -527,17 +527,17 @@ class Check:
             parse,
             ok_codes=(0, 1))
 
-    def data_options(self, loaders, batch_size, **more):
+    def data_options(self, loaders, batch_size, *more):
         """``--cfg-options`` that point ``loaders`` at this check's
-        SynthFER with its workers, and the train batch size."""
+        SynthFER with its workers, set the train batch size, and add
+        ``more`` (``key=value``)."""
         options = [f'train_dataloader.batch_size={batch_size}']
         for loader in loaders:
             options += [
                 f'{loader}.dataset.data_root={self.data_root}',
                 f'{loader}.num_workers={self.workers}'
             ]
-        return ['--cfg-options', *options
-                ] + [f'{k}={v}' for k, v in more.items()]
+        return ['--cfg-options', *options, *more]
 
     def run_train_speed(self, name, title, args):
         speed = self.profile['speed']
@@ -545,8 +545,8 @@ class Check:
         cmd = [
             PYTHON, 'tools/train.py', SPEED_CONFIG, '--work-dir', work_dir,
             '--no-validate', *args
-        ] + self.data_options(['train_dataloader'], speed['batch_size'], **
-                              {'train_cfg.max_iters': speed['iters']})
+        ] + self.data_options(['train_dataloader'], speed['batch_size'],
+                              f'train_cfg.max_iters={speed["iters"]}')
 
         def parse(log):
             return train_speed(work_dir, speed['batch_size'], speed['skip'])
@@ -585,8 +585,8 @@ class Check:
             '--master_port',
             free_port(), 'tools/train.py', SPEED_CONFIG, '--launcher',
             'pytorch', '--work-dir', work_dir, '--no-validate', '--amp'
-        ] + self.data_options(['train_dataloader'], dist['batch_size'], **
-                              {'train_cfg.max_iters': dist['iters']})
+        ] + self.data_options(['train_dataloader'], dist['batch_size'],
+                              f'train_cfg.max_iters={dist["iters"]}')
 
         def parse(log):
             return distributed_run(work_dir, dist['iters'])
@@ -601,12 +601,10 @@ class Check:
 
     def run_full(self):
         full, epochs = self.profile['full'], self.profile['full']['epochs']
-        loaders = ['train_dataloader', 'val_dataloader', 'test_dataloader']
-        options = self.data_options(
-            loaders, full['batch_size'], **{
-                'train_cfg.max_epochs': epochs,
-                'train_cfg.val_interval': epochs
-            })
+        # --no-validate drops val_dataloader: train and test, each its own
+        options = self.data_options(['train_dataloader'], full['batch_size'],
+                                    f'train_cfg.max_epochs={epochs}',
+                                    f'train_cfg.val_interval={epochs}')
         work_dir = osp.join(self.work, 'full_train')
         self.run(
             'full_train',
@@ -639,7 +637,8 @@ class Check:
                 PYTHON, 'tools/test.py', full['config'], checkpoint,
                 '--work-dir',
                 osp.join(self.work, 'full_test'), '--out', metrics_file,
-                '--out-item', 'metrics', *options
+                '--out-item', 'metrics',
+                *self.data_options(['test_dataloader'], full['batch_size'])
             ],
             self.budgets['full_test'],
             parse,
