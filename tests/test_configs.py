@@ -266,8 +266,8 @@ def test_pipelines_come_from_the_one_224_px_base(name):
         assert cfg.image_size == 80
         expect = {
             k: _resized(face[v], 80, padding=12)
-            for k, v in dict(
-                train='synthfer_train', test='test', tta='tta').items()
+            for k, v in dict(train='synthfer_train', test='test',
+                             tta='tta').items()
         }
     else:
         assert cfg.image_size == 224
