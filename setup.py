@@ -31,7 +31,8 @@ def add_mim_extension() -> None:
     """Copy configs/ and tools/ into dan_mm/.mim so that mim finds them.
 
     The same as mmpretrain's setup.py: in an editable install `.mim` holds
-    symlinks, in a wheel real copies.
+    symlinks, in a wheel real copies. Development harnesses (the GPU check)
+    live under .ci/, so no user installs them.
     """
     mim_dir = osp.join(HERE, 'dan_mm', '.mim')
     mode = 'symlink' if 'develop' in sys.argv or any(

@@ -22,7 +22,7 @@ DefaultScope.get_instance('dan_mm_tests', scope_name='mmpretrain')
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``gpu`` need CUDA: skipped here when there is none.
 
-    They run where a GPU is, through ``tools/misc/gpu_check.sh``.
+    They run where a GPU is, through ``.ci/gpu/gpu_check.sh``.
     """
     if torch.cuda.is_available():
         return

@@ -197,6 +197,19 @@ def load_tool(script):
     return module
 
 
+HARNESS = osp.join(REPO, '.ci', 'gpu')
+
+
+def import_harness(name):
+    """Import a module of the GPU check (``.ci/gpu/<name>.py``): a
+    development harness, deliberately not a package of the wheel."""
+    sys.path.insert(0, HARNESS)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(HARNESS)
+
+
 def call_tool(script, *args) -> Tuple[int, str, str]:
     """Run a tools/ script's ``main()`` in this process with ``args`` as
     its command line: the fast way to test a tool.

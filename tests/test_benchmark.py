@@ -1,86 +1,142 @@
-"""tools/analysis_tools/benchmark.py runs (tiny iteration counts) and reports
-the three parts (and an ONNX export with --onnx); --agreement compares fp32
-and bf16 over a data set."""
+"""dan_mm.analysis.benchmark in process (tiny iteration counts): the three
+parts, the JSON result, the agreement over the test pipeline; and
+tools/analysis_tools/benchmark.py once as a real process (a quiet log,
+``--out``)."""
+import json
 import re
 
 import pytest
-from fer_test_utils import (CONFIG, REPO, build_model, call_tool, run_tool,
-                            save_checkpoint)
+from fer_test_utils import CONFIG, REPO, build_model, run_tool, save_checkpoint
+from mmengine.config import Config
+
+from dan_mm.analysis import run_benchmark
+from dan_mm.utils.errors import ConfigError
 
 BENCHMARK = 'tools/analysis_tools/benchmark.py'
+ROW = r'^{} +[\d.]+ img/s +p50 +[\d.]+ ms +p90 +[\d.]+ ms +p99 +[\d.]+ ms$'
+TINY = dict(batch_size=1, image_size=32, iters=2, warmup=1)
 
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    """Weights to load: without them the tool runs mmengine's (slow) init."""
+    """Weights to load: without them the benchmark runs mmengine's (slow)
+    init."""
     path = tmp_path_factory.mktemp('benchmark') / 'dan.pth'
     return save_checkpoint(build_model(), path)
 
 
-# bf16 without --deploy: oneDNN's first bf16 grouped convolution takes
+def bench(config=CONFIG, **kwargs):
+    """``(result, printed lines)`` of run_benchmark on ``config``."""
+    lines = []
+    result = run_benchmark(
+        Config.fromfile(config), echo=lines.append, **{
+            **TINY,
+            **kwargs
+        })
+    return result, lines
+
+
+# bf16 without deploy: oneDNN's first bf16 grouped convolution takes
 # seconds to prepare, and the fused heads are tested in fp32 here.
 @pytest.mark.parametrize(
-    'precision,extra', [('fp32', ['--deploy', '--channels-last']),
-                        ('bf16', [])],
+    'precision,fast', [('fp32', True), ('bf16', False)],
     ids=['fp32-deploy-channels-last', 'bf16'])
-def test_benchmark_reports_every_part(checkpoint, precision, extra):
-    code, stdout, stderr = call_tool(BENCHMARK, CONFIG, '--checkpoint',
-                                     checkpoint, *extra, '--batch-size', 1,
-                                     '--image-size', 32, '--iters', 2,
-                                     '--warmup', 1, '--precision', precision)
-    assert code == 0, stderr
-    assert re.search(r'\d+ threads', stdout)
-    assert f'precision={precision}' in stdout
-    for part in ('model', 'neck+head', 'backbone'):
-        line = re.search(rf'^{re.escape(part)} .* img/s .*p50.*p90.*p99',
-                         stdout, re.M)
-        assert line, stdout
+def test_benchmark_reports_every_part(checkpoint, tmp_path, precision, fast):
+    out = tmp_path / 'bench.json'
+    result, lines = bench(
+        checkpoint=checkpoint,
+        precision=precision,
+        deploy=fast,
+        channels_last=fast,
+        out=str(out))
+    assert json.loads(out.read_text()) == result
+    assert result['mode'] == 'speed' and result['model'] == 'DAN'
+    assert (result['precision'], result['deploy'],
+            result['channels_last']) == (precision, fast, fast)
+    assert result['batch_size'] == 1 and result['input_size'] == [32, 32]
+    assert result['threads'] >= 1 and result['device'] == 'cpu'
+    assert result['cpu'] and result['cpu'] == result['device_name']
+    assert (result['warmup'], result['iters']) == (1, 2)
+    parts = result['parts']
+    assert [p['part'] for p in parts] == ['model', 'neck+head', 'backbone']
+    for part in parts:
+        assert part['images_per_s'] > 0
+        assert 0 < part['p50_ms'] <= part['p90_ms'] <= part['p99_ms']
+    text = '\n'.join(lines)
+    assert f'{result["threads"]} threads' in text
+    assert f'precision={precision}, 32x32 random images, 1 warm-up + 2 ' \
+           'timed iterations' in lines[0]
+    for part in ('model', 'neck\\+head', 'backbone'):
+        assert re.search(ROW.format(part), text, re.M), text
 
 
 def test_a_plain_classifier_is_timed_whole():
-    code, stdout, stderr = call_tool(
-        BENCHMARK, f'{REPO}/configs/resnet18_linear_synthfer.py',
-        '--batch-size', 1, '--image-size', 32, '--iters', 1, '--warmup', 0)
-    assert code == 0, stderr
-    assert 'ImageClassifier is not DAN' in stdout
-    assert re.search(r'^model .* img/s', stdout, re.M)
-    assert not re.search(r'^backbone ', stdout, re.M)
+    result, lines = bench(
+        f'{REPO}/configs/resnet18_linear_synthfer.py', iters=1, warmup=0)
+    assert 'ImageClassifier is not DAN: timing the whole model only' in lines
+    assert [p['part'] for p in result['parts']] == ['model']
 
 
 def test_random_weights_need_no_pretrained_file(tmp_path, monkeypatch):
     # the RAF-DB recipe starts from checkpoints/resnet18_msceleb.pth, which
     # a benchmark of random weights must not read
     monkeypatch.chdir(tmp_path)
-    code, stdout, stderr = call_tool(BENCHMARK,
-                                     f'{REPO}/configs/dan_r18_rafdb.py',
-                                     '--batch-size', 1, '--image-size', 32,
-                                     '--iters', 1, '--warmup', 0)
-    assert code == 0, stderr
-    assert re.search(r'^model .* img/s', stdout, re.M)
+    result, _ = bench(f'{REPO}/configs/dan_r18_rafdb.py', iters=1, warmup=0)
+    assert result['parts'][0]['images_per_s'] > 0
 
 
-def test_bf16_agreement(checkpoint, synthfer_root):
-    code, stdout, stderr = call_tool(
-        BENCHMARK, CONFIG, '--checkpoint', checkpoint, '--agreement',
-        '--batch-size', 4, '--max-samples', 8, '--cfg-options',
-        f'test_dataloader.dataset.data_root={synthfer_root}',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False')
-    assert code == 0, stderr
-    match = re.search(
-        r'(\d+) images: fp32 vs bf16 predicted class agrees '
-        r'on ([\d.]+)%', stdout)
-    assert match, stdout
-    assert int(match.group(1)) == 8 and 0 <= float(match.group(2)) <= 100
+def test_bf16_agreement_runs_the_test_pipeline(checkpoint, synthfer_root):
+    cfg = Config.fromfile(CONFIG)
+    cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
+    cfg.test_dataloader.dataset.data_root = synthfer_root
+    lines = []
+    result = run_benchmark(
+        cfg,
+        checkpoint,
+        agreement=True,
+        batch_size=4,
+        image_size=224,  # ignored: the pipeline decides
+        max_samples=8,
+        echo=lines.append)
+    # what it does, not a speed run's header
+    assert lines[0].endswith(
+        'fp32 vs bf16 predicted-class agreement over 8 test images of 80x80 '
+        "(the config's test pipeline); nothing is timed"), lines[0]
+    assert 'timed iterations' not in '\n'.join(lines)
+    agreement = result['agreement']
+    assert result['mode'] == 'agreement' and result['precision'] == 'bf16'
+    assert result['input_size'] == agreement['input_size'] == [80, 80]
+    assert agreement['images'] == 8 and 0 <= agreement['agree_pct'] <= 100
+    assert 'parts' not in result and 'iters' not in result
+    assert re.match(
+        r'8 images: fp32 vs bf16 predicted class agrees on '
+        r'[\d.]+%; top-1 fp32 [\d.]+%, bf16 [\d.]+%', lines[1])
 
 
-def test_user_errors_are_one_line(tmp_path):
-    code, _, stderr = call_tool(BENCHMARK, CONFIG, '--checkpoint',
-                                tmp_path / 'nope.pth')
-    assert (code, stderr.strip()) == (
+def test_user_errors():
+    with pytest.raises(ConfigError, match='--agreement needs --checkpoint'):
+        run_benchmark(Config.fromfile(CONFIG), agreement=True)
+    cfg = Config.fromfile(f'{REPO}/configs/resnet18_linear_synthfer.py')
+    with pytest.raises(ConfigError, match='ImageClassifier has no switch'):
+        run_benchmark(cfg, deploy=True)
+
+
+@pytest.mark.slow
+def test_the_tool_prints_its_table_only_and_writes_json(tmp_path):
+    """mmengine's init log (about 600 lines) stays out of the output."""
+    out = tmp_path / 'bench.json'
+    proc = run_tool(BENCHMARK, CONFIG, '--batch-size', 1, '--image-size', 32,
+                    '--iters', 1, '--warmup', 0, '--out', out)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 5, proc.stdout  # settings, header, three parts
+    assert 'init' not in proc.stdout + proc.stderr
+    assert re.match(ROW.format('backbone'), lines[-1])
+    result = json.loads(out.read_text())
+    assert result['mode'] == 'speed' and len(result['parts']) == 3
+    proc = run_tool(BENCHMARK, CONFIG, '--checkpoint', tmp_path / 'nope.pth')
+    assert (proc.returncode, proc.stderr.strip().splitlines()[-1]) == (
         1, f'error: checkpoint not found: {tmp_path / "nope.pth"}')
-    code, _, stderr = call_tool(BENCHMARK, CONFIG, '--precision', 'int8')
-    assert code == 2 and "invalid choice: 'int8'" in stderr
 
 
 @pytest.mark.slow
@@ -89,9 +145,6 @@ def test_benchmark_times_an_onnx_export(checkpoint, tmp_path):
     export = run_tool('tools/deployment/pytorch2onnx.py', CONFIG, checkpoint,
                       onnx_file, '--deploy', '--image-size', 32, '--no-verify')
     assert export.returncode == 0, export.stderr
-    result = run_tool(BENCHMARK, CONFIG, '--deploy', '--onnx', onnx_file,
-                      '--batch-size', 2, '--image-size', 32, '--iters', 2,
-                      '--warmup', 1)
-    assert result.returncode == 0, result.stderr
-    assert re.search(r'^onnxruntime .* img/s .*p50.*p99', result.stdout,
-                     re.M), result.stdout
+    result, lines = bench(deploy=True, onnx=str(onnx_file), batch_size=2)
+    assert result['parts'][-1]['part'] == 'onnxruntime'
+    assert re.search(ROW.format('onnxruntime'), '\n'.join(lines), re.M)

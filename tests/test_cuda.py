@@ -1,7 +1,7 @@
 """DAN on CUDA, with a CPU twin of every test.
 
 Each test runs on ``cpu`` here and on ``cuda`` (marked ``gpu``) where a GPU
-is, e.g. through ``tools/misc/gpu_check.sh``: the logic is proven on the CPU,
+is, e.g. through ``.ci/gpu/gpu_check.sh``: the logic is proven on the CPU,
 the GPU run only adds the device. fp32 comparisons switch TF32 off, which
 cuDNN uses by default for fp32 convolutions on Ampere and later GPUs (about
 1e-3 relative error, far above fp32 rounding).

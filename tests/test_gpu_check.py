@@ -1,6 +1,7 @@
-"""tools/misc/gpu_check.sh / gpu_check.py: the parsers of every number
-(including the GPU-only ones, on recorded output), part budgets and
-failures, and the whole check as a CPU dry run."""
+""".ci/gpu/gpu_check.sh / gpu_check.py, the GPU check (a development
+harness, not in the wheel): the parsers of every number (including the
+GPU-only ones, on recorded output), part budgets and failures, and the
+whole check as a CPU dry run."""
 import json
 import math
 import os
@@ -10,12 +11,15 @@ import sys
 
 import numpy as np
 import pytest
-from fer_test_utils import REPO, load_tool
+from fer_test_utils import HARNESS, REPO, import_harness
+from mmengine.config import Config
+
+from dan_mm.analysis import summarize
 
 
 @pytest.fixture(scope='module')
 def tool():
-    return load_tool('tools/misc/gpu_check.py')
+    return import_harness('gpu_check')
 
 
 def write_scalars(work_dir, records):
@@ -68,21 +72,46 @@ def test_train_speed_flags_non_finite_losses_and_short_logs(tool, tmp_path):
     assert '1 iterations logged' in error
 
 
-def test_benchmark_lines_are_parsed(tool, tmp_path, capsys):
-    """The parser reads what benchmark.py's own report() prints."""
-    bench = load_tool('tools/analysis_tools/benchmark.py')
-    bench.report('model', np.full(4, 0.05), 256)
-    bench.report('neck+head', np.full(4, 0.01), 256)
-    bench.report('backbone', np.full(4, 0.04), 256)
-    log = tmp_path / 'bench.log'
-    log.write_text('torch 2.11.0, device cuda, NVIDIA H100\n' +
-                   capsys.readouterr().out)
-    metrics, error = tool.benchmark_speed(str(log))
+def test_benchmark_json_is_read(tool, tmp_path):
+    """The harness reads what ``benchmark.py --out`` writes, not text."""
+    parts = [
+        summarize(name, np.full(4, seconds), 256)
+        for name, seconds in (('model', 0.05), ('neck+head', 0.01),
+                              ('backbone', 0.04))
+    ]
+    out = tmp_path / 'bench.json'
+    out.write_text(json.dumps(dict(mode='speed', parts=parts)))
+    metrics, error = tool.benchmark_speed(str(out))
     assert error is None
     assert metrics == pytest.approx(
         dict(model=5120.0, backbone=6400.0, **{'neck+head': 25600.0}))
-    log.write_text('Traceback ...\n')
-    assert 'no "model' in tool.benchmark_speed(str(log))[1]
+    out.write_text(json.dumps(dict(mode='speed', parts=parts[1:])))
+    assert 'no "model" part' in tool.benchmark_speed(str(out))[1]
+
+
+def test_its_configs_inherit_the_recipes(tool):
+    """Real config files: the RAF-DB recipe for speed, the SynthFER recipe
+    with the 224-px pipelines for the full run."""
+    speed = Config.fromfile(tool.SPEED_CONFIG)
+    rafdb = Config.fromfile(osp.join(REPO, 'configs', 'dan_r18_rafdb.py'))
+    assert speed.train_dataloader.dataset.pipeline == \
+        rafdb.train_dataloader.dataset.pipeline
+    assert speed.optim_wrapper == rafdb.optim_wrapper
+    assert speed.model.backbone.init_cfg is None  # no MS-Celeb file there
+    assert speed.train_dataloader.sampler.type == 'InfiniteSampler'
+    assert speed.train_cfg.type == 'IterBasedTrainLoop'
+    full = Config.fromfile(tool.FULL_CONFIG)
+    synthfer = Config.fromfile(
+        osp.join(REPO, 'configs', 'dan_r18_synthfer.py'))
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert full[key] == synthfer[key], key
+    train = full.train_dataloader.dataset.pipeline
+    assert [t['type'] for t in train] == [
+        t['type'] for t in synthfer.train_dataloader.dataset.pipeline
+    ]  # no random erasing
+    assert train[1]['scale'] == (224, 224)
+    assert full.test_dataloader.dataset.pipeline == \
+        rafdb.test_dataloader.dataset.pipeline
 
 
 def test_distributed_run_reads_the_backend(tool, tmp_path):
@@ -163,7 +192,7 @@ def test_cpu_dry_run_writes_both_result_files(tmp_path):
         MKL_NUM_THREADS='1')
     proc = subprocess.run([
         'bash',
-        osp.join(REPO, 'tools', 'misc', 'gpu_check.sh'),
+        osp.join(HARNESS, 'gpu_check.sh'),
         str(out), '--cpu-dry-run', '--export',
         str(export)
     ],

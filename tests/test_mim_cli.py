@@ -1,12 +1,17 @@
-"""The real ``mim`` command line after the README's install command.
+"""The real ``mim`` command line after the README's install command, and
+what that install holds.
 
-A virtual environment (on top of this Python's packages) gets a copy of
-this checkout installed as the README installs it, ``pip install --no-deps
---no-build-isolation .``; every command then runs in a scratch folder,
-without PYTHONPATH, so that mim finds dan_mm only through that install.
+A virtual environment that sees this Python's packages
+(``.ci/overlay_venv.py``, which also works when pytest itself runs in a
+venv) gets a copy of this checkout installed as the README installs it,
+``pip install --no-deps --no-build-isolation .``; every command then runs
+in a scratch folder, without PYTHONPATH, so that mim finds dan_mm only
+through that install.
 """
+import glob
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 import sys
@@ -14,9 +19,10 @@ import sys
 import pytest
 from fer_test_utils import REPO
 
-# What setup.py reads to build the package.
+# What setup.py reads to build the package, and the GPU check beside it
+# (which must stay out of the wheel).
 SOURCES = ('setup.py', 'setup.cfg', 'README.md', 'model-index.yml',
-           'requirements', 'dan_mm', 'configs', 'tools')
+           'requirements', 'dan_mm', 'configs', 'tools', '.ci')
 
 
 def run(args, cwd, env, timeout=600):
@@ -47,14 +53,14 @@ def installed(tmp_path_factory):
         else:
             shutil.copy(src, source / name)
     venv = tmp / 'venv'
-    # --without-pip: the venv uses this Python's pip and setuptools (and
-    # torch, mmpretrain, mim, ...) through --system-site-packages.
-    subprocess.run([
-        sys.executable, '-m', 'venv', '--system-site-packages',
-        '--without-pip',
-        str(venv)
-    ],
-                   check=True)
+    # Not `venv --system-site-packages`: run from a venv, that links to the
+    # base interpreter's packages (no torch, an old setuptools), not this
+    # Python's. The venv has no pip of its own: it uses this Python's.
+    run([sys.executable,
+         osp.join(REPO, '.ci', 'overlay_venv.py'),
+         str(venv)],
+        cwd=tmp,
+        env=os.environ)
     python = str(venv / 'bin' / 'python')
     env = {
         k: v
@@ -70,6 +76,24 @@ def installed(tmp_path_factory):
     cwd = tmp / 'user'
     cwd.mkdir()
     return python, env, cwd
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_has_configs_and_tools_but_no_gpu_check(installed):
+    """pip built a wheel and installed it: its RECORD is the wheel's file
+    list."""
+    venv = osp.dirname(osp.dirname(installed[0]))
+    records = glob.glob(
+        osp.join(venv, 'lib', 'python*', 'site-packages', 'dan_mm-*.dist-info',
+                 'RECORD'))
+    assert len(records) == 1, records
+    with open(records[0]) as f:
+        files = [line.split(',')[0] for line in f]
+    for name in ('tools/train.py', 'tools/analysis_tools/benchmark.py',
+                 'configs/dan_r18_rafdb.py', 'model-index.yml'):
+        assert f'dan_mm/.mim/{name}' in files
+    harness = [f for f in files if re.search(r'gpu|wheelhouse|\.ci/', f)]
+    assert harness == []
 
 
 @pytest.mark.slow

@@ -1,10 +1,16 @@
-"""tools/misc/check_wheelhouse.py on hand-made wheels (no network), and the
+""".ci/gpu/check_wheelhouse.py on hand-made wheels (no network), and the
 wheelhouse's pins against the runtime requirements."""
 import os.path as osp
 import re
 import zipfile
 
-from fer_test_utils import REPO, load_tool
+import pytest
+from fer_test_utils import REPO, import_harness
+
+
+@pytest.fixture(scope='module')
+def tool():
+    return import_harness('check_wheelhouse')
 
 
 def make_wheel(folder, name, version, requires=(), tag='py3-none-any'):
@@ -18,8 +24,7 @@ def make_wheel(folder, name, version, requires=(), tag='py3-none-any'):
     return path
 
 
-def test_complete_wheelhouse_passes(tmp_path):
-    tool = load_tool('tools/misc/check_wheelhouse.py')
+def test_complete_wheelhouse_passes(tool, tmp_path):
     make_wheel(tmp_path, 'mmengine', '0.10.7', [
         'addict', 'numpy', 'opencv-python>=3', 'regex; sys_platform == '
         '"win32"', 'pytest; extra == "tests"'
@@ -38,8 +43,7 @@ def test_complete_wheelhouse_passes(tmp_path):
     assert str(wheels['mmcv-lite'][0]) == '2.2.0'
 
 
-def test_each_problem_is_named(tmp_path):
-    tool = load_tool('tools/misc/check_wheelhouse.py')
+def test_each_problem_is_named(tool, tmp_path):
     make_wheel(tmp_path, 'mmcv-lite', '2.2.0', ['mmengine>=0.11', 'missing'])
     make_wheel(tmp_path, 'mmengine', '0.10.7')
     make_wheel(

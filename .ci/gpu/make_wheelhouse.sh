@@ -3,16 +3,16 @@
 # Python wheels of requirements/wheelhouse.txt (mmengine, mmcv-lite,
 # mmpretrain and their small dependencies; no torch, no OpenCV), for
 # CPython 3.12 on Linux x86_64. Run it where PyPI is reachable; then
-# tools/misc/gpu_check.sh installs DIR with --no-index --no-deps.
+# gpu_check.sh (next to this script) installs DIR with --no-index --no-deps.
 #
-#   bash tools/misc/make_wheelhouse.sh DIR [--check-only]
+#   bash .ci/gpu/make_wheelhouse.sh DIR [--check-only]
 #
-# After downloading it checks the wheelhouse (tools/misc/check_wheelhouse.py:
+# After downloading it checks the wheelhouse (check_wheelhouse.py next to it:
 # tags, one version each, dependencies, under 20 MB) and installs it offline
-# (--no-index --no-deps) into a fresh venv that already has torch (this
-# Python's, through --system-site-packages), where it imports and builds DAN;
-# with Python 3.12 at hand it also installs and byte-compiles it there.
-# --check-only skips the download (no network needed).
+# (--no-index --no-deps) into a fresh venv that sees this Python's packages,
+# torch included (.ci/overlay_venv.py, also from inside a venv), where it
+# imports and builds DAN; with Python 3.12 at hand it also installs and
+# byte-compiles it there. --check-only skips the download (no network).
 #   PYTHON=...   the interpreter with torch (default: python3)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,12 +44,14 @@ if [ $CHECK_ONLY -eq 0 ]; then
     done
 fi
 
-"$PY" "$REPO/tools/misc/check_wheelhouse.py" "$DIR" --python-version $PYVER
+"$PY" "$REPO/.ci/gpu/check_wheelhouse.py" "$DIR" --python-version $PYVER
 
 # Offline install into a fresh venv that already has torch.
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-"$PY" -m venv --system-site-packages "$TMP/venv"
+# (not --system-site-packages: from inside a venv that would see the base
+# interpreter's packages, without torch)
+"$PY" "$REPO/.ci/overlay_venv.py" "$TMP/venv"
 VPY=$TMP/venv/bin/python
 # --ignore-installed: into the venv, although the system has these too
 "$VPY" -m pip install -q --no-index --no-deps --ignore-installed \

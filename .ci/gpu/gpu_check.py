@@ -1,6 +1,6 @@
 """The GPU self-check of dan_mm: every GPU code path, and its speed, in one go.
 
-Run it through ``tools/misc/gpu_check.sh`` (which installs the wheelhouse
+Run it through ``gpu_check.sh`` next to it (which installs the wheelhouse
 first); docs/gpu.md says what each part and number means. Parts, in order,
 each with its own time budget inside one overall deadline; a part that fails
 or runs out of time is recorded and the next one still runs:
@@ -25,7 +25,7 @@ or runs out of time is recorded and the next one still runs:
 
 It writes ``OUT_DIR/results.json`` and ``OUT_DIR/results.md`` after every
 part (so a run killed from outside still leaves them), logs under
-``OUT_DIR/logs`` and ``OUT_DIR/logs.tar.gz`` (logs, configs and metrics, no
+``OUT_DIR/logs`` and ``OUT_DIR/logs.tar.gz`` (logs and metrics, no
 checkpoints) at the end. ``--cpu-dry-run`` runs the same parts on the CPU
 with tiny sizes. Exit status: 0 when no part failed, 1 otherwise.
 
@@ -53,6 +53,12 @@ from datetime import datetime, timezone
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PYTHON = sys.executable
 
+# Real config files that inherit the recipes; the check sets sizes, data
+# root and workers on the command line (--cfg-options).
+CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), 'configs')
+SPEED_CONFIG = osp.join(CONFIGS, 'train_speed_rafdb.py')
+FULL_CONFIG = osp.join(CONFIGS, 'synthfer_224.py')
+
 # Sizes and time budgets (seconds). On one H100 the parts take about 5 min
 # together; the overall deadline keeps the whole run under 8 minutes.
 PROFILES = {
@@ -70,7 +76,12 @@ PROFILES = {
             runs=[(p, v) for p in ('fp32', 'fp16', 'bf16')
                   for v in ('plain', 'deploy_cl')]),
         dist=dict(batch_size=64, iters=10),
-        full=dict(batch_size=32, epochs=5, image_size=224, min_top1=80.0),
+        full=dict(
+            config=FULL_CONFIG,
+            size=224,
+            batch_size=32,
+            epochs=5,
+            min_top1=80.0),
         budgets=dict(
             env=60,
             synthfer=120,
@@ -94,7 +105,14 @@ PROFILES = {
             image_size=64,
             runs=[('fp32', 'plain'), ('bf16', 'deploy_cl')]),
         dist=dict(batch_size=2, iters=2),
-        full=dict(batch_size=4, epochs=1, image_size=64, min_top1=None),
+        # the SynthFER recipe at its own 80 px (the 224-px config only
+        # changes the pipelines; a CPU without bf16 emulates --amp slowly)
+        full=dict(
+            config=osp.join(REPO, 'configs', 'dan_r18_synthfer.py'),
+            size=80,
+            batch_size=4,
+            epochs=1,
+            min_top1=None),
         budgets=dict(
             env=60,
             synthfer=120,
@@ -112,66 +130,6 @@ TRAIN_MODES = [
     ('train_amp_cl', '--amp + channels_last',
      ['--amp', '--cfg-options', 'model.channels_last=True']),
 ]
-
-# The RAF-DB recipe (model, 224x224 train pipeline, SGD 0.1, batch 256) on
-# SynthFER, for a fixed number of iterations at a constant learning rate.
-SPEED_CONFIG = '''\
-_base_ = [{base!r}]
-# speed only: a random start (no MS-Celeb file on the GPU machine)
-model = dict(backbone=dict(init_cfg=None))
-train_dataloader = dict(
-    batch_size={batch_size},
-    num_workers={workers},
-    # no epoch boundaries: steady-state data loading
-    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
-    dataset=dict(data_root={data_root!r}))
-train_cfg = dict(
-    _delete_=True, type='IterBasedTrainLoop', max_iters={iters},
-    val_interval={never})
-param_scheduler = dict(by_epoch=False, step_size={never})
-default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(_delete_=True, type='CheckpointHook', by_epoch=False,
-                    interval={never}, save_last=False))
-# each iteration's own time and data_time, not a moving average
-log_processor = dict(by_epoch=False, window_size=1)
-'''
-
-# The SynthFER recipe (AdamW, cosine, batch 32) with the RAF-DB recipe's
-# 224x224 geometry (RandomCrop padding 32); like configs/dan_r18_synthfer.py,
-# no random erasing.
-FULL_CONFIG = '''\
-_base_ = [{base!r}]
-image_size = {image_size}
-train_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
-         interpolation='bilinear'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomApply', prob=0.2, transforms=[
-        dict(type='Rotate', magnitude_range=(0, 20), magnitude_std='inf',
-             prob=1.0, random_negative_prob=0.5, pad_val=0,
-             interpolation='nearest'),
-        dict(type='RandomCrop', crop_size=image_size,
-             padding=image_size // 7),
-    ]),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(type='Resize', scale=(image_size, image_size), backend='pillow',
-         interpolation='bilinear'),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size={batch_size}, num_workers={workers},
-    dataset=dict(data_root={data_root!r}, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=64, num_workers={workers},
-    dataset=dict(data_root={data_root!r}, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-train_cfg = dict(max_epochs={epochs}, val_interval={epochs})
-'''
 
 ENV_PACKAGES = [
     'torchvision', 'mmengine', 'mmcv', 'mmpretrain', 'timm', 'numpy', 'cv2',
@@ -191,15 +149,6 @@ def print_environment():
         platform=platform.platform(),
         cpu_count=os.cpu_count(),
         cpu=None)
-    try:
-        with open('/proc/cpuinfo') as f:
-            names = [
-                line.split(':', 1)[1].strip() for line in f
-                if line.startswith('model name')
-            ]
-        info['cpu'] = names[0] if names else None
-    except OSError:
-        pass
     # DataLoader workers pass batches through /dev/shm
     try:
         info['dev_shm_gib'] = round(
@@ -207,6 +156,11 @@ def print_environment():
     except OSError:
         info['dev_shm_gib'] = None
     import torch
+    try:  # the benchmark's reading of the CPU name (dan_mm.analysis)
+        from dan_mm.analysis import cpu_name
+        info['cpu'] = cpu_name()
+    except Exception:  # a broken dan_mm is recorded under packages
+        pass
     info.update(
         torch=torch.__version__,
         torch_cuda=torch.version.cuda,
@@ -484,12 +438,11 @@ class Check:
         self.run_env()
         self.run_gpu_tests()
         self.finish_synthfer(synthfer)
-        speed_cfg = self.write_speed_config()
         for name, title, args in TRAIN_MODES:
-            self.run_train_speed(name, title, speed_cfg, args)
+            self.run_train_speed(name, title, args)
         for precision, variant in self.profile['bench']['runs']:
             self.run_benchmark(precision, variant)
-        self.run_torchrun(speed_cfg)
+        self.run_torchrun()
         self.run_full()
         self.results['targets'] = self.targets()
         self.results['total_s'] = round(now() - self.start, 1)
@@ -574,27 +527,26 @@ class Check:
             parse,
             ok_codes=(0, 1))
 
-    def write_speed_config(self):
-        path = osp.join(self.work, 'train_speed_config.py')
-        speed = self.profile['speed']
-        with open(path, 'w') as f:
-            f.write(
-                SPEED_CONFIG.format(
-                    base=osp.join(REPO, 'configs', 'dan_r18_rafdb.py'),
-                    batch_size=speed['batch_size'],
-                    workers=self.workers,
-                    data_root=self.data_root,
-                    iters=speed['iters'],
-                    never=speed['iters'] + 1))
-        return path
+    def data_options(self, loaders, batch_size, *more):
+        """``--cfg-options`` that point ``loaders`` at this check's
+        SynthFER with its workers, set the train batch size, and add
+        ``more`` (``key=value``)."""
+        options = [f'train_dataloader.batch_size={batch_size}']
+        for loader in loaders:
+            options += [
+                f'{loader}.dataset.data_root={self.data_root}',
+                f'{loader}.num_workers={self.workers}'
+            ]
+        return ['--cfg-options', *options, *more]
 
-    def run_train_speed(self, name, title, config, args):
+    def run_train_speed(self, name, title, args):
         speed = self.profile['speed']
         work_dir = osp.join(self.work, name)
         cmd = [
-            PYTHON, 'tools/train.py', config, '--work-dir', work_dir,
-            '--no-validate'
-        ] + args
+            PYTHON, 'tools/train.py', SPEED_CONFIG, '--work-dir', work_dir,
+            '--no-validate', *args
+        ] + self.data_options(['train_dataloader'], speed['batch_size'],
+                              f'train_cfg.max_iters={speed["iters"]}')
 
         def parse(log):
             return train_speed(work_dir, speed['batch_size'], speed['skip'])
@@ -610,30 +562,31 @@ class Check:
     def run_benchmark(self, precision, variant):
         bench = self.profile['bench']
         name = f'bench_{precision}_{variant}'
+        out = osp.join(self.work, f'{name}.json')
         cmd = [
             PYTHON, 'tools/analysis_tools/benchmark.py',
-            osp.join(REPO, 'configs', 'dan_r18_rafdb.py'), '--device',
-            self.device, '--batch-size', bench['batch_size'], '--image-size',
-            bench['image_size'], '--iters', bench['iters'], '--warmup',
-            bench['warmup'], '--precision', precision
+            osp.join(REPO, 'configs', 'dan_r18_rafdb.py'), '--out', out,
+            '--device', self.device, '--batch-size', bench['batch_size'],
+            '--image-size', bench['image_size'], '--iters', bench['iters'],
+            '--warmup', bench['warmup'], '--precision', precision
         ]
         if variant == 'deploy_cl':
             cmd += ['--deploy', '--channels-last']
         title = (f'inference, {precision}, '
                  f'{"plain" if variant == "plain" else "deploy + CL"}')
-        self.run(name, title, cmd, self.budgets['bench'], benchmark_speed)
+        self.run(name, title, cmd, self.budgets['bench'],
+                 lambda log: benchmark_speed(out))
 
-    def run_torchrun(self, config):
+    def run_torchrun(self):
         dist = self.profile['dist']
         work_dir = osp.join(self.work, 'torchrun')
         cmd = [
             PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node', '1',
             '--master_port',
-            free_port(), 'tools/train.py', config, '--launcher', 'pytorch',
-            '--work-dir', work_dir, '--no-validate', '--amp', '--cfg-options',
-            f'train_cfg.max_iters={dist["iters"]}',
-            f'train_dataloader.batch_size={dist["batch_size"]}'
-        ]
+            free_port(), 'tools/train.py', SPEED_CONFIG, '--launcher',
+            'pytorch', '--work-dir', work_dir, '--no-validate', '--amp'
+        ] + self.data_options(['train_dataloader'], dist['batch_size'],
+                              f'train_cfg.max_iters={dist["iters"]}')
 
         def parse(log):
             return distributed_run(work_dir, dist['iters'])
@@ -647,29 +600,23 @@ class Check:
             needs=['synthfer'])
 
     def run_full(self):
-        full = self.profile['full']
-        config = osp.join(self.work, 'full_config.py')
-        with open(config, 'w') as f:
-            f.write(
-                FULL_CONFIG.format(
-                    base=osp.join(REPO, 'configs', 'dan_r18_synthfer.py'),
-                    image_size=full['image_size'],
-                    batch_size=full['batch_size'],
-                    workers=self.workers,
-                    data_root=self.data_root,
-                    epochs=full['epochs']))
+        full, epochs = self.profile['full'], self.profile['full']['epochs']
+        # --no-validate drops val_dataloader: train and test, each its own
+        options = self.data_options(['train_dataloader'], full['batch_size'],
+                                    f'train_cfg.max_epochs={epochs}',
+                                    f'train_cfg.val_interval={epochs}')
         work_dir = osp.join(self.work, 'full_train')
         self.run(
-            'full_train', f'SynthFER training, {full["image_size"]}px, --amp, '
-            f'{full["epochs"]} epochs', [
-                PYTHON, 'tools/train.py', config, '--work-dir', work_dir,
-                '--no-validate', '--amp'
+            'full_train',
+            f'SynthFER training, {full["size"]}px, --amp, {epochs} epochs', [
+                PYTHON, 'tools/train.py', full['config'], '--work-dir',
+                work_dir, '--no-validate', '--amp', *options
             ],
             self.budgets['full_train'],
             lambda log: full_training(work_dir),
             needs=['synthfer'])
         metrics_file = osp.join(self.work, 'full_test', 'metrics.json')
-        checkpoint = osp.join(work_dir, f'epoch_{full["epochs"]}.pth')
+        checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
 
         def parse(log):
             with open(metrics_file) as f:
@@ -687,9 +634,11 @@ class Check:
         self.run(
             'full_test',
             'tools/test.py on the trained model', [
-                PYTHON, 'tools/test.py', config, checkpoint, '--work-dir',
+                PYTHON, 'tools/test.py', full['config'], checkpoint,
+                '--work-dir',
                 osp.join(self.work, 'full_test'), '--out', metrics_file,
-                '--out-item', 'metrics'
+                '--out-item', 'metrics',
+                *self.data_options(['test_dataloader'], full['batch_size'])
             ],
             self.budgets['full_test'],
             parse,
@@ -804,17 +753,14 @@ def train_speed(work_dir, batch_size, skip):
     return metrics, None
 
 
-def benchmark_speed(log):
-    """images/s of each part that benchmark.py prints."""
-    metrics = {}
-    with open(log, errors='replace') as f:
-        for line in f:
-            words = line.split()
-            if len(words) >= 3 and words[2] == 'img/s' and words[0] in (
-                    'model', 'neck+head', 'backbone'):
-                metrics[words[0]] = float(words[1])
+def benchmark_speed(path):
+    """images/s of each part, from the JSON that ``benchmark.py --out``
+    writes (dan_mm.analysis.run_benchmark)."""
+    with open(path) as f:
+        result = json.load(f)
+    metrics = {p['part']: p['images_per_s'] for p in result['parts']}
     if 'model' not in metrics:
-        return metrics, 'no "model ... img/s" line in the benchmark output'
+        return metrics, f'no "model" part in {path}'
     return metrics, None
 
 
@@ -971,7 +917,7 @@ def markdown(results):
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='dan_mm GPU self-check (use tools/misc/gpu_check.sh)')
+        description='dan_mm GPU self-check (use .ci/gpu/gpu_check.sh)')
     parser.add_argument(
         'out_dir', nargs='?', help='results, logs and work folders')
     parser.add_argument(

@@ -2,17 +2,17 @@
 # The GPU self-check of dan_mm (docs/gpu.md). On a machine that has PyTorch
 # and no network: install the wheelhouse and dan_mm offline (--no-index
 # --no-deps, on top of the machine's own torch), then run every GPU part
-# with its own time budget (tools/misc/gpu_check.py). Writes
+# with its own time budget (.ci/gpu/gpu_check.py). Writes
 # OUT_DIR/results.json, OUT_DIR/results.md and OUT_DIR/logs.tar.gz, also
 # when parts fail.
 #
-#   bash tools/misc/gpu_check.sh OUT_DIR [--cpu-dry-run] [--wheelhouse DIR]
+#   bash .ci/gpu/gpu_check.sh OUT_DIR [--cpu-dry-run] [--wheelhouse DIR]
 #        [--export DIR] [--deadline SECONDS] [--workers N]
 #
 #   --cpu-dry-run  the same parts on the CPU with tiny sizes, in the current
 #                  environment (installs nothing)
 #   --wheelhouse   the wheels to install (default: wheelhouse/ in the
-#                  repository, made by tools/misc/make_wheelhouse.sh); with
+#                  repository, made by .ci/gpu/make_wheelhouse.sh); with
 #                  none there (an online machine), the installed packages
 #                  are used
 #   --export DIR   at the end, whatever happened, copy results.json,
@@ -115,7 +115,7 @@ if [ $DRY -eq 0 ] || [ -n "$DEADLINE" ]; then
   PASS+=(--deadline $((${DEADLINE:-480} - SECONDS)))
 fi
 set +e
-"$PY" "$REPO/tools/misc/gpu_check.py" "$OUT_DIR" ${PASS[@]+"${PASS[@]}"} 2>&1 |
+"$PY" "$REPO/.ci/gpu/gpu_check.py" "$OUT_DIR" ${PASS[@]+"${PASS[@]}"} 2>&1 |
   tee "$LOGS/driver.log"
 rc=${PIPESTATUS[0]}
 if [ ! -f "$OUT_DIR/results.json" ]; then

@@ -7,7 +7,7 @@ wheelhouse, at a version it accepts, or among the packages the machine
 already has, and the whole must stay under a size limit.
 
 Example:
-    python tools/misc/check_wheelhouse.py wheelhouse
+    python .ci/gpu/check_wheelhouse.py wheelhouse
 """
 import argparse
 import email.parser
