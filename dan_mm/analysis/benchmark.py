@@ -61,15 +61,26 @@ def quiet_mmengine_log(level: int = logging.WARNING) -> Iterator[None]:
 
 
 def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo``; elsewhere, platform's)."""
+    """The CPU's model name with its family and model numbers
+    (``/proc/cpuinfo``; elsewhere, ``platform``'s): virtual machines often
+    report only "AMD EPYC", and the family/model tell Zen 1 from Zen 4."""
+    fields = {}
     try:
         with open('/proc/cpuinfo') as f:
             for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
+                key, _, value = line.partition(':')
+                key = key.strip()
+                if not key:
+                    break  # the first processor is enough
+                fields.setdefault(key, value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = fields.get('model name')
+    if not name:
+        return platform.processor() or platform.machine()
+    if 'cpu family' in fields and 'model' in fields:
+        name += f' (family {fields["cpu family"]}, model {fields["model"]})'
+    return name
 
 
 def build_benchmark_model(cfg: Config,

@@ -23,7 +23,6 @@ Paths (model weights are random: speed does not depend on them):
 """
 import json
 import os.path as osp
-import platform
 import tempfile
 import time
 import warnings
@@ -40,21 +39,10 @@ from mmengine.model import BaseModel
 from ..apis import FERInferencer, StageTimer
 from ..utils.errors import ConfigError
 from ..utils.pretrained import drop_pretrained
+from .benchmark import cpu_name
 
 PATHS = ('fp32', 'fast', 'onnxruntime')
 FRAME_SIZE = (640, 480)  # width, height
-
-
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), else ``platform``'s."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def has_native_bf16() -> bool:
