@@ -1,8 +1,11 @@
-"""Inference APIs: photos, videos or a camera in, per-face expressions out."""
+"""Inference APIs: photos, videos or a camera in, per-face expressions out;
+and the runner builder every training and test tool goes through."""
 from .face_detectors import (BaseFaceDetector, HaarFaceDetector,
                              WholeImageDetector, build_face_detector,
                              expand_box)
 from .fer_inferencer import FERInferencer, list_image_files
+from .runner import (build_runner, merge_test_args, merge_train_args,
+                     naming_run_errors)
 from .video import (VIDEO_EXTENSIONS, count_frames, is_video_file, open_video,
                     parse_video_source)
 
@@ -10,5 +13,6 @@ __all__ = [
     'FERInferencer', 'BaseFaceDetector', 'HaarFaceDetector',
     'WholeImageDetector', 'build_face_detector', 'expand_box',
     'list_image_files', 'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file',
-    'open_video', 'parse_video_source'
+    'open_video', 'parse_video_source', 'build_runner', 'merge_train_args',
+    'merge_test_args', 'naming_run_errors'
 ]

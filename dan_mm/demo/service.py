@@ -18,8 +18,9 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..apis import FERInferencer
+from ..utils.cli import naming_checkpoint
+from ..utils.config import load_config
 from ..utils.errors import CheckpointError, InputError
-from ..utils.tool_utils import load_config, naming_checkpoint
 from ..visualization import draw_attention_panels, draw_faces
 
 NO_FACE_MESSAGE = (

@@ -41,14 +41,13 @@ from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
 
 from dan_mm.models import DAN
+from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
+                              add_trust_checkpoint_argument,
+                              check_checkpoint_file, exit_on_user_error)
+from dan_mm.utils.config import load_config
 from dan_mm.utils.errors import ConfigError
 from dan_mm.utils.precision import autocast
 from dan_mm.utils.pretrained import drop_pretrained
-from dan_mm.utils.tool_utils import (add_debug_argument,
-                                     add_precision_argument,
-                                     add_trust_checkpoint_argument,
-                                     check_checkpoint_file, exit_on_user_error,
-                                     load_config)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
