@@ -5,7 +5,7 @@ from .face_detectors import (BaseFaceDetector, HaarFaceDetector,
                              expand_box)
 from .fer_inferencer import FERInferencer, list_image_files
 from .runner import (build_runner, merge_test_args, merge_train_args,
-                     naming_run_errors)
+                     naming_run_errors, run_test, run_train)
 from .video import (VIDEO_EXTENSIONS, count_frames, is_video_file, open_video,
                     parse_video_source)
 
@@ -14,5 +14,5 @@ __all__ = [
     'WholeImageDetector', 'build_face_detector', 'expand_box',
     'list_image_files', 'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file',
     'open_video', 'parse_video_source', 'build_runner', 'merge_train_args',
-    'merge_test_args', 'naming_run_errors'
+    'merge_test_args', 'naming_run_errors', 'run_train', 'run_test'
 ]

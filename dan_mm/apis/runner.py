@@ -6,7 +6,7 @@ through :func:`build_runner`, so each run gets the same checks in the same
 order: the pretrained start (training), the checkpoint, the data roots,
 CPU-only distributed set-up, the runner type, and errors that name the
 config key or checkpoint at fault. The tools themselves only parse their
-command line and call :func:`train` or :func:`test`.
+command line and call :func:`run_train` or :func:`run_test`.
 """
 import contextlib
 from argparse import Namespace
@@ -167,7 +167,7 @@ def build_runner(cfg: Config,
         return Runner.from_cfg(cfg)
 
 
-def train(args: Namespace) -> Runner:
+def run_train(args: Namespace) -> Runner:
     """``tools/train.py``: load, merge, build and train.
 
     Args:
@@ -185,7 +185,7 @@ def train(args: Namespace) -> Runner:
     return runner
 
 
-def test(args: Namespace) -> dict:
+def run_test(args: Namespace) -> dict:
     """``tools/test.py``: load, merge, build and test.
 
     Args:
