@@ -57,7 +57,8 @@ def imported_modules(path):
             if node.level:
                 base = package.split('.')
                 base = base[:len(base) - (node.level - 1)]
-                module = '.'.join(base + ([node.module] if node.module else []))
+                module = '.'.join(base +
+                                  ([node.module] if node.module else []))
             else:
                 module = node.module or ''
             yield node.lineno, module

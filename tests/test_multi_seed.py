@@ -36,8 +36,8 @@ def test_two_seeds_on_tiny_data(synthfer_root, tmp_path, monkeypatch):
         f'{loader}.{key}': value
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
         for key, value in (('dataset.data_root', str(synthfer_root)),
-                           ('dataset.indices', 2), ('batch_size', 2),
-                           ('num_workers', 0))
+                           ('dataset.indices', 2), ('batch_size',
+                                                    2), ('num_workers', 0))
     }
     options.update({
         'train_cfg.max_epochs': 1,
@@ -75,8 +75,9 @@ def test_each_seed_gets_the_checks_of_tools_train(synthfer_root, tmp_path):
     missing = str(tmp_path / 'missing')
     for loader in ('train_dataloader', 'test_dataloader'):
         options = dict(roots, **{f'{loader}.dataset.data_root': missing})
-        with pytest.raises(DataNotFoundError,
-                           match=f'{loader}.dataset.data_root: {missing}'):
+        with pytest.raises(
+                DataNotFoundError,
+                match=f'{loader}.dataset.data_root: {missing}'):
             multi_seed.run_multi_seed(config, [0], str(tmp_path), options)
     options = dict(
         roots, **{

@@ -19,8 +19,10 @@ def test_export_size_follows_the_test_pipeline_and_refuses_bad_input(tmp_path):
     model = build_model(num_heads=1)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
-        assert torch.equal(onnx_export.LogitsModel(model)(x), model(x, mode='tensor'))
-    code, _, stderr = call_api(onnx_export.export_onnx, Config.fromfile(CONFIG),
+        assert torch.equal(
+            onnx_export.LogitsModel(model)(x), model(x, mode='tensor'))
+    code, _, stderr = call_api(onnx_export.export_onnx,
+                               Config.fromfile(CONFIG),
                                str(tmp_path / 'nope.pth'),
                                str(tmp_path / 'dan.onnx'))
     assert code == 1 and 'checkpoint not found' in stderr

@@ -64,8 +64,9 @@ def test_show_dir_enables_the_visualization_hook(tmp_path):
     assert hook.type == 'VisualizationHook' and hook.enable is True
     assert hook.out_dir == show_dir and hook.interval == 5
     assert hook.wait_time == 0.5 and hook.show is False
-    hook = merge_test_args(Config.fromfile(CONFIG),
-                           cli_test_args(show=True)).default_hooks.visualization
+    hook = merge_test_args(
+        Config.fromfile(CONFIG),
+        cli_test_args(show=True)).default_hooks.visualization
     assert hook.enable is True and hook.show is True and hook.out_dir is None
 
 
@@ -79,12 +80,14 @@ def test_show_without_a_visualization_hook_names_the_key():
 def test_train_merge_sets_resume_and_work_dir(tmp_path):
     cfg = merge_train_args(
         Config.fromfile(CONFIG),
-        cli_train_args(resume='ckpt.pth', cfg_options={'train_cfg.max_epochs': 3}))
+        cli_train_args(
+            resume='ckpt.pth', cfg_options={'train_cfg.max_epochs': 3}))
     assert cfg.resume is True and cfg.load_from == 'ckpt.pth'
     assert cfg.work_dir == osp.join('./work_dirs', 'dan_r18_synthfer')
     assert cfg.train_cfg.max_epochs == 3
     cfg = merge_train_args(
-        Config.fromfile(CONFIG), cli_train_args(resume='auto', no_validate=True))
+        Config.fromfile(CONFIG),
+        cli_train_args(resume='auto', no_validate=True))
     assert cfg.resume is True and cfg.load_from is None
     assert cfg.val_dataloader is None and cfg.val_cfg is None
 
@@ -105,7 +108,8 @@ def test_build_runner_checks_before_building(synthfer_root, tmp_path):
         build_runner(cfg, 'train')
     cfg = merge_test_args(
         Config.fromfile(CONFIG),
-        cli_test_args(checkpoint=str(tmp_path / 'nope.pth'), work_dir=work_dir))
+        cli_test_args(
+            checkpoint=str(tmp_path / 'nope.pth'), work_dir=work_dir))
     with pytest.raises(CheckpointNotFoundError, match=r'\(--resume\)'):
         build_runner(cfg, 'test', '--resume')
     with pytest.raises(ValueError, match='mode'):
