@@ -1,56 +1,15 @@
 """The runner builder every training and test tool goes through
 (dan_mm.apis.runner), and the merges of their command lines, in process."""
 import os.path as osp
-from argparse import Namespace
 
 import pytest
+from api_utils import cli_test_args, cli_train_args
 from fer_test_utils import CONFIG
 from mmengine.config import Config
 
 from dan_mm.apis import build_runner, merge_test_args, merge_train_args
 from dan_mm.utils.errors import (CheckpointNotFoundError, ConfigError,
                                  DataNotFoundError)
-
-
-def cli_test_args(**overrides):
-    """tools/test.py's parsed arguments with their defaults."""
-    args = dict(
-        config=CONFIG,
-        checkpoint='model.pth',
-        work_dir=None,
-        out=None,
-        out_item=None,
-        cross_dataset=None,
-        cfg_options=None,
-        amp=False,
-        show_dir=None,
-        show=False,
-        interval=1,
-        wait_time=2,
-        no_pin_memory=False,
-        tta=False,
-        launcher='none',
-        tensorboard=False)
-    args.update(overrides)
-    return Namespace(**args)
-
-
-def cli_train_args(**overrides):
-    """tools/train.py's parsed arguments with their defaults."""
-    args = dict(
-        config=CONFIG,
-        work_dir=None,
-        resume=None,
-        amp=False,
-        no_validate=False,
-        auto_scale_lr=False,
-        no_pin_memory=False,
-        no_persistent_workers=False,
-        cfg_options=None,
-        launcher='none',
-        tensorboard=False)
-    args.update(overrides)
-    return Namespace(**args)
 
 
 def test_show_dir_enables_the_visualization_hook(tmp_path):
