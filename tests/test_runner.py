@@ -1,13 +1,16 @@
 """The runner builder every training and test tool goes through
 (dan_mm.apis.runner), and the merges of their command lines, in process."""
+import glob
 import os.path as osp
 
 import pytest
 from api_utils import cli_test_args, cli_train_args
-from fer_test_utils import CONFIG
+from config_utils import write_config
+from fer_test_utils import CONFIG, build_model, save_checkpoint
 from mmengine.config import Config
 
-from dan_mm.apis import build_runner, merge_test_args, merge_train_args
+from dan_mm.apis import (build_runner, merge_test_args, merge_train_args,
+                         run_test)
 from dan_mm.utils.errors import (CheckpointNotFoundError, ConfigError,
                                  DataNotFoundError)
 
@@ -74,3 +77,19 @@ def test_build_runner_checks_before_building(synthfer_root, tmp_path):
     with pytest.raises(ValueError, match='mode'):
         build_runner(cfg, 'val')
     assert not osp.exists(work_dir)
+
+
+@pytest.mark.slow
+def test_show_dir_saves_the_drawn_predictions(synthfer_root, tmp_path):
+    cfg = write_config(tmp_path / 'tiny.py', synthfer_root, num_samples=4)
+    ckpt = save_checkpoint(build_model(), tmp_path / 'dan.pth')
+    show_dir = tmp_path / 'shown'
+    metrics = run_test(
+        cli_test_args(
+            config=cfg,
+            checkpoint=str(ckpt),
+            work_dir=str(tmp_path / 'work'),
+            show_dir=str(show_dir),
+            interval=2))
+    assert 'fer/top1' in metrics
+    assert len(glob.glob(str(show_dir / '*.png'))) == 2  # 4 images, every 2nd
