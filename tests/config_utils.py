@@ -10,7 +10,7 @@ from typing import Optional
 from fer_test_utils import CONFIG
 from mmengine.config import Config, ConfigDict
 
-from dan_mm.utils.tool_utils import set_dataloader_defaults
+from dan_mm.utils.config import set_dataloader_defaults
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

@@ -1,5 +1,9 @@
 """Layering rules, checked on the source: the utility layer stays at the
-bottom, and tools use public APIs only."""
+bottom, dan_mm has no import cycle, and tools use public APIs only.
+
+Imports are read from the AST at every level: absolute, relative (``from .x
+import y`` and ``from .. import x``), and inside functions (a lazy import
+still runs, and can still close a cycle)."""
 import ast
 import glob
 import os.path as osp
@@ -13,6 +17,9 @@ TOOLS = sorted(
 UTILS = sorted(
     osp.relpath(p, REPO)
     for p in glob.glob(osp.join(REPO, 'dan_mm', 'utils', '*.py')))
+PACKAGE = sorted(
+    osp.relpath(p, REPO)
+    for p in glob.glob(osp.join(REPO, 'dan_mm', '**', '*.py'), recursive=True))
 
 
 def parse(path):
@@ -20,29 +27,124 @@ def parse(path):
         return ast.parse(f.read(), path)
 
 
-def root_name(node):
-    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
+def module_name(path):
+    """``dan_mm/utils/cli.py`` -> ``dan_mm.utils.cli``; a package's
+    ``__init__.py`` is the package."""
+    parts = osp.splitext(path)[0].split(osp.sep)
+    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE}
+
+
+def is_package(module):
+    return MODULES.get(module, '').endswith('__init__.py')
+
+
+def imported_modules(path):
+    """``(line, module)`` of every dan_mm module ``path`` imports.
+
+    ``from A import b`` imports ``A``, and ``A.b`` too when that is a
+    module; relative imports are resolved against ``path``'s package.
+    """
+    here = module_name(path)
+    package = here if is_package(here) else here.rpartition('.')[0]
+    for node in ast.walk(parse(path)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split('.')
+                base = base[:len(base) - (node.level - 1)]
+                module = '.'.join(base +
+                                  ([node.module] if node.module else []))
+            else:
+                module = node.module or ''
+            yield node.lineno, module
+            for alias in node.names:
+                if f'{module}.{alias.name}' in MODULES:
+                    yield node.lineno, f'{module}.{alias.name}'
+
+
+def import_graph():
+    """``{module: {imported module: line}}`` over dan_mm.
+
+    Importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` first, so
+    an import also depends on the packages above its target, except those
+    the importer is itself inside (already being imported).
+    """
+    graph = {}
+    for module, path in MODULES.items():
+        edges = graph.setdefault(module, {})
+        own = {module.rsplit('.', i)[0] for i in range(module.count('.') + 1)}
+        for line, target in imported_modules(path):
+            parts = target.split('.')
+            for i in range(1, len(parts) + 1):
+                name = '.'.join(parts[:i])
+                if name in MODULES and name not in own and name != module:
+                    edges.setdefault(name, line)
+    return graph
+
+
+def find_cycle(graph):
+    """One import cycle as a list of modules, or None."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = 'open'
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 'open':
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = 'done'
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_import_graph_sees_every_kind_of_import():
+    graph = import_graph()
+    # relative level 1
+    assert 'dan_mm.utils.errors' in graph['dan_mm.utils.torchrun']
+    # relative level 2 (demo -> apis) and a package re-export
+    assert 'dan_mm.apis' in graph['dan_mm.demo.service']
+    assert 'dan_mm.apis.runner' in graph['dan_mm.apis']
+    # ``from . import datasets`` names a subpackage
+    assert 'dan_mm.datasets' in graph['dan_mm']
+    assert find_cycle({'a': {'b': 1}, 'b': {'c': 1}, 'c': {'a': 1}}) == \
+        ['a', 'b', 'c', 'a']
+
+
+def test_dan_mm_has_no_import_cycle():
+    graph = import_graph()
+    cycle = find_cycle(graph)
+    if cycle:
+        steps = [
+            f'{a} (line {graph[a][b]} of {MODULES[a]})'
+            for a, b in zip(cycle, cycle[1:])
+        ]
+        pytest.fail('import cycle: ' + ' -> '.join(steps + [cycle[-1]]))
 
 
 @pytest.mark.parametrize('path', UTILS)
 def test_utils_import_nothing_from_the_rest_of_dan_mm(path):
     """dan_mm.utils is imported by every other package: importing one of
     them back would make a cycle (and hide a misplaced helper)."""
-    for node in ast.walk(parse(path)):
-        if isinstance(node, ast.ImportFrom):
-            if node.level == 1:
-                continue  # a sibling inside dan_mm.utils
-            module = node.module or ''
-            assert node.level == 0, f'{path}:{node.lineno}: relative import'
-            assert not module.startswith('dan_mm') or module.startswith(
-                'dan_mm.utils'), f'{path}:{node.lineno}: imports {module}'
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                assert not alias.name.startswith('dan_mm') or \
-                    alias.name.startswith('dan_mm.utils'), \
-                    f'{path}:{node.lineno}: imports {alias.name}'
+    for line, module in imported_modules(path):
+        assert not module.startswith('dan_mm') or module == 'dan_mm.utils' \
+            or module.startswith('dan_mm.utils.'), \
+            f'{path}:{line}: imports {module}'
 
 
 @pytest.mark.parametrize('path', TOOLS)
@@ -60,6 +162,12 @@ def test_tools_use_public_apis_only(path):
         assert own or not private, where
         if node.attr in ('backbone', 'neck', 'head'):
             assert root_name(node) == 'cfg', where
+
+
+def root_name(node):
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@ compare logits and losses."""
 import pytest
 import torch
 import torchvision
-from fer_test_utils import REPO, build_model, call_tool, run_tool
+from api_utils import call_api
+from fer_test_utils import REPO, build_model, run_tool
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
@@ -11,12 +12,14 @@ from mmpretrain.structures import DataSample
 from reference_dan import (reference_affinity_loss, reference_partition_loss,
                            save_reference_checkpoint)
 
+from dan_mm.utils.reference_checkpoint import convert_reference_checkpoint
+
 CONVERTER = 'tools/model_converters/dan_to_mmpretrain.py'
 
 
-def convert(src, dst, *extra):
+def convert(src, dst, config=None):
     """The converter, in this process: (exit status, stdout, stderr)."""
-    return call_tool(CONVERTER, src, dst, *extra)
+    return call_api(convert_reference_checkpoint, str(src), str(dst), config)
 
 
 def build(num_classes, num_heads):
@@ -77,7 +80,7 @@ def test_converted_reference_matches_logits_and_losses(tmp_path, num_classes,
 def test_converter_refuses_config_mismatch(tmp_path):
     save_reference_checkpoint(tmp_path / 'ref.pth', num_classes=8, num_heads=4)
     code, _, stderr = convert(tmp_path / 'ref.pth', tmp_path / 'dan.pth',
-                              '--config', f'{REPO}/configs/dan_r18_rafdb.py')
+                              f'{REPO}/configs/dan_r18_rafdb.py')
     assert code != 0
     assert 'num_classes=8' in stderr and 'num_classes=7' in stderr
     assert not (tmp_path / 'dan.pth').exists()
@@ -96,6 +99,25 @@ def test_converter_clear_errors(tmp_path):
     assert result.returncode != 0
     assert 'classifier.weight' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_converter_says_a_dan_mm_checkpoint_needs_no_conversion(tmp_path):
+    save_reference_checkpoint(tmp_path / 'ref.pth', num_classes=7, num_heads=4)
+    assert convert(tmp_path / 'ref.pth', tmp_path / 'dan.pth')[0] == 0
+    # the converter's own output, and a runner's checkpoint (meta, and
+    # state_dict next to optimizer state)
+    torch.save(
+        dict(
+            meta=dict(epoch=1),
+            state_dict=build(7, 4).state_dict(),
+            optimizer=dict()), tmp_path / 'epoch_1.pth')
+    for name in ('dan.pth', 'epoch_1.pth'):
+        code, _, stderr = convert(tmp_path / name, tmp_path / 'again.pth')
+        assert code == 1
+        (line, ) = stderr.strip().splitlines()
+        assert "this file is already in dan_mm's format" in line
+        assert 'use it directly' in line and '"meta"' not in line
+    assert not (tmp_path / 'again.pth').exists()
 
 
 def test_loading_a_mismatched_checkpoint_names_the_fix(tmp_path):

@@ -1,13 +1,14 @@
 """switch_to_deploy(): fused MAN equals the original; deploy checkpoints."""
 import pytest
 import torch
-from fer_test_utils import (CONFIG, build_model, call_tool, randomize_bn,
-                            save_checkpoint)
+from api_utils import call_api
+from fer_test_utils import CONFIG, build_model, randomize_bn, save_checkpoint
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 
+from dan_mm.deployment import reparameterize_checkpoint
 from dan_mm.models import DAN, MultiHeadCrossAttentionNeck
 from dan_mm.models.necks.fused_man import pad_to_3x3
 
@@ -72,9 +73,9 @@ def test_model_switch_to_deploy_matches(num_heads):
 def test_deploy_checkpoint_round_trip(tmp_path):
     model = build_model()
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
-    code, _, stderr = call_tool(
-        'tools/model_converters/reparameterize_model.py', CONFIG, ckpt,
-        tmp_path / 'dan_deploy.pth')
+    code, _, stderr = call_api(reparameterize_checkpoint,
+                               Config.fromfile(CONFIG), ckpt,
+                               str(tmp_path / 'dan_deploy.pth'), CONFIG)
     assert code == 0, stderr
 
     cfg = Config.fromfile(CONFIG)

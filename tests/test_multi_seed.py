@@ -3,14 +3,14 @@ import os.path as osp
 
 import pytest
 from config_utils import load_config
-from fer_test_utils import REPO, load_tool
+from fer_test_utils import REPO
 
-MULTI_SEED = 'tools/analysis_tools/multi_seed.py'
+from dan_mm.apis import multi_seed
+from dan_mm.utils.errors import DataNotFoundError, PretrainedNotFoundError
 
 
 def test_summarize_mean_and_sample_std():
-    tool = load_tool(MULTI_SEED)
-    summary = tool.summarize({
+    summary = multi_seed.summarize({
         0: {
             'a': 1.0,
             'b': 5.0
@@ -25,30 +25,30 @@ def test_summarize_mean_and_sample_std():
     assert list(summary) == ['a']  # only metrics every seed reports
     assert summary['a']['mean'] == pytest.approx(3.0)
     assert summary['a']['std'] == pytest.approx(2.0)  # ddof=1
-    assert tool.summarize({7: {'a': 2.0}})['a']['std'] == 0.0
-    md = tool.to_markdown('c.py', [0, 1, 2], summary)
+    assert multi_seed.summarize({7: {'a': 2.0}})['a']['std'] == 0.0
+    md = multi_seed.to_markdown('c.py', [0, 1, 2], summary)
     assert '| a | 3.00 ± 2.00 | 1.00 | 3.00 | 5.00 |' in md
 
 
 @pytest.mark.slow
 def test_two_seeds_on_tiny_data(synthfer_root, tmp_path, monkeypatch):
-    tool = load_tool(MULTI_SEED)
-    options = [
-        f'{loader}.{key}'
+    options = {
+        f'{loader}.{key}': value
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
-        for key in (f'dataset.data_root={synthfer_root}', 'dataset.indices=2',
-                    'batch_size=2', 'num_workers=0')
-    ] + [
-        'train_cfg.max_epochs=1', 'default_hooks.checkpoint.interval=-1',
-        'default_hooks.checkpoint.save_best=None'
-    ]
+        for key, value in (('dataset.data_root', str(synthfer_root)),
+                           ('dataset.indices', 2), ('batch_size',
+                                                    2), ('num_workers', 0))
+    }
+    options.update({
+        'train_cfg.max_epochs': 1,
+        'default_hooks.checkpoint.interval': -1,
+        'default_hooks.checkpoint.save_best': None
+    })
     # skip yapf-formatting the config dumps (~1 s each, not under test)
-    monkeypatch.setattr(tool, 'load_config', load_config)
-    result = tool.main([
-        osp.join(REPO, 'configs', 'dan_r18_synthfer.py'), '--seeds', '0', '1',
-        '--work-dir',
-        str(tmp_path), '--cfg-options', *options
-    ])
+    monkeypatch.setattr(multi_seed, 'load_config', load_config)
+    result = multi_seed.run_multi_seed(
+        osp.join(REPO, 'configs', 'dan_r18_synthfer.py'), [0, 1],
+        str(tmp_path), options)
     assert result['seeds'] == [0, 1]
     for seed in (0, 1):
         assert osp.isdir(tmp_path / f'seed_{seed}')
@@ -62,3 +62,28 @@ def test_two_seeds_on_tiny_data(synthfer_root, tmp_path, monkeypatch):
     assert 'fer/balanced_accuracy' in saved['summary']
     md = (tmp_path / 'summary.md').read_text()
     assert '| fer/top1 |' in md and '±' in md
+
+
+def test_each_seed_gets_the_checks_of_tools_train(synthfer_root, tmp_path):
+    """build_runner's steps, before anything is built: the data roots of
+    every loader a seed uses, and the pretrained start."""
+    config = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
+    roots = {
+        f'{loader}.dataset.data_root': str(synthfer_root)
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    }
+    missing = str(tmp_path / 'missing')
+    for loader in ('train_dataloader', 'test_dataloader'):
+        options = dict(roots, **{f'{loader}.dataset.data_root': missing})
+        with pytest.raises(
+                DataNotFoundError,
+                match=f'{loader}.dataset.data_root: {missing}'):
+            multi_seed.run_multi_seed(config, [0], str(tmp_path), options)
+    options = dict(
+        roots, **{
+            'model.backbone.init_cfg':
+            [dict(type='Pretrained', checkpoint=missing + '.pth')]
+        })
+    with pytest.raises(PretrainedNotFoundError, match='model.backbone'):
+        multi_seed.run_multi_seed(config, [0], str(tmp_path), options)
+    assert not (tmp_path / 'seed_0').exists()  # no runner was built

@@ -4,23 +4,27 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from fer_test_utils import (CONFIG, build_model, call_tool, load_tool,
-                            run_tool, save_checkpoint)
+from api_utils import call_api
+from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
 from mmengine.config import Config
+
+from dan_mm.deployment import onnx_export
 
 PYTORCH2ONNX = 'tools/deployment/pytorch2onnx.py'
 
 
 def test_export_size_follows_the_test_pipeline_and_refuses_bad_input(tmp_path):
-    """The tool's own logic, without exporting (fast)."""
-    tool = load_tool(PYTORCH2ONNX)
-    assert tool.test_image_size(Config.fromfile(CONFIG)) == 80
+    """The export's own logic, without exporting (fast)."""
+    assert onnx_export.test_image_size(Config.fromfile(CONFIG)) == 80
     model = build_model(num_heads=1)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
-        assert torch.equal(tool.LogitsModel(model)(x), model(x, mode='tensor'))
-    code, _, stderr = call_tool(PYTORCH2ONNX, CONFIG, tmp_path / 'nope.pth',
-                                tmp_path / 'dan.onnx')
+        assert torch.equal(
+            onnx_export.LogitsModel(model)(x), model(x, mode='tensor'))
+    code, _, stderr = call_api(onnx_export.export_onnx,
+                               Config.fromfile(CONFIG),
+                               str(tmp_path / 'nope.pth'),
+                               str(tmp_path / 'dan.onnx'))
     assert code == 1 and 'checkpoint not found' in stderr
     assert not (tmp_path / 'dan.onnx').exists()
 

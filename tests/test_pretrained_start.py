@@ -6,6 +6,7 @@ import glob
 import os
 import os.path as osp
 from unittest import mock
+from urllib.error import URLError
 
 import mmpretrain
 import pytest
@@ -16,8 +17,10 @@ from fer_test_utils import REPO, run_tool, serve_directory
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
-from dan_mm.utils import PretrainedNotFoundError
-from dan_mm.utils.pretrained import prepare_pretrained_start
+from dan_mm.utils import CheckpointError, PretrainedNotFoundError
+from dan_mm.utils.errors import one_line
+from dan_mm.utils.pretrained import (naming_pretrained_keys,
+                                     prepare_pretrained_start)
 
 # What each config starts from is checked for every config in
 # tests/test_configs.py; these are the ones loading by URL.
@@ -222,3 +225,26 @@ def test_training_starts_from_the_file_and_resuming_does_not_need_it(
     log = train(2, '--work-dir', tmp_path / 'scratch', '--cfg-options',
                 'model.backbone.init_cfg=None')
     assert log.count('far below the paper') == 1
+
+
+def test_offline_imagenet_start_names_the_key_for_a_local_file(
+        tmp_path, monkeypatch):
+    """No network: the download's error names the config key that takes
+    the file instead, where training reads the weights (init_weights)."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+
+    def offline(url, dst, progress=True):
+        raise URLError('[Errno -3] Temporary failure in name resolution')
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    cfg = load('dan_r18-in1k_rafdb.py')
+    url = cfg.model.backbone.init_cfg.checkpoint
+    backbone = MODELS.build(cfg.model.backbone)
+    with pytest.raises(CheckpointError) as info:
+        with naming_pretrained_keys(cfg):
+            backbone.init_weights()
+    message = one_line(info.value)
+    assert message.startswith('model.backbone.init_cfg.checkpoint: ')
+    assert url in message and 'name resolution' in message
+    assert '--cfg-options model.backbone.init_cfg.checkpoint=/path/to/file' \
+        in message

@@ -10,15 +10,15 @@ from mmengine.config import Config
 
 from dan_mm.utils import precision as precision_module
 from dan_mm.utils import torchrun
+from dan_mm.utils.cli import (DEBUG_ENV, add_debug_argument,
+                              add_precision_argument, exit_on_user_error,
+                              naming_checkpoint)
+from dan_mm.utils.config import (amp_optim_wrapper, check_data_roots,
+                                 load_config, naming_config_keys,
+                                 set_dataloader_defaults, set_work_dir)
 from dan_mm.utils.errors import (CheckpointMismatchError, ConfigError,
                                  DataNotFoundError, NoFaceFoundError,
                                  UnreadableImageError, UserError, one_line)
-from dan_mm.utils.tool_utils import (DEBUG_ENV, add_debug_argument,
-                                     add_precision_argument, amp_optim_wrapper,
-                                     check_data_roots, exit_on_user_error,
-                                     load_config, naming_checkpoint,
-                                     naming_config_keys,
-                                     set_dataloader_defaults, set_work_dir)
 
 CFG = Config(
     dict(

@@ -4,8 +4,11 @@ import os.path as osp
 
 import pytest
 import torch
+from api_utils import call_api, cli_test_args, cli_train_args
 from config_utils import write_config
-from fer_test_utils import CONFIG, call_tool, run_tool
+from fer_test_utils import run_tool
+
+from dan_mm.apis.runner import run_test, run_train
 
 
 def tiny_epochs(tmp_path, root, epochs):
@@ -55,14 +58,17 @@ def test_train_resume_and_test(tmp_path, synthfer_root):
     assert glob.glob(osp.join(test_dir, '*', 'confusion_matrix.png'))
 
 
-@pytest.mark.parametrize('script', ['tools/train.py', 'tools/test.py'])
-def test_missing_config_is_one_clear_line(tmp_path, script):
-    args = [tmp_path / 'nope.py']
-    if script == 'tools/test.py':
+@pytest.mark.parametrize('mode', ['train', 'test'])
+def test_missing_config_is_one_clear_line(tmp_path, mode):
+    config = str(tmp_path / 'nope.py')
+    if mode == 'test':
         ckpt = tmp_path / 'model.pth'
         ckpt.write_bytes(b'')
-        args.append(ckpt)
-    code, _, stderr = call_tool(script, *args)
+        run, args = run_test, cli_test_args(
+            config=config, checkpoint=str(ckpt))
+    else:
+        run, args = run_train, cli_train_args(config=config)
+    code, _, stderr = call_api(run, args)
     assert code == 1
     assert stderr.strip().splitlines() == [
         f'error: config file not found: {tmp_path / "nope.py"}'
@@ -70,7 +76,8 @@ def test_missing_config_is_one_clear_line(tmp_path, script):
 
 
 def test_missing_checkpoint_is_one_clear_line(tmp_path):
-    code, _, stderr = call_tool('tools/test.py', CONFIG, tmp_path / 'nope.pth')
+    code, _, stderr = call_api(
+        run_test, cli_test_args(checkpoint=str(tmp_path / 'nope.pth')))
     assert code == 1
     assert stderr.strip().splitlines() == [
         f'error: checkpoint not found: {tmp_path / "nope.pth"} '

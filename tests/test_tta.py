@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
 from mmpretrain.registry import MODELS
 
-from dan_mm.utils.tool_utils import apply_tta
+from dan_mm.utils.config import apply_tta
 
 SYNTHFER = f'{REPO}/configs/dan_r18_synthfer.py'
 

@@ -26,9 +26,9 @@ from PIL import Image
 
 from dan_mm.demo import DemoService
 from dan_mm.demo.app import STATIC_DIR, create_app
+from dan_mm.utils.cli import find_last_checkpoint
 from dan_mm.utils.errors import CheckpointError, InputError
 from dan_mm.utils.image_io import decode_image
-from dan_mm.utils.tool_utils import find_last_checkpoint
 
 CLASSES = [
     'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral'

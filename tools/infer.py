@@ -50,13 +50,12 @@ from tqdm import tqdm
 
 from dan_mm.apis import (FERInferencer, ModelDomainWarning, count_frames,
                          is_video_file, list_image_files, parse_video_source)
+from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
+                              add_trust_checkpoint_argument,
+                              check_checkpoint_file, exit_on_user_error)
+from dan_mm.utils.config import load_config
 from dan_mm.utils.errors import (InputError, InputNotFoundError,
                                  NoFaceFoundError)
-from dan_mm.utils.tool_utils import (add_debug_argument,
-                                     add_precision_argument,
-                                     add_trust_checkpoint_argument,
-                                     check_checkpoint_file, exit_on_user_error,
-                                     load_config)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):

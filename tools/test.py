@@ -1,24 +1,17 @@
-"""Test (and evaluate) a DAN checkpoint; mmpretrain's tools/test.py flags."""
+"""Test (and evaluate) a DAN checkpoint; mmpretrain's tools/test.py flags.
+
+Everything after parsing is :func:`dan_mm.apis.runner.run_test`.
+"""
 import argparse
 import os
 
-import mmengine
-from mmengine.config import Config, DictAction
-from mmengine.evaluator import DumpResults
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.evaluation import cross_dataset_config, model_classes
-from dan_mm.utils.dist_utils import setup_cpu_distributed
-from dan_mm.utils.tool_utils import (add_debug_argument,
-                                     add_tensorboard_argument,
-                                     add_trust_checkpoint_argument, apply_tta,
-                                     check_checkpoint_file, check_data_roots,
-                                     enable_tensorboard, exit_on_user_error,
-                                     load_config, merge_cfg_options,
-                                     naming_checkpoint, naming_config_keys,
-                                     set_dataloader_defaults, set_work_dir)
+from dan_mm.apis.runner import run_test
+from dan_mm.utils.cli import (add_debug_argument, add_tensorboard_argument,
+                              add_trust_checkpoint_argument,
+                              exit_on_user_error)
 
 
 def parse_args():
@@ -48,6 +41,24 @@ def parse_args():
         '--amp',
         action='store_true',
         help='test with automatic mixed precision')
+    parser.add_argument(
+        '--show-dir',
+        help='save the drawn predictions here (mmpretrain\'s '
+        'VisualizationHook, default_hooks.visualization)')
+    parser.add_argument(
+        '--show',
+        action='store_true',
+        help='show the drawn predictions in a window')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='draw every INTERVAL-th test sample (default: 1)')
+    parser.add_argument(
+        '--wait-time',
+        type=float,
+        default=2,
+        help='seconds each --show window stays open (default: 2)')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument(
         '--tta',
@@ -71,46 +82,9 @@ def parse_args():
     return args
 
 
-def merge_args(cfg: Config, args) -> Config:
-    """Merge the command line into the config."""
-    cfg.launcher = args.launcher
-    set_work_dir(cfg, args.work_dir, args.config)
-    cfg.load_from = args.checkpoint
-    if args.cross_dataset:
-        cross_dataset_config(cfg, load_config(args.cross_dataset),
-                             model_classes(cfg, args.checkpoint))
-    if args.amp:
-        cfg.test_cfg.fp16 = True
-    if args.tensorboard:
-        enable_tensorboard(cfg)
-    merge_cfg_options(cfg, args.cfg_options)
-    if args.tta:  # after --cfg-options: model.* still means DAN there
-        apply_tta(cfg)
-    set_dataloader_defaults(
-        cfg, 'test_dataloader', pin_memory=not args.no_pin_memory)
-    return cfg
-
-
 @exit_on_user_error
 def main():
-    args = parse_args()
-    check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
-    cfg = load_config(args.config)
-    # Errors of a config dict surface where mmengine builds it: the runner
-    # builds the model now, the data set and evaluator in test().
-    with naming_config_keys(cfg), naming_checkpoint(args.checkpoint):
-        merge_args(cfg, args)  # --cross-dataset builds data set metainfo
-        check_data_roots(cfg, ('test_dataloader', ))
-        setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
-        runner = (
-            Runner.from_cfg(cfg)
-            if 'runner_type' not in cfg else RUNNERS.build(cfg))
-        if args.out and args.out_item in ['pred', None]:
-            runner.test_evaluator.metrics.append(
-                DumpResults(out_file_path=args.out))
-        metrics = runner.test()
-    if args.out and args.out_item == 'metrics':
-        mmengine.dump(metrics, args.out)
+    run_test(parse_args())
 
 
 if __name__ == '__main__':

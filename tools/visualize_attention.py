@@ -19,13 +19,12 @@ from typing import Optional, Sequence
 import mmcv
 
 from dan_mm.apis import FERInferencer
+from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
+                              add_trust_checkpoint_argument,
+                              check_checkpoint_file, exit_on_user_error)
+from dan_mm.utils.config import load_config
 from dan_mm.utils.errors import InputNotFoundError, NoFaceFoundError
 from dan_mm.utils.image_io import decode_image
-from dan_mm.utils.tool_utils import (add_debug_argument,
-                                     add_precision_argument,
-                                     add_trust_checkpoint_argument,
-                                     check_checkpoint_file, exit_on_user_error,
-                                     load_config)
 from dan_mm.visualization import draw_attention_panels
 
 

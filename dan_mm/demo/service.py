@@ -20,9 +20,10 @@ import numpy as np
 import torch
 
 from ..apis import FERInferencer, ModelDomainWarning
+from ..utils.cli import naming_checkpoint
+from ..utils.config import load_config
 from ..utils.errors import CheckpointError
 from ..utils.image_io import decode_image
-from ..utils.tool_utils import load_config, naming_checkpoint
 from ..visualization import draw_attention_panels, draw_faces
 
 NO_FACE_MESSAGE = (

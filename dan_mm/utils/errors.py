@@ -3,7 +3,7 @@
 Every error here derives from :class:`UserError`. The command-line tools
 print such an error as one line, ``error: <what, where, how to fix>``, and
 exit with the error's ``exit_code``, 1 unless a class says otherwise
-(:func:`dan_mm.utils.tool_utils.exit_on_user_error`); anything else is a
+(:func:`dan_mm.utils.cli.exit_on_user_error`); anything else is a
 bug and keeps its traceback. ``--debug`` on any tool, or ``DAN_MM_DEBUG=1``
 in the environment, shows the traceback of user errors too.
 
@@ -15,6 +15,16 @@ expect (``ValueError``, ``FileNotFoundError``), so ``except ValueError``
 keeps working. They take a single message argument: PyTorch re-creates an
 exception raised in a data-loader worker from its message alone.
 """
+import os
+
+DEBUG_ENV = 'DAN_MM_DEBUG'
+
+
+def debug_enabled() -> bool:
+    """Whether ``--debug`` or ``DAN_MM_DEBUG=1`` asked for tracebacks."""
+    return os.environ.get(DEBUG_ENV,
+                          '').strip().lower() not in ('', '0', 'false', 'no',
+                                                      'off')
 
 
 class UserError(Exception):

@@ -1,7 +1,7 @@
 """Inference precision, spelled one way everywhere: fp32, fp16 or bf16.
 
 The tools take ``--precision {fp32,fp16,bf16}``
-(:func:`dan_mm.utils.tool_utils.add_precision_argument`) and the Python API
+(:func:`dan_mm.utils.cli.add_precision_argument`) and the Python API
 ``precision='bf16'``; both mean autocast to that type (fp32: none).
 Training keeps mmpretrain's ``--amp``.
 """

@@ -7,6 +7,7 @@ only in ``Runner.train()``, after it has built the model and the data, and
 a resumed run reads it too (``init_weights()`` runs before the checkpoint is
 loaded). :func:`prepare_pretrained_start` settles all of it up front.
 """
+import contextlib
 import logging
 import os
 import os.path as osp
@@ -16,7 +17,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import find_latest_checkpoint
 
-from .errors import PretrainedNotFoundError
+from .errors import CheckpointError, PretrainedNotFoundError, one_line
 
 MSCELEB_FILE = 'resnet18_msceleb.pth'
 MSCELEB_SOURCE = ('the MS-Celeb-1M ResNet-18 linked under "Preparation" in '
@@ -164,3 +165,34 @@ def prepare_pretrained_start(cfg: Config) -> None:
             os.environ.get('RANK', '0') == '0':
         print_log(
             FROM_SCRATCH_WARNING, logger='current', level=logging.WARNING)
+
+
+@contextlib.contextmanager
+def naming_pretrained_keys(cfg: Config):
+    """Name the config key of a ``Pretrained`` URL that cannot be fetched.
+
+    mmengine downloads a URL's weights in ``Runner.train()``, where the
+    config key is unknown; offline, the download's error then says only
+    which URL failed. This re-raises it as one line naming the key that
+    takes a local file instead (``model.backbone.init_cfg.checkpoint``).
+
+    Args:
+        cfg (Config): The training config.
+
+    Raises:
+        CheckpointError: A ``Pretrained`` URL could not be downloaded.
+    """
+    try:
+        yield
+    except CheckpointError as err:
+        for key, entry in _init_cfgs(cfg.get('model') or {}, 'model'):
+            url = str(entry.get('checkpoint', ''))
+            if '://' in url and f'cannot download checkpoint {url}' in str(
+                    err):
+                reason = one_line(err.__cause__ or err)
+                raise CheckpointError(
+                    f'{key}.checkpoint: cannot download {url} ({reason}); '
+                    'download the file on a machine that is online and pass '
+                    f'it with --cfg-options {key}.checkpoint=/path/to/file'
+                ) from err
+        raise

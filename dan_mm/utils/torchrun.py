@@ -30,6 +30,8 @@ import time
 import traceback
 from typing import List, Optional, Sequence
 
+from .errors import debug_enabled
+
 LAUNCHER_ENV = 'DAN_MM_TORCHRUN'
 ERROR_FILE_ENV = 'TORCHELASTIC_ERROR_FILE'
 USER_ERROR_KEY = 'dan_mm_user_error'
@@ -128,7 +130,6 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         ChildFailedError
     from torch.distributed.run import parse_args, run
 
-    from .tool_utils import debug_enabled
     os.environ[LAUNCHER_ENV] = '1'
     args = parse_args(argv)
     # torchelastic logs each failed worker and the SIGTERM it sends the

@@ -15,11 +15,10 @@ import torch
 from mmengine.config import DictAction
 
 from dan_mm.analysis import run_benchmark
-from dan_mm.utils.tool_utils import (add_debug_argument,
-                                     add_precision_argument,
-                                     add_trust_checkpoint_argument,
-                                     check_checkpoint_file, exit_on_user_error,
-                                     load_config)
+from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
+                              add_trust_checkpoint_argument,
+                              check_checkpoint_file, exit_on_user_error)
+from dan_mm.utils.config import load_config
 
 
 def parse_args():

@@ -17,8 +17,8 @@ from mmengine.config import DictAction
 from dan_mm.analysis.video_benchmark import (PATHS, benchmark_video,
                                              environment, format_rows,
                                              write_json)
-from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
-                                     load_config)
+from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.config import load_config
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):

@@ -13,7 +13,7 @@ Example:
 import argparse
 
 from dan_mm.datasets import export_synthfer
-from dan_mm.utils.tool_utils import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
 
 
 def parse_args():

@@ -7,7 +7,7 @@ import argparse
 import os.path as osp
 
 from dan_mm.datasets import generate_synthfer
-from dan_mm.utils.tool_utils import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
 
 
 def parse_args():

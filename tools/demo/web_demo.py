@@ -19,9 +19,9 @@ import os
 import os.path as osp
 import warnings
 
+from dan_mm.utils.cli import (add_debug_argument, exit_on_user_error,
+                              find_last_checkpoint)
 from dan_mm.utils.errors import MissingExtraError
-from dan_mm.utils.tool_utils import (add_debug_argument, exit_on_user_error,
-                                     find_last_checkpoint)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')

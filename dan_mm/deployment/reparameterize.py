@@ -1,0 +1,50 @@
+"""A DAN checkpoint in its deploy form (fused attention heads).
+
+As mmpretrain's ``tools/model_converters/reparameterize_model.py``: the
+model is built from the config, loaded from the checkpoint,
+``switch_to_deploy()`` fuses each head's conv+BN branches into one 3x3 conv,
+its 1x1 conv+BN into one conv, the K heads into grouped layers, and the
+state dict is saved. Load it with ``--cfg-options model.neck.deploy=True``.
+"""
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmpretrain.apis import get_model
+
+from ..utils.checkpoint import load_checkpoint_file
+from ..utils.cli import check_checkpoint_file, naming_checkpoint
+from ..utils.config import naming_config_keys
+from ..utils.errors import ConfigError
+
+
+def reparameterize_checkpoint(cfg: Config, checkpoint: str, out: str,
+                              config: str) -> None:
+    """Fuse the heads of ``checkpoint`` and save the deploy form to ``out``.
+
+    Args:
+        cfg (Config): The (training-form) model's config.
+        checkpoint (str): The checkpoint to convert.
+        out (str): The deploy checkpoint to write (``meta.deploy=True``).
+        config (str): The config's file name, for messages.
+
+    Raises:
+        ConfigError: The config already builds the deploy form, or its
+            model cannot switch to it.
+        CheckpointError: ``checkpoint`` is missing or does not fit.
+    """
+    check_checkpoint_file(checkpoint, 'the CHECKPOINT argument')
+    if cfg.model.neck.get('deploy', False):
+        raise ConfigError(f'{config} already builds model.neck.deploy='
+                          'True; give the training-form config')
+    with naming_config_keys(cfg), naming_checkpoint(checkpoint):
+        model = get_model(cfg, pretrained=checkpoint, device='cpu')
+        if not hasattr(model, 'switch_to_deploy'):
+            raise ConfigError(f'model.type: {type(model).__name__} has no '
+                              'switch_to_deploy(); use model type "DAN"')
+        model.switch_to_deploy()
+        loaded = load_checkpoint_file(checkpoint, map_location='cpu')
+    meta = dict(loaded.get('meta') or {}, deploy=True)
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    torch.save({'meta': meta, 'state_dict': model.state_dict()}, out)

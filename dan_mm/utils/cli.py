@@ -1,0 +1,204 @@
+"""The command line of the tools: shared arguments, checkpoint paths, and
+a user error as one ``error:`` line with exit status 1."""
+import argparse
+import contextlib
+import functools
+import os
+import os.path as osp
+import sys
+from typing import Callable, Optional
+
+from .checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
+from .errors import (DEBUG_ENV, CheckpointError, CheckpointMismatchError,
+                     CheckpointNotFoundError, UserError, debug_enabled,
+                     one_line)
+from .precision import PRECISIONS
+from .torchrun import launched_here, peer_user_error, record_user_error
+
+__all__ = [
+    'DEBUG_ENV', 'add_debug_argument', 'add_trust_checkpoint_argument',
+    'add_precision_argument', 'add_tensorboard_argument', 'debug_enabled',
+    'exit_on_user_error', 'naming_checkpoint', 'check_checkpoint_file',
+    'find_last_checkpoint'
+]
+
+
+def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:
+    """``--tensorboard``: see :func:`enable_tensorboard`."""
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log to TensorBoard (work_dir/<timestamp>/vis_data): '
+        'scalars, the confusion matrix and attention panels of a few images')
+
+
+def add_debug_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug``: show tracebacks of user errors too.
+
+    The flag sets ``DAN_MM_DEBUG=1`` in the environment, so that data-loader
+    workers and the other ranks of a distributed run see it as well.
+    """
+
+    class _SetDebug(argparse.Action):
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            os.environ[DEBUG_ENV] = '1'
+            setattr(namespace, self.dest, True)
+
+    parser.add_argument(
+        '--debug',
+        nargs=0,
+        action=_SetDebug,
+        default=False,
+        help=f'show the full traceback of errors (same as {DEBUG_ENV}=1)')
+
+
+def add_trust_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--trust-checkpoint``: load checkpoints in full (may run code).
+
+    Without it, checkpoints that need more than the allow-listed types are
+    refused (:func:`dan_mm.utils.load_checkpoint_file`). The flag sets
+    ``DAN_MM_TRUST_CHECKPOINTS=1`` in the environment, so that the other
+    ranks of a distributed run trust them as well.
+    """
+
+    class _Trust(argparse.Action):
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            trust_checkpoints()
+            setattr(namespace, self.dest, True)
+
+    parser.add_argument(
+        TRUST_FLAG,
+        nargs=0,
+        action=_Trust,
+        default=False,
+        help='load checkpoints in full even if they hold more than weights '
+        '(unpickling can run code: only for files you trust; same as '
+        f'{TRUST_ENV}=1)')
+
+
+def add_precision_argument(parser: argparse.ArgumentParser,
+                           default: str = 'fp32') -> None:
+    """Add ``--precision {fp32,fp16,bf16}``, the one spelling of inference
+    precision in every tool (autocast; see :mod:`dan_mm.utils.precision`).
+    """
+    parser.add_argument(
+        '--precision',
+        choices=list(PRECISIONS),
+        default=default,
+        help='autocast precision (bf16 is fast only on CPUs with '
+        f'AVX512-BF16/AMX and on GPUs; default: {default})')
+
+
+def exit_on_user_error(main: Callable) -> Callable:
+    """Decorate a tool's ``main()``: a :class:`UserError` ends the program
+    with one line, ``error: <message>``, and exit status 1 (the error's
+    ``exit_code``).
+
+    Other exceptions are bugs and keep their traceback; with ``--debug`` (or
+    ``DAN_MM_DEBUG=1``) user errors keep theirs too.
+
+    Args:
+        main (Callable): The tool's entry point.
+
+    Returns:
+        Callable: The wrapped entry point.
+    """
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UserError as err:
+            if debug_enabled():
+                raise
+            message = one_line(err)
+            # A torchelastic worker records it for the launcher
+            # (dan_mm.utils.torchrun), which prints it once for all ranks.
+            if not (record_user_error(message) and launched_here()):
+                print(f'error: {message}', file=sys.stderr, flush=True)
+            sys.exit(err.exit_code)
+        except Exception:
+            # Another rank stopped on a user error, and this one failed
+            # because that peer left: the peer's error is the one to show.
+            if not debug_enabled() and peer_user_error() is not None:
+                sys.exit(1)
+            raise
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def naming_checkpoint(checkpoint: Optional[str]):
+    """Name the checkpoint in the errors of loading it.
+
+    The model refuses a checkpoint of another shape while loading its state
+    dict, where the file name is unknown. (A damaged file, or one that is no
+    checkpoint, is named by the loader: :func:`load_checkpoint_file`.)
+
+    Args:
+        checkpoint (str, optional): The checkpoint being loaded.
+    """
+    try:
+        yield
+    except CheckpointMismatchError as err:
+        if checkpoint is None or str(checkpoint) in str(err):
+            raise
+        raise CheckpointMismatchError(
+            f'cannot load checkpoint {checkpoint}: {one_line(err)}') from err
+
+
+def find_last_checkpoint(config: str, work_dir: Optional[str] = None) -> str:
+    """The checkpoint that ``tools/train.py CONFIG`` saved last.
+
+    The runner writes its path into ``<work_dir>/last_checkpoint``; the work
+    dir defaults to ``work_dirs/<config name>`` as in :func:`set_work_dir`.
+
+    Args:
+        config (str): The config file that was trained.
+        work_dir (str, optional): The training's ``--work-dir``.
+
+    Returns:
+        str: Path of the checkpoint file.
+
+    Raises:
+        CheckpointError: Nothing was trained there, or the file it names is
+            gone; the message says how to train one.
+    """
+    if work_dir is None:
+        work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config))[0])
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    how = f'train one with "python tools/train.py {config}" or pass a ' \
+        'checkpoint'
+    if not osp.isfile(pointer):
+        raise CheckpointError(f'no checkpoint given and no trained one: '
+                              f'{osp.abspath(pointer)} does not exist; {how}')
+    with open(pointer, encoding='utf-8') as f:
+        checkpoint = f.read().strip()
+    moved = osp.join(work_dir, osp.basename(checkpoint))
+    if not osp.isfile(checkpoint) and osp.isfile(moved):
+        checkpoint = moved  # the work dir was moved or copied
+    if not osp.isfile(checkpoint):
+        raise CheckpointError(f'{pointer} names {checkpoint}, which does not '
+                              f'exist; {how}')
+    return checkpoint
+
+
+def check_checkpoint_file(checkpoint: Optional[str],
+                          what: Optional[str] = None) -> None:
+    """Stop early when a local checkpoint path does not exist.
+
+    Args:
+        checkpoint (str, optional): A path or URL; URLs and None pass.
+        what (str, optional): Where it comes from, for the message
+            (``'--resume'``).
+
+    Raises:
+        CheckpointNotFoundError: A local path that is not a file.
+    """
+    if checkpoint and '://' not in str(
+            checkpoint) and not osp.isfile(checkpoint):
+        where = f' ({what})' if what else ''
+        raise CheckpointNotFoundError(
+            f'checkpoint not found: {checkpoint}{where}')
