@@ -52,10 +52,14 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     assert line['frame'] is None and line['img_shape'] == [150, 128]
     (face, ) = line['faces']
     assert set(face) == {
-        'box', 'crop_box', 'pred_label', 'pred_class', 'pred_score',
-        'pred_scores'
+        'box', 'det_score', 'landmarks', 'crop_box', 'pred_label',
+        'pred_class', 'pred_score', 'pred_scores'
     }
     assert len(face['box']) == 4 and len(face['crop_box']) == 4
+    # RetinaFace (the default): five landmarks inside the box
+    x1, y1, x2, y2 = face['box']
+    assert 0.9 <= face['det_score'] <= 1 and len(face['landmarks']) == 5
+    assert all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in face['landmarks'])
     assert list(face['pred_scores']) == list(CLASSES)
     assert sum(face['pred_scores'].values()) == pytest.approx(1, abs=1e-4)
     assert face['pred_class'] == CLASSES[face['pred_label']]

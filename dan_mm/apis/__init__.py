@@ -6,7 +6,9 @@ from .face_detectors import (DETECTOR_SHORTCUTS, BaseFaceDetector,
                              FaceDetections, HaarFaceDetector,
                              RetinaFaceDetector, WholeImageDetector,
                              build_face_detector)
+from .batch_predict import Source, check_source, iter_source, predict_source
 from .fer_inferencer import FERInferencer, list_image_files
+from .predictions import face_record, prediction_record, to_json_line
 from .video import (VIDEO_EXTENSIONS, count_frames, is_video_file, open_video,
                     parse_video_source)
 
@@ -16,6 +18,7 @@ __all__ = [
     'DETECTOR_SHORTCUTS', 'build_face_detector', 'expand_box',
     'ARCFACE_TEMPLATE', 'RAFDB_TEMPLATE', 'FaceCrop', 'FaceCropper',
     'TemplateFit', 'estimate_norm', 'fit_face_template', 'norm_crop',
-    'list_image_files', 'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file',
+    'list_image_files', 'Source', 'check_source', 'iter_source',
+    'predict_source', 'face_record', 'prediction_record', 'to_json_line', 'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file',
     'open_video', 'parse_video_source'
 ]

@@ -234,8 +234,12 @@ class FaceCropper:
     def __repr__(self) -> str:
         if self.mode == 'aligned':
             return (f'FaceCropper(mode=aligned, size={self.size}, '
-                    f'template={np.round(self.template, 2).tolist()})')
+                    f'template={_rounded(self.template)})')
         return f'FaceCropper(mode=box, margin={self.margin})'
+
+
+def _rounded(points: np.ndarray) -> list:
+    return [[round(float(v), 2) for v in point] for point in points]
 
 
 def crop_bounds(matrix: np.ndarray, size: int) -> np.ndarray:

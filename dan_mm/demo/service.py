@@ -17,15 +17,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..apis import FERInferencer
+from ..apis import FERInferencer, face_record
 from ..utils.errors import CheckpointError, InputError
 from ..utils.tool_utils import load_config, naming_checkpoint
 from ..visualization import draw_attention_panels, draw_faces
 
 NO_FACE_MESSAGE = (
-    'No face found. The detector (OpenCV Haar cascade) finds frontal faces '
-    'of at least 24 pixels; if the image is one face, classify the whole '
-    'image as one face.')
+    'No face found. The detector finds faces of at least about 16 pixels; '
+    'if the image is one face, classify the whole image as one face.')
 
 
 def decode_image(
@@ -142,6 +141,7 @@ class DemoService:
                    checkpoint: str,
                    device: Optional[str] = None,
                    precision: str = 'fp32',
+                   detector: Optional[str] = None,
                    **kwargs) -> 'DemoService':
         """Build the service from a config and a checkpoint file.
 
@@ -150,6 +150,9 @@ class DemoService:
             checkpoint (str): Checkpoint file.
             device (str, optional): e.g. ``'cpu'``, ``'cuda:0'``.
             precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``.
+            detector (str | dict, optional): The face detector (see
+                :class:`~dan_mm.apis.FERInferencer`); defaults to the
+                config's, else RetinaFace.
             **kwargs: The other arguments of :class:`DemoService`.
 
         Raises:
@@ -161,7 +164,11 @@ class DemoService:
             raise CheckpointError(f'checkpoint not found: {checkpoint}')
         with naming_checkpoint(checkpoint):
             inferencer = FERInferencer(
-                config, checkpoint, device=device, precision=precision)
+                config,
+                checkpoint,
+                device=device,
+                precision=precision,
+                detector=detector)
         whole_image = FERInferencer(
             inferencer.model, no_detect=True, precision=precision)
         name = (f'{osp.splitext(osp.basename(config))[0]} · '
@@ -186,10 +193,18 @@ class DemoService:
         return self.classes[label] if self.classes else str(label)
 
     def _face_json(self, img: np.ndarray, face: dict) -> dict:
+        # The fields predictions.jsonl has (box, landmarks, ...), plus what
+        # the page shows.
+        record = face_record(face)
         scores = face['pred_scores']
         label = face['pred_label']
         return dict(
-            box=[round(v, 1) for v in face['box']],
+            box=record['box'],
+            det_score=record['det_score'],
+            landmarks=record['landmarks'],
+            crop_box=record['crop_box'],
+            **({} if 'track_id' not in record else dict(
+                track_id=record['track_id'])),
             label=self._class_name(label),
             score=round(float(scores[label]), 4),
             scores=[

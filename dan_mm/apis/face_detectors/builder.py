@@ -2,6 +2,7 @@
 from typing import Callable, Sequence, Union
 
 import numpy as np
+from mmengine.registry import DefaultScope
 
 from ...registry import FACE_DETECTORS
 from ...utils.errors import ConfigError
@@ -51,7 +52,9 @@ def build_face_detector(detector: DetectorType, **kwargs) -> Callable:
         if detector['type'] != 'RetinaFaceDetector':
             kwargs = {}
         try:
-            return FACE_DETECTORS.build({**kwargs, **detector})
+            # The inferencer sets mmpretrain's scope; this registry is ours.
+            with DefaultScope.overwrite_default_scope('dan_mm'):
+                return FACE_DETECTORS.build({**kwargs, **detector})
         except KeyError as err:
             raise ConfigError(
                 f'face detector type {detector["type"]!r} is not registered '
