@@ -167,3 +167,13 @@ def test_registry_builds_a_users_detector_for_the_inferencer(tmp_path):
     assert face['box'] == [30, 20, 100, 110]
     assert face['det_score'] == pytest.approx(0.75)
     assert face['landmarks'] == landmarks
+
+
+def test_the_config_can_name_the_detector(tmp_path):
+    config = tmp_path / 'haar_config.py'
+    config.write_text(f"_base_ = [{CONFIG!r}]\nface_detector = 'haar'\n")
+    checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
+    assert isinstance(
+        FERInferencer(str(config), checkpoint).detector, HaarFaceDetector)
+    assert isinstance(
+        FERInferencer(CONFIG, checkpoint).detector, RetinaFaceDetector)

@@ -71,6 +71,27 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     assert panels.shape == (160, 5 * 160, 3)  # input + K=4 heads
 
 
+def test_detector_and_crop_flags(checkpoint, tmp_path):
+    """--detector haar (no landmarks) and --crop aligned (the RAF-DB
+    template, 100 px) override the defaults."""
+    mmcv.imwrite(face_photo(256), str(tmp_path / 'photo.jpg'))
+    code, stdout, stderr = infer(checkpoint, tmp_path / 'photo.jpg',
+                                 tmp_path / 'haar', '--detector', 'haar')
+    assert code == 0, stderr
+    (face, ) = read_jsonl(tmp_path / 'haar' / 'predictions.jsonl')[0]['faces']
+    assert face['landmarks'] is None and face['det_score'] == 1
+    code, _, stderr = infer(checkpoint, tmp_path / 'photo.jpg',
+                            tmp_path / 'aligned', '--crop', 'aligned',
+                            '--show-heads', '--detector-threads', 1)
+    assert code == 0, stderr
+    (face, ) = read_jsonl(tmp_path / 'aligned' /
+                          'predictions.jsonl')[0]['faces']
+    assert len(face['landmarks']) == 5
+    # the crop's square turned into the photo: about a face in size
+    x1, y1, x2, y2 = face['crop_box']
+    assert 60 < x2 - x1 < 200 and 60 < y2 - y1 < 200
+
+
 def test_folder_with_an_unreadable_file(checkpoint, tmp_path):
     folder = tmp_path / 'photos'
     folder.mkdir()
