@@ -80,8 +80,7 @@ def test_a_rotated_photo_aligns_like_the_upright_one(detector, photo, angle):
         np.array([[[0, 0]], [[SIZE, 0]], [[0, SIZE]], [[SIZE, SIZE]]],
                  np.float64), cv2.invertAffineTransform(upright.matrix))
     shift = np.linalg.norm(
-        cv2.transform(corners, back) - cv2.transform(corners,
-                                                     upright.matrix),
+        cv2.transform(corners, back) - cv2.transform(corners, upright.matrix),
         axis=-1)
     assert shift.max() < 0.08 * SIZE, shift.ravel()
     # Pixels: nearly the same crop, and far closer than a box crop is.
@@ -111,8 +110,8 @@ def test_fitter_recovers_a_known_template(detector, photo):
     crops = []
     for angle in (-10, 0, 10):
         for scale in (0.8, 1.3):
-            img, _ = rotation(cv2.resize(photo, None, fx=scale, fy=scale),
-                              angle)
+            img, _ = rotation(
+                cv2.resize(photo, None, fx=scale, fy=scale), angle)
             found = detector(img)
             crops.append(norm_crop(img, found.landmarks[0], known, SIZE)[0])
     crops.append(np.full((SIZE, SIZE, 3), 128, np.uint8))  # no face

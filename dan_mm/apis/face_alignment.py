@@ -76,8 +76,9 @@ def estimate_norm(landmarks: np.ndarray, template: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: ``(2, 3)`` matrix for ``cv2.warpAffine``.
     """
-    return umeyama(np.asarray(landmarks).reshape(5, 2),
-                   np.asarray(template).reshape(5, 2))
+    return umeyama(
+        np.asarray(landmarks).reshape(5, 2),
+        np.asarray(template).reshape(5, 2))
 
 
 def norm_crop(img: np.ndarray, landmarks: np.ndarray, template: np.ndarray,
@@ -166,8 +167,8 @@ class FaceCropper:
             raise ConfigError(f'{source}: mode "{mode}" is unknown: use '
                               f'{" or ".join(CROP_MODES)}')
         if mode == 'aligned':
-            points = np.asarray(
-                template if template is not None else [], np.float32)
+            points = np.asarray(template if template is not None else [],
+                                np.float32)
             if points.shape != (5, 2):
                 raise ConfigError(
                     f'{source}: an aligned crop needs template=[[x, y], ...] '
@@ -228,8 +229,8 @@ class FaceCropper:
         x1, y1, x2, y2 = expand_box(box, self.margin, img.shape[:2])
         if x2 <= x1 or y2 <= y1:
             return None
-        return FaceCrop(img[y1:y2, x1:x2],
-                        np.array([x1, y1, x2, y2], np.int64), None)
+        return FaceCrop(img[y1:y2, x1:x2], np.array([x1, y1, x2, y2],
+                                                    np.int64), None)
 
     def __repr__(self) -> str:
         if self.mode == 'aligned':
@@ -246,11 +247,10 @@ def crop_bounds(matrix: np.ndarray, size: int) -> np.ndarray:
     """Bounding box in the image of the ``size`` square an image-to-crop
     ``matrix`` maps onto (int ``x1, y1, x2, y2``, may leave the image)."""
     inverse = cv2.invertAffineTransform(matrix)
-    corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1],
-                        [size, size, 1]], np.float64) @ inverse.T
-    return np.concatenate([
-        np.floor(corners.min(0)), np.ceil(corners.max(0))
-    ]).astype(np.int64)
+    corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]
+                        ], np.float64) @ inverse.T
+    return np.concatenate([np.floor(corners.min(0)),
+                           np.ceil(corners.max(0))]).astype(np.int64)
 
 
 def face_pixels(img: np.ndarray, face: dict) -> np.ndarray:
@@ -342,8 +342,8 @@ def fit_face_template(images: Iterable[Union[str, np.ndarray]],
         detector = RetinaFaceDetector(score_thr=0.5)
     points, sizes, num_no_face = [], [], 0
     for image in images:
-        img = cv2.imread(image, cv2.IMREAD_COLOR) if isinstance(
-            image, str) else image
+        img = cv2.imread(image, cv2.IMREAD_COLOR) if isinstance(image,
+                                                                str) else image
         found = None if img is None else detect_landmarks(img, detector)
         if found is None:
             num_no_face += 1

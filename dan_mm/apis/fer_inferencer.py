@@ -484,8 +484,8 @@ class FERInferencer(BaseInferencer):
         results, preds = [], iter(preds)
         for image in images:
             faces = []
-            for i, (box, crop) in enumerate(zip(image['boxes'],
-                                                image['crops'])):
+            for i, (box,
+                    crop) in enumerate(zip(image['boxes'], image['crops'])):
                 face = next(preds)
                 scores = face['pred_scores']
                 label = int(scores.argmax())
@@ -493,8 +493,8 @@ class FERInferencer(BaseInferencer):
                 face.update(
                     box=[float(v) for v in box],
                     det_score=float(image['det_scores'][i]),
-                    landmarks=None if landmarks is None else
-                    landmarks[i].round(2).tolist(),
+                    landmarks=None
+                    if landmarks is None else landmarks[i].round(2).tolist(),
                     crop_box=[int(v) for v in crop.box],
                     pred_label=label,
                     pred_score=float(scores[label]))

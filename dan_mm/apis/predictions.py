@@ -70,15 +70,13 @@ def prediction_record(result: dict,
         input=str(result['input']),
         frame=result.get('frame'),
         time_s=None if time_s is None else round(time_s, 3),
-        img_shape=list(result['img_shape'])
-        if 'img_shape' in result else None,
+        img_shape=list(result['img_shape']) if 'img_shape' in result else None,
         faces=[face_record(face, classes) for face in result['faces']])
     if 'error' in result:
         record['error'] = result['error']
     return record
 
 
-def to_json_line(result: dict,
-                 classes: Optional[Sequence[str]] = None) -> str:
+def to_json_line(result: dict, classes: Optional[Sequence[str]] = None) -> str:
     """One ``predictions.jsonl`` line (no newline)."""
     return json.dumps(prediction_record(result, classes))

@@ -20,8 +20,8 @@ LANDMARK_COLORS = ((0, 0, 255), (0, 255, 255), (255, 0, 255), (0, 255, 0),
 
 # (angle in degrees, face zoom, mirrored, black and white) per face.
 GROUP_POSES = ((0, 1.0, False, False), (20, 0.8, True, False),
-               (-15, 0.7, False, True), (8, 0.55, True, False),
-               (-25, 0.9, False, False))
+               (-15, 0.7, False, True), (8, 0.55, True, False), (-25, 0.9,
+                                                                 False, False))
 FACE_CENTER = (0.52, 0.36)  # of the portrait's width and height
 
 
@@ -31,8 +31,10 @@ def sample_photo() -> np.ndarray:
         cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
 
 
-def group_photo(poses: Sequence[tuple] = GROUP_POSES,
-                tile_size: Tuple[int, int] = (170, 230)) -> np.ndarray:
+def group_photo(
+    poses: Sequence[tuple] = GROUP_POSES,
+    tile_size: Tuple[int, int] = (170, 230)
+) -> np.ndarray:
     """The sample portrait once per pose, side by side (BGR).
 
     Args:
@@ -64,7 +66,8 @@ def group_photo(poses: Sequence[tuple] = GROUP_POSES,
     return np.concatenate(tiles, axis=1)
 
 
-def draw_landmarks(img: np.ndarray, faces: Sequence[dict],
+def draw_landmarks(img: np.ndarray,
+                   faces: Sequence[dict],
                    radius: int = 2) -> np.ndarray:
     """Dots on each face's five landmarks (faces without any are skipped).
 
@@ -77,8 +80,7 @@ def draw_landmarks(img: np.ndarray, faces: Sequence[dict],
         np.ndarray: ``img``.
     """
     for face in faces:
-        for (x, y), color in zip(face.get('landmarks') or [],
-                                 LANDMARK_COLORS):
+        for (x, y), color in zip(face.get('landmarks') or [], LANDMARK_COLORS):
             cv2.circle(img, (round(x), round(y)), radius, color, -1,
                        cv2.LINE_AA)
     return img
@@ -122,11 +124,10 @@ def real_photos_figure(inferencer,
             face_pixels(img, face), (crop_size, crop_size),
             interpolation=cv2.INTER_AREA)
         _put_label(crop, _label(face), 0, crop_size, 0.4)
-        crops.append(cv2.copyMakeBorder(crop, 4, 4, 4, 4,
-                                        cv2.BORDER_CONSTANT))
+        crops.append(cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT))
     width = top.shape[1]
-    row = np.concatenate(crops, axis=1) if crops else np.zeros(
-        (crop_size + 8, 0, 3), np.uint8)
+    row = np.concatenate(
+        crops, axis=1) if crops else np.zeros((crop_size + 8, 0, 3), np.uint8)
     row = row[:, :width]
     left = (width - row.shape[1]) // 2
     row = cv2.copyMakeBorder(row, 0, 0, left, width - row.shape[1] - left,

@@ -3,9 +3,9 @@ matplotlib ships, with boxes, five landmarks, the crops the model sees
 (aligned for --crop aligned or a config that asks for it) and its labels.
 
 Example (the picture in the README):
+    CKPT=$(cat work_dirs/dan_r18_synthfer/last_checkpoint)
     python tools/analysis_tools/real_photos_figure.py \\
-        configs/dan_r18_synthfer.py $(cat work_dirs/dan_r18_synthfer/last_checkpoint) \\
-        --crop aligned --out docs/images/real_photos.png
+        configs/dan_r18_synthfer.py $CKPT --crop aligned
 """
 import argparse
 import os
@@ -15,9 +15,8 @@ from typing import Optional, Sequence
 from PIL import Image
 
 from dan_mm.apis import FERInferencer
-from dan_mm.utils.tool_utils import (add_debug_argument,
-                                     check_checkpoint_file, exit_on_user_error,
-                                     load_config)
+from dan_mm.utils.tool_utils import (add_debug_argument, check_checkpoint_file,
+                                     exit_on_user_error, load_config)
 from dan_mm.visualization.real_photos import real_photos_figure
 
 

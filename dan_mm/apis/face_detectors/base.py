@@ -22,8 +22,9 @@ class FaceDetections(NamedTuple):
     landmarks: Optional[np.ndarray] = None
 
 
-def to_detections(output: Union[FaceDetections, tuple, np.ndarray,
-                                list]) -> FaceDetections:
+def to_detections(
+        output: Union[FaceDetections, tuple, np.ndarray,
+                      list]) -> FaceDetections:
     """What a detector returned -> :class:`FaceDetections`.
 
     Accepts a :class:`FaceDetections`, a ``(boxes, scores[, landmarks])``

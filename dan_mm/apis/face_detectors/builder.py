@@ -15,8 +15,8 @@ DETECTOR_SHORTCUTS = {
     'none': 'WholeImageDetector',
 }
 
-DetectorType = Union[str, dict, BaseFaceDetector,
-                     Callable[[np.ndarray], Sequence]]
+DetectorType = Union[str, dict, BaseFaceDetector, Callable[[np.ndarray],
+                                                           Sequence]]
 
 
 def build_face_detector(detector: DetectorType, **kwargs) -> Callable:

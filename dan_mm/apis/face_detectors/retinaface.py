@@ -58,8 +58,8 @@ def load_retinaface_weights() -> bytes:
             f'{WEIGHTS_PACKAGE} {dist.version} is installed, the RetinaFace '
             f'detector is checked with {WEIGHTS_VERSION}: {INSTALL}')
     path = dist.locate_file('retinaface/weights.py')
-    spec = importlib.util.spec_from_file_location(
-        'dan_mm_retinaface_weights', path)
+    spec = importlib.util.spec_from_file_location('dan_mm_retinaface_weights',
+                                                  path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     weights = module.WEIGHTS
@@ -81,9 +81,10 @@ def prior_boxes(height: int, width: int) -> np.ndarray:
     anchors = []
     for step, sizes in zip(STEPS, MIN_SIZES):
         rows, cols = math.ceil(height / step), math.ceil(width / step)
-        cy, cx = np.meshgrid((np.arange(rows) + 0.5) * step / height,
-                             (np.arange(cols) + 0.5) * step / width,
-                             indexing='ij')
+        cy, cx = np.meshgrid(
+            (np.arange(rows) + 0.5) * step / height,
+            (np.arange(cols) + 0.5) * step / width,
+            indexing='ij')
         centers = np.stack([cx.ravel(), cy.ravel()], axis=1)
         wh = np.array([[s / width, s / height] for s in sizes])
         anchors.append(
@@ -169,8 +170,8 @@ class RetinaFaceDetector(BaseFaceDetector):
         if self.max_side is not None and max(height, width) > self.max_side:
             scale = self.max_side / max(height, width)
             img = cv2.resize(
-                img, (max(1, round(width * scale)),
-                      max(1, round(height * scale))),
+                img,
+                (max(1, round(width * scale)), max(1, round(height * scale))),
                 interpolation=cv2.INTER_AREA)
         h, w = img.shape[:2]
         inputs = (img.astype(np.float32) - MEAN_BGR).transpose(2, 0, 1)[None]
