@@ -135,6 +135,9 @@ def test_haar_has_no_landmarks():
 def test_boxes_only_detectors_still_plug_in():
     found = to_detections([[1, 2, 3, 4]])
     assert found.boxes.tolist() == [[1, 2, 3, 4]]
+    assert to_detections(((1, 2, 3, 4), (5, 6, 7, 8))).boxes.shape == (2, 4)
+    pair = to_detections((np.zeros((1, 4)), [0.5]))
+    assert pair.scores.tolist() == [0.5] and pair.landmarks is None
     assert found.scores.tolist() == [1] and found.landmarks is None
     with pytest.raises(ValueError, match='as many'):
         to_detections((np.zeros((2, 4)), np.ones(1)))

@@ -31,8 +31,9 @@ def to_detections(
     tuple, or boxes alone (an ``(N, 4)`` array or list, as detectors written
     for dan_mm before landmarks return).
     """
-    if isinstance(output, tuple) and not isinstance(output, FaceDetections):
-        output = FaceDetections(*output)
+    if (isinstance(output, tuple) and not isinstance(output, FaceDetections)
+            and 2 <= len(output) <= 3 and np.ndim(output[0]) == 2):
+        output = FaceDetections(*output)  # (boxes, scores[, landmarks])
     if not isinstance(output, FaceDetections):
         boxes = np.asarray(output, np.float32).reshape(-1, 4)
         return FaceDetections(boxes, np.ones(len(boxes), np.float32))
