@@ -207,3 +207,18 @@ def test_inferencer_aligned_crops_and_fallbacks(tmp_path, detector):
     haar = FERInferencer(CONFIG, checkpoint, crop='aligned', detector='haar')
     (face, ) = haar(img)[0]['faces']
     assert face['landmarks'] is None and 'crop_matrix' not in face
+
+
+def test_real_photos_figure(tmp_path, detector):
+    """The README's picture: every face of the group found, with landmarks,
+    and one aligned crop per face below the photo."""
+    from dan_mm.visualization.real_photos import (group_photo,
+                                                  real_photos_figure)
+    group = group_photo()
+    found = detector(group)
+    assert len(found.boxes) == 5 and found.landmarks.shape == (5, 5, 2)
+    checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
+    inferencer = FERInferencer(
+        CONFIG, checkpoint, crop='aligned', detector=detector)
+    figure = real_photos_figure(inferencer, group, crop_size=100)
+    assert figure.shape == (group.shape[0] + 108, group.shape[1], 3)
