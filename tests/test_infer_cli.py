@@ -52,10 +52,14 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     assert line['frame'] is None and line['img_shape'] == [150, 128]
     (face, ) = line['faces']
     assert set(face) == {
-        'box', 'crop_box', 'pred_label', 'pred_class', 'pred_score',
-        'pred_scores'
+        'box', 'det_score', 'landmarks', 'crop_box', 'pred_label',
+        'pred_class', 'pred_score', 'pred_scores'
     }
     assert len(face['box']) == 4 and len(face['crop_box']) == 4
+    # RetinaFace (the default): five landmarks inside the box
+    x1, y1, x2, y2 = face['box']
+    assert 0.9 <= face['det_score'] <= 1 and len(face['landmarks']) == 5
+    assert all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in face['landmarks'])
     assert list(face['pred_scores']) == list(CLASSES)
     assert sum(face['pred_scores'].values()) == pytest.approx(1, abs=1e-4)
     assert face['pred_class'] == CLASSES[face['pred_label']]
@@ -65,6 +69,27 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     assert not np.array_equal(annotated, img)  # a box was drawn
     panels = mmcv.imread(str(out / 'photo_attention.png'))
     assert panels.shape == (160, 5 * 160, 3)  # input + K=4 heads
+
+
+def test_detector_and_crop_flags(checkpoint, tmp_path):
+    """--detector haar (no landmarks) and --crop aligned (the RAF-DB
+    template, 100 px) override the defaults."""
+    mmcv.imwrite(face_photo(256), str(tmp_path / 'photo.jpg'))
+    code, stdout, stderr = infer(checkpoint, tmp_path / 'photo.jpg',
+                                 tmp_path / 'haar', '--detector', 'haar')
+    assert code == 0, stderr
+    (face, ) = read_jsonl(tmp_path / 'haar' / 'predictions.jsonl')[0]['faces']
+    assert face['landmarks'] is None and face['det_score'] == 1
+    code, _, stderr = infer(checkpoint, tmp_path / 'photo.jpg',
+                            tmp_path / 'aligned', '--crop', 'aligned',
+                            '--show-heads', '--detector-threads', 1)
+    assert code == 0, stderr
+    (face, ) = read_jsonl(tmp_path / 'aligned' /
+                          'predictions.jsonl')[0]['faces']
+    assert len(face['landmarks']) == 5
+    # the crop's square turned into the photo: about a face in size
+    x1, y1, x2, y2 = face['crop_box']
+    assert 60 < x2 - x1 < 200 and 60 < y2 - y1 < 200
 
 
 def test_folder_with_an_unreadable_file(checkpoint, tmp_path):

@@ -71,15 +71,25 @@ def demo_url(tmp_path):
     yields its URL, then stops it (Ctrl+C) and checks it stopped cleanly."""
     checkpoint = os.environ.get('DAN_MM_DEMO_CHECKPOINT') or \
         save_checkpoint(build_model(), tmp_path / 'dan.pth')
-    server = subprocess.Popen([
-        sys.executable,
-        osp.join(REPO, 'tools', 'demo', 'web_demo.py'), CONFIG, checkpoint,
-        '--port', '0', '--device', 'cpu'
-    ],
-                              cwd=REPO,
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT,
-                              text=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools', 'demo', 'web_demo.py'),
+            CONFIG,
+            checkpoint,
+            '--port',
+            '0',
+            '--device',
+            'cpu',
+            # RetinaFace (the default) finds the real face but not the drawn
+            # SynthFER ones; the Haar cascade finds all three.
+            '--detector',
+            'haar'
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True)
     lines = queue.Queue()
     log = []
 

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 import mmcv
 
-from dan_mm.apis import FERInferencer
+from dan_mm.apis import DETECTOR_SHORTCUTS, FERInferencer
 from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
@@ -39,7 +39,18 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--no-detect',
         action='store_true',
         help='the image is an aligned face crop')
-    parser.add_argument('--margin', type=float, default=0.2)
+    parser.add_argument(
+        '--detector',
+        choices=list(DETECTOR_SHORTCUTS),
+        default=None,
+        help='face detector (default: retinaface)')
+    parser.add_argument(
+        '--crop',
+        choices=['box', 'aligned'],
+        default=None,
+        help='how faces are cut (default: the config\'s face_crop)')
+    parser.add_argument(
+        '--margin', type=float, default=None, help='box crop margin')
     parser.add_argument(
         '--panel-size',
         type=int,
@@ -64,7 +75,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         args.config,
         args.checkpoint,
         device=args.device,
+        detector=args.detector,
         no_detect=args.no_detect,
+        crop=args.crop,
         margin=args.margin,
         precision=args.precision)
     result = inferencer(img, return_maps=True)[0]

@@ -22,7 +22,8 @@ from ..utils.errors import (CheckpointNotFoundError, ConfigError, InputError,
 from ..utils.image_io import decode_image
 from ..utils.precision import autocast, precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
-from .face_detectors import DetectorType, build_face_detector, expand_box
+from .face_alignment import FaceCropper
+from .face_detectors import DetectorType, build_face_detector, to_detections
 from .model_notice import model_notice, warn_model_notice
 from .tracking import HeldDetector, IoUTracker, ScoreSmoother
 from .video import (AnnotatedVideoWriter, StageTimer, VideoSource, iter_frames,
@@ -42,9 +43,11 @@ class FERInferencer(BaseInferencer):
 
     The mmpretrain inferencer workflow (``preprocess`` -> ``forward`` ->
     ``visualize`` -> ``postprocess``), with face detection in front: each
-    image is read, its faces are detected (OpenCV Haar cascade by default)
-    and cropped with a margin, and the crops of several images are
-    classified together in batches of ``batch_size`` faces.
+    image is read, its faces are detected (RetinaFace by default, with five
+    landmarks) and cropped as the model's training faces were (the config's
+    ``face_crop``: aligned onto a template, or the box with a margin), and
+    the crops of several images are classified together in batches of
+    ``batch_size`` faces.
 
     Args:
         model (BaseModel | str | Config): A config path / Config or a built
@@ -54,14 +57,25 @@ class FERInferencer(BaseInferencer):
             device this machine lacks (``'cuda:0'`` without CUDA) or a
             malformed name raises :class:`~dan_mm.utils.errors.DeviceError`
             before the model is built.
-        detector (str | BaseFaceDetector | callable): ``'haar'``, ``'none'``
-            (the whole image is one face) or a detector: ``img (BGR) ->
-            (M, 4) xyxy boxes``. Defaults to ``'haar'``.
+        detector (str | dict | BaseFaceDetector | callable, optional):
+            ``'retinaface'``, ``'haar'``, ``'none'`` (the whole image is one
+            face), a config dict for
+            :data:`~dan_mm.registry.FACE_DETECTORS` (e.g.
+            ``dict(type='RetinaFaceDetector', num_threads=2)``) or a
+            detector: ``img (BGR) -> FaceDetections | (M, 4) xyxy boxes``.
+            Defaults to the config's ``face_detector``, else
+            ``'retinaface'``.
         no_detect (bool): Shortcut for ``detector='none'``, for images that
             already are aligned face crops (RAF-DB's). Defaults to False.
-        margin (float): Each detected box grows by this fraction of its size
-            on every side before cropping (Haar boxes are tighter than the
-            aligned faces DAN is trained on). Defaults to 0.2.
+        margin (float, optional): Box crops grow by this fraction of the
+            box's size on every side (so do aligned crops of faces without
+            landmarks). Defaults to the config's ``face_crop.margin``, else
+            0.2.
+        crop (str, optional): ``'box'`` or ``'aligned'``: overrides the
+            config's ``face_crop`` mode (see
+            :class:`~dan_mm.apis.FaceCropper`). Defaults to None.
+        detector_threads (int, optional): CPU threads of the default
+            (RetinaFace) detector. Defaults to ``torch.get_num_threads()``.
         deploy (bool): Call ``model.switch_to_deploy()`` (fused MAN).
             Defaults to False.
         channels_last (bool): Run in ``torch.channels_last`` memory format.
@@ -83,7 +97,8 @@ class FERInferencer(BaseInferencer):
         >>> inferencer = FERInferencer('configs/dan_r18_rafdb.py',
         ...                            'checkpoints/dan_r18_rafdb.pth')
         >>> inferencer('group_photo.jpg')[0]['faces'][0]
-        {'box': [x1, y1, x2, y2], 'crop_box': [...], 'pred_label': 3,
+        {'box': [x1, y1, x2, y2], 'det_score': 0.99,
+         'landmarks': [[x, y], ...], 'crop_box': [...], 'pred_label': 3,
          'pred_class': 'Happiness', 'pred_score': 0.93,
          'pred_scores': array([...], dtype=float32)}
     """
@@ -95,13 +110,15 @@ class FERInferencer(BaseInferencer):
                  model: ModelType,
                  pretrained: Optional[str] = None,
                  device: Union[str, torch.device, None] = None,
-                 detector: DetectorType = 'haar',
+                 detector: Optional[DetectorType] = None,
                  no_detect: bool = False,
-                 margin: float = 0.2,
+                 margin: Optional[float] = None,
                  deploy: bool = False,
                  channels_last: bool = False,
                  precision: str = 'fp32',
-                 classes: Optional[Sequence[str]] = None) -> None:
+                 classes: Optional[Sequence[str]] = None,
+                 crop: Optional[str] = None,
+                 detector_threads: Optional[int] = None) -> None:
         if isinstance(model, str) and not osp.isfile(model):
             raise ConfigError(f'config file not found: {model}')
         if pretrained is not None and not osp.isfile(pretrained):
@@ -124,10 +141,18 @@ class FERInferencer(BaseInferencer):
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.precision = precision
-        self.detector = build_face_detector('none' if no_detect else detector)
-        self.margin = margin
+        if detector is None:
+            detector = self.config.get('face_detector', 'retinaface')
+        self.detector = build_face_detector(
+            'none' if no_detect else detector, num_threads=detector_threads)
+        self.cropper = FaceCropper.from_config(self.config, crop, margin)
         self.classes = list(classes) if classes is not None else getattr(
             self.model, '_dataset_meta', {}).get('classes')
+
+    @property
+    def margin(self) -> float:
+        """The crop margin (see ``margin``)."""
+        return self.cropper.margin
 
     @property
     def device(self) -> torch.device:
@@ -160,8 +185,8 @@ class FERInferencer(BaseInferencer):
             index (int): Position of the input, used to name arrays.
 
         Returns:
-            dict: ``input`` (path or index), ``name``, ``img`` (BGR),
-            ``boxes`` ``(M, 4)`` and ``crop_boxes`` ``(M, 4)``.
+            dict: ``input`` (path or index), ``name``, ``img`` (BGR), and
+            what :meth:`find_faces` returns.
 
         Raises:
             InputNotFoundError: The file does not exist.
@@ -178,18 +203,43 @@ class FERInferencer(BaseInferencer):
                 raise InputNotFoundError(f'image not found: {path}')
             img = decode_image(path)  # the loader's and the demo's decoder
             name, source = Path(path).stem, path
-        boxes = self.detector(img)
-        crop_boxes = np.array(
-            [expand_box(b, self.margin, img.shape[:2]) for b in boxes],
-            np.int64).reshape(-1, 4)
-        keep = (crop_boxes[:, 2] > crop_boxes[:, 0]) & \
-            (crop_boxes[:, 3] > crop_boxes[:, 1])
+        return dict(input=source, name=name, img=img, **self.find_faces(img))
+
+    def find_faces(self,
+                   img: np.ndarray,
+                   timer: Optional[StageTimer] = None) -> dict:
+        """Detect the faces of one image and crop them for the model.
+
+        Args:
+            img (np.ndarray): BGR ``uint8`` image ``(H, W, 3)``.
+            timer (StageTimer, optional): Adds the seconds of detection
+                (``detect``) and cropping / warping (``align``) to it.
+                Defaults to None.
+
+        Returns:
+            dict: ``boxes`` ``(M, 4)``, ``det_scores`` ``(M, )``,
+            ``landmarks`` ``(M, 5, 2)`` or None, and ``crops``: per face a
+            :class:`~dan_mm.apis.face_alignment.FaceCrop` (pixels, box in
+            the image, image-to-crop matrix for aligned crops).
+        """
+        timer = timer or StageTimer()
+        with timer('detect'):
+            found = to_detections(self.detector(img))
+        crops, keep = [], []
+        with timer('align'):
+            for i, box in enumerate(found.boxes):
+                points = None if found.landmarks is None \
+                    else found.landmarks[i]
+                crop = self.cropper(img, box, points)
+                if crop is not None:
+                    crops.append(crop)
+                    keep.append(i)
         return dict(
-            input=source,
-            name=name,
-            img=img,
-            boxes=boxes[keep],
-            crop_boxes=crop_boxes[keep])
+            boxes=found.boxes[keep],
+            det_scores=found.scores[keep],
+            landmarks=None
+            if found.landmarks is None else found.landmarks[keep],
+            crops=crops)
 
     def _chunk_images(self,
                       ori_inputs: list,
@@ -211,9 +261,8 @@ class FERInferencer(BaseInferencer):
                     input=str(input_),
                     name=None,
                     img=None,
-                    boxes=np.zeros((0, 4), np.float32),
-                    crop_boxes=np.zeros((0, 4), np.int64),
-                    error=str(error))
+                    error=str(error),
+                    **self._no_faces())
             chunk.append(image)
             num_faces += len(image['boxes'])
             if num_faces >= batch_size:
@@ -221,6 +270,14 @@ class FERInferencer(BaseInferencer):
                 chunk, num_faces = [], 0
         if chunk:
             yield chunk
+
+    @staticmethod
+    def _no_faces() -> dict:
+        return dict(
+            boxes=np.zeros((0, 4), np.float32),
+            det_scores=np.zeros(0, np.float32),
+            landmarks=None,
+            crops=[])
 
     def preprocess(self, images: List[dict], batch_size: int = 1):
         """Crop every face of ``images`` and batch them.
@@ -236,8 +293,8 @@ class FERInferencer(BaseInferencer):
 
         def crops():
             for image in images:
-                for x1, y1, x2, y2 in image['crop_boxes']:
-                    crop = image['img'][y1:y2, x1:x2]
+                for face in image['crops']:
+                    crop = face.img
                     yield self.pipeline(
                         dict(
                             img=crop,
@@ -440,10 +497,14 @@ class FERInferencer(BaseInferencer):
         smooth, draw, write, show."""
         own_detector, self.detector = self.detector, detector
         try:
-            with timer('detect'):
-                images = [
-                    self.load_image(frame, index) for index, _, frame in batch
-                ]
+            images = [
+                dict(
+                    input=index,
+                    name=f'{index:06d}',
+                    img=frame,
+                    **self.find_faces(frame, timer))
+                for index, _, frame in batch
+            ]
         finally:
             self.detector = own_detector
         preds = []
@@ -527,23 +588,35 @@ class FERInferencer(BaseInferencer):
         Returns:
             list[dict]: Per image ``input`` (path or index), ``img_shape``
             ``(H, W)`` (or ``error``, for a skipped input) and ``faces``:
-            per face ``box`` (detected, xyxy),
-            ``crop_box`` (what the model saw), ``pred_label``, ``pred_class``
+            per face ``box`` (detected, xyxy), ``det_score`` (the
+            detector's confidence), ``landmarks`` (five ``[x, y]``, or None),
+            ``crop_box`` (the part of the image the model saw; aligned crops
+            add ``crop_matrix``, image to crop, and ``crop_size``),
+            ``pred_label``, ``pred_class``
             (with class names), ``pred_score`` and ``pred_scores`` (all
             class probabilities), plus ``attention_maps`` when asked for.
         """
         results, preds = [], iter(preds)
         for image in images:
             faces = []
-            for box, crop_box in zip(image['boxes'], image['crop_boxes']):
+            for i, (box,
+                    crop) in enumerate(zip(image['boxes'], image['crops'])):
                 face = next(preds)
                 scores = face['pred_scores']
                 label = int(scores.argmax())
+                landmarks = image['landmarks']
                 face.update(
                     box=[float(v) for v in box],
-                    crop_box=[int(v) for v in crop_box],
+                    det_score=float(image['det_scores'][i]),
+                    landmarks=None
+                    if landmarks is None else landmarks[i].round(2).tolist(),
+                    crop_box=[int(v) for v in crop.box],
                     pred_label=label,
                     pred_score=float(scores[label]))
+                if crop.matrix is not None:
+                    face.update(
+                        crop_matrix=crop.matrix.tolist(),
+                        crop_size=crop.img.shape[0])
                 if self.classes is not None:
                     face['pred_class'] = self.classes[label]
                 faces.append(face)

@@ -75,10 +75,10 @@ class StageTimer:
     """Wall-clock seconds spent per stage of a video loop, summed.
 
     :meth:`FERInferencer.iter_video` records into one when given it, with
-    the stages ``decode`` (reading a frame), ``detect`` (finding the faces
-    and their crop geometry), ``align`` (cropping / warping and the test
-    pipeline), ``classify`` (the model) and ``draw_write`` (drawing,
-    writing and showing the annotated frame).
+    the stages ``decode`` (reading a frame), ``detect`` (the face
+    detector), ``align`` (cropping or warping each face onto the model's
+    template, and the test pipeline), ``classify`` (the model) and
+    ``draw_write`` (drawing, writing and showing the annotated frame).
     """
 
     STAGES = ('decode', 'detect', 'align', 'classify', 'draw_write')

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..apis import FERInferencer, ModelDomainWarning
+from ..apis import FERInferencer, ModelDomainWarning, face_record
 from ..utils.cli import naming_checkpoint
 from ..utils.config import load_config
 from ..utils.errors import CheckpointError
@@ -27,9 +27,8 @@ from ..utils.image_io import decode_image
 from ..visualization import draw_attention_panels, draw_faces
 
 NO_FACE_MESSAGE = (
-    'No face found. The detector (OpenCV Haar cascade) finds frontal faces '
-    'of at least 24 pixels; if the image is one face, classify the whole '
-    'image as one face.')
+    'No face found. The detector finds faces of at least about 16 pixels; '
+    'if the image is one face, classify the whole image as one face.')
 
 
 def data_url(img: np.ndarray, ext: str = '.png', quality: int = 90) -> str:
@@ -96,6 +95,7 @@ class DemoService:
                    checkpoint: str,
                    device: Optional[str] = None,
                    precision: str = 'fp32',
+                   detector: Optional[str] = None,
                    **kwargs) -> 'DemoService':
         """Build the service from a config and a checkpoint file.
 
@@ -104,6 +104,9 @@ class DemoService:
             checkpoint (str): Checkpoint file.
             device (str, optional): e.g. ``'cpu'``, ``'cuda:0'``.
             precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``.
+            detector (str | dict, optional): The face detector (see
+                :class:`~dan_mm.apis.FERInferencer`); defaults to the
+                config's, else RetinaFace.
             **kwargs: The other arguments of :class:`DemoService`.
 
         Raises:
@@ -115,7 +118,11 @@ class DemoService:
             raise CheckpointError(f'checkpoint not found: {checkpoint}')
         with naming_checkpoint(checkpoint):
             inferencer = FERInferencer(
-                config, checkpoint, device=device, precision=precision)
+                config,
+                checkpoint,
+                device=device,
+                precision=precision,
+                detector=detector)
         with warnings.catch_warnings():  # the same model: warned above
             warnings.simplefilter('ignore', ModelDomainWarning)
             whole_image = FERInferencer(
@@ -143,10 +150,18 @@ class DemoService:
         return self.classes[label] if self.classes else str(label)
 
     def _face_json(self, img: np.ndarray, face: dict) -> dict:
+        # The fields predictions.jsonl has (box, landmarks, ...), plus what
+        # the page shows.
+        record = face_record(face)
         scores = face['pred_scores']
         label = face['pred_label']
         return dict(
-            box=[round(v, 1) for v in face['box']],
+            box=record['box'],
+            det_score=record['det_score'],
+            landmarks=record['landmarks'],
+            crop_box=record['crop_box'],
+            **({} if 'track_id' not in record else dict(
+                track_id=record['track_id'])),
             label=self._class_name(label),
             score=round(float(scores[label]), 4),
             scores=[

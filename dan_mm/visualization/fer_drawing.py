@@ -171,8 +171,9 @@ def draw_attention_panels(img: np.ndarray,
 
     Args:
         img (np.ndarray): BGR image the faces were found in.
-        faces (Sequence[dict]): Face results with ``crop_box`` and
-            ``attention_maps`` ``(K, h, w)``.
+        faces (Sequence[dict]): Face results with ``crop_box`` (or, aligned,
+            ``crop_matrix`` and ``crop_size``) and ``attention_maps``
+            ``(K, h, w)``.
         panel_size (int): Side of every panel in pixels. Defaults to 160.
         titles (list[str], optional): Text on each row's panels; defaults to
             ``<class> <score>``, ``head 1`` ... ``head K``.
@@ -181,13 +182,14 @@ def draw_attention_panels(img: np.ndarray,
         np.ndarray: BGR image ``(len(faces) * panel_size,
         (K + 1) * panel_size, 3)``.
     """
+    # Imported here: dan_mm.apis imports this module.
+    from dan_mm.apis.face_alignment import face_pixels
     if not faces:
         raise InputError('no face to draw the attention of')
     rows = []
     for face in faces:
-        x1, y1, x2, y2 = face['crop_box']
         crop = cv2.resize(
-            img[y1:y2, x1:x2], (panel_size, panel_size),
+            face_pixels(img, face), (panel_size, panel_size),
             interpolation=cv2.INTER_LINEAR)
         maps = face['attention_maps']
         panels = [crop.copy()] + [overlay_heatmap(crop, m) for m in maps]

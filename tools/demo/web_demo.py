@@ -61,6 +61,11 @@ def parse_args(argv=None):
         default='fp32',
         help='autocast precision')
     parser.add_argument(
+        '--detector',
+        choices=['retinaface', 'haar'],
+        default=None,
+        help='face detector (default: the config\'s, else retinaface)')
+    parser.add_argument(
         '--max-side',
         type=int,
         default=1280,
@@ -106,6 +111,7 @@ def main(argv=None):
         checkpoint,
         device=args.device,
         precision=args.precision,
+        detector=args.detector,
         max_side=args.max_side,
         max_pixels=int(args.max_megapixels * 1e6))
     app = create_app(

@@ -6,6 +6,9 @@ _base_ = ['face_224_pipelines.py']
 dataset_type = 'AffectNet'
 data_root = 'data/affectnet'  # train_set/+val_set/, train/+val/ or a CSV
 num_classes = 8
+# Training images are cut to the CSV's face box, no margin (LoadFaceImage),
+# a detector's box as RetinaFace's: inference crops the detected box.
+face_crop = dict(mode='box', margin=0.0)
 
 data_preprocessor = dict(
     num_classes=num_classes,

@@ -6,6 +6,9 @@ _base_ = ['rafdb_bs256.py']
 dataset_type = 'FER2013'
 data_root = 'data/fer2013'
 num_classes = 7
+# FER2013's 48x48 faces were registered to fill the image (forehead to chin):
+# about a detected box with a small margin (not RAF-DB's alignment).
+face_crop = dict(_delete_=True, mode='box', margin=0.05)
 
 data_preprocessor = dict(num_classes=num_classes)
 

@@ -5,6 +5,18 @@ _base_ = ['face_224_pipelines.py']
 dataset_type = 'RAFDB'
 data_root = 'data/rafdb'
 
+# How the training faces were cut, for inference on photos (FERInferencer,
+# tools/infer.py, the web demo): RAF-DB's aligned images are faces warped by
+# five landmarks onto a template, 100x100. The authors do not publish the
+# template: this is insightface's ArcFace template scaled to 100 px, an
+# approximation. Fit the real one to your copy and paste its line here:
+#   python tools/analysis_tools/fit_face_template.py data/rafdb/Image/aligned
+face_crop = dict(
+    mode='aligned',
+    size=100,
+    template=[[34.19, 46.16], [65.65, 45.98], [50.02, 64.05], [37.1, 82.47],
+              [63.15, 82.33]])
+
 # ImageNet mean/std on RGB, as torchvision's Normalize in the reference.
 data_preprocessor = dict(
     num_classes=7,
