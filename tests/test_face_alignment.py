@@ -11,9 +11,10 @@ from mmengine.config import Config
 from dan_mm.apis import (RAFDB_TEMPLATE, FaceCropper, FaceDetections,
                          FERInferencer, RetinaFaceDetector, estimate_norm,
                          fit_face_template, norm_crop)
-from dan_mm.apis.face_alignment import detect_landmarks, face_pixels
+from dan_mm.apis.face_alignment import detect_landmarks
 from dan_mm.utils.errors import ConfigError
 from dan_mm.visualization import draw_attention_panels
+from dan_mm.visualization.fer_drawing import face_pixels
 
 TEMPLATE = np.array(RAFDB_TEMPLATE, np.float32)
 SIZE = 100

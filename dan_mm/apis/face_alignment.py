@@ -253,25 +253,6 @@ def crop_bounds(matrix: np.ndarray, size: int) -> np.ndarray:
                            np.ceil(corners.max(0))]).astype(np.int64)
 
 
-def face_pixels(img: np.ndarray, face: dict) -> np.ndarray:
-    """The crop a face result was classified from (for drawing).
-
-    Args:
-        img (np.ndarray): The image the face was found in.
-        face (dict): A face result with ``crop_box`` and, for aligned
-            crops, ``crop_matrix`` ``(2, 3)`` and ``crop_size``.
-    """
-    if face.get('crop_matrix') is not None:
-        size = int(face['crop_size'])
-        return cv2.warpAffine(
-            img,
-            np.asarray(face['crop_matrix'], np.float64), (size, size),
-            flags=cv2.INTER_LINEAR,
-            borderValue=0)
-    x1, y1, x2, y2 = face['crop_box']
-    return img[y1:y2, x1:x2]
-
-
 class TemplateFit(NamedTuple):
     """What :func:`fit_face_template` measured.
 

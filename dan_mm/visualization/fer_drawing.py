@@ -159,6 +159,25 @@ def overlay_heatmap(img: np.ndarray,
     return cv2.addWeighted(colored, alpha, img, 1 - alpha, 0)
 
 
+def face_pixels(img: np.ndarray, face: dict) -> np.ndarray:
+    """The crop a face result was classified from (for drawing).
+
+    Args:
+        img (np.ndarray): The image the face was found in.
+        face (dict): A face result with ``crop_box`` and, for aligned
+            crops, ``crop_matrix`` ``(2, 3)`` and ``crop_size``.
+    """
+    if face.get('crop_matrix') is not None:
+        size = int(face['crop_size'])
+        return cv2.warpAffine(
+            img,
+            np.asarray(face['crop_matrix'], np.float64), (size, size),
+            flags=cv2.INTER_LINEAR,
+            borderValue=0)
+    x1, y1, x2, y2 = face['crop_box']
+    return img[y1:y2, x1:x2]
+
+
 def draw_attention_panels(img: np.ndarray,
                           faces: Sequence[dict],
                           panel_size: int = 160,
@@ -182,8 +201,6 @@ def draw_attention_panels(img: np.ndarray,
         np.ndarray: BGR image ``(len(faces) * panel_size,
         (K + 1) * panel_size, 3)``.
     """
-    # Imported here: dan_mm.apis imports this module.
-    from dan_mm.apis.face_alignment import face_pixels
     if not faces:
         raise InputError('no face to draw the attention of')
     rows = []

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from matplotlib import cbook
 
-from .fer_drawing import BOX_COLOR, _put_label
+from .fer_drawing import BOX_COLOR, _put_label, face_pixels
 
 # Eye, eye, nose, mouth corner, mouth corner (BGR).
 LANDMARK_COLORS = ((0, 0, 255), (0, 255, 255), (255, 0, 255), (0, 255, 0),
@@ -110,7 +110,6 @@ def real_photos_figure(inferencer,
     Returns:
         np.ndarray: BGR picture.
     """
-    from dan_mm.apis.face_alignment import face_pixels
     img = group_photo() if img is None else img
     faces = inferencer(img)[0]['faces']
     top = draw_landmarks(img.copy(), faces)

@@ -7,7 +7,6 @@ scores and ``(N, 5, 2)`` landmarks (or None). Detectors are registered in
 register it, and pass ``detector=dict(type='YourDetector', ...)`` (an
 MMDetection model wrapped this way plugs in the same).
 """
-from ..face_alignment import expand_box
 from .base import BaseFaceDetector, FaceDetections, to_detections
 from .builder import DETECTOR_SHORTCUTS, DetectorType, build_face_detector
 from .haar import HaarFaceDetector
@@ -18,5 +17,5 @@ __all__ = [
     'BaseFaceDetector', 'FaceDetections', 'to_detections',
     'DETECTOR_SHORTCUTS', 'DetectorType', 'build_face_detector',
     'HaarFaceDetector', 'RetinaFaceDetector', 'load_retinaface_weights',
-    'WholeImageDetector', 'expand_box'
+    'WholeImageDetector'
 ]
