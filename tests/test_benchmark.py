@@ -85,6 +85,7 @@ def test_random_weights_need_no_pretrained_file(tmp_path, monkeypatch):
     assert result['parts'][0]['images_per_s'] > 0
 
 
+@pytest.mark.slow
 def test_bf16_agreement_runs_the_test_pipeline(checkpoint, synthfer_root):
     cfg = Config.fromfile(CONFIG)
     cfg.test_dataloader.update(num_workers=0, persistent_workers=False)

@@ -211,6 +211,7 @@ def _files(root):
     return out
 
 
+@pytest.mark.slow
 def test_export_both_splits_to_one_affectnet_folder(synthfer_root, tmp_path):
     """Issue 17: --split train then --split test into one folder once made
     the test export rewrite 1/0.png..., so training.csv pointed at test
@@ -241,6 +242,7 @@ def test_export_both_splits_to_one_affectnet_folder(synthfer_root, tmp_path):
             assert np.array_equal(exported[i]['img'], face), (split, i)
 
 
+@pytest.mark.slow
 def test_export_refuses_a_split_already_there(synthfer_root, tmp_path):
     from dan_mm.utils.errors import OutputExistsError
     out = str(tmp_path / 'an')
@@ -265,6 +267,7 @@ def test_export_refuses_a_split_already_there(synthfer_root, tmp_path):
         {k: v for k, v in before.items() if 'train' in k}
 
 
+@pytest.mark.slow
 def test_export_both_splits_to_one_ferplus_folder(synthfer_root, tmp_path):
     from dan_mm.utils.errors import OutputExistsError
     out = str(tmp_path / 'fp')

@@ -12,7 +12,12 @@ from fer_test_utils import build_model
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-DEVICES = ['cpu', pytest.param('cuda', marks=pytest.mark.gpu)]
+# The CPU runs are in the full suite (slow tier), the CUDA runs in the GPU
+# check.
+DEVICES = [
+    pytest.param('cpu', marks=pytest.mark.slow),
+    pytest.param('cuda', marks=pytest.mark.gpu)
+]
 
 
 @pytest.fixture

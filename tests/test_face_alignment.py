@@ -210,6 +210,7 @@ def test_inferencer_aligned_crops_and_fallbacks(tmp_path, detector):
     assert face['landmarks'] is None and 'crop_matrix' not in face
 
 
+@pytest.mark.slow
 def test_real_photos_figure(tmp_path, detector):
     """The README's picture: every face of the group found, with landmarks,
     and one aligned crop per face below the photo."""

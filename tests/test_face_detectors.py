@@ -173,6 +173,7 @@ def test_registry_builds_a_users_detector_for_the_inferencer(tmp_path):
     assert face['landmarks'] == landmarks
 
 
+@pytest.mark.slow
 def test_the_config_can_name_the_detector(tmp_path):
     config = tmp_path / 'haar_config.py'
     config.write_text(f"_base_ = [{CONFIG!r}]\nface_detector = 'haar'\n")

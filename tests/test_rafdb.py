@@ -140,6 +140,7 @@ def test_synthfer_classes_need_several_regions():
     assert diff('Anger', 'Disgust') == 1
 
 
+@pytest.mark.slow
 def test_generate_synthfer_refuses_a_folder_not_empty(tmp_path):
     """A folder with files in it may be another run's: refused, and with
     overwrite an earlier SynthFER set is deleted first, not mixed in."""
