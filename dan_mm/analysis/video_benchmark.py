@@ -230,9 +230,11 @@ def time_video(inferencer: FERInferencer,
                clip: str,
                out_file: str,
                batch_size: int = 8,
-               warmup: int = 2) -> dict:
+               warmup: int = 2,
+               detect_every: int = 1) -> dict:
     """Run the video loop over ``clip`` once untimed for ``warmup`` frames,
-    then timed over all of it.
+    then timed over all of it (``detect_every``: as
+    :meth:`FERInferencer.iter_video`'s).
 
     Returns:
         dict: ``frames``, ``faces`` (found, all frames), ``fps`` (end to
@@ -248,7 +250,11 @@ def time_video(inferencer: FERInferencer,
     frames = faces = 0
     start = time.perf_counter()
     for result in inferencer.iter_video(
-            clip, batch_size=batch_size, out_file=out_file, timer=timer):
+            clip,
+            batch_size=batch_size,
+            out_file=out_file,
+            timer=timer,
+            detect_every=detect_every):
         frames += 1
         faces += len(result['faces'])
     total = time.perf_counter() - start
@@ -272,7 +278,8 @@ def benchmark_video(cfg: Config,
                     num_frames: int = 100,
                     batch_size: int = 8,
                     warmup: int = 2,
-                    detector: Optional[str] = None) -> List[Dict]:
+                    detector: Optional[str] = None,
+                    detect_every: int = 1) -> List[Dict]:
     """Time the video loop on generated clips, per number of faces and path.
 
     Args:
@@ -286,10 +293,12 @@ def benchmark_video(cfg: Config,
         warmup (int): Untimed frames first. Defaults to 2.
         detector (str, optional): The face detector; defaults to the
             inferencer's.
+        detect_every (int): Detect faces every N frames and hold the
+            tracked boxes in between. Defaults to 1 (every frame).
 
     Returns:
-        list[dict]: Per clip and path, ``num_faces``, ``path`` and
-        :func:`time_video`'s keys.
+        list[dict]: Per clip and path, ``num_faces``, ``path``,
+        ``detect_every`` and :func:`time_video`'s keys.
     """
     rows = []
     with tempfile.TemporaryDirectory() as work_dir:
@@ -301,11 +310,11 @@ def benchmark_video(cfg: Config,
             clip = write_face_clip(
                 osp.join(work_dir, f'faces{n}.mp4'), n, num_frames)
             for path, inferencer in inferencers.items():
-                row = dict(num_faces=n, path=path)
+                row = dict(num_faces=n, path=path, detect_every=detect_every)
                 row.update(
                     time_video(inferencer, clip,
                                osp.join(work_dir, 'annotated.mp4'), batch_size,
-                               warmup))
+                               warmup, detect_every))
                 rows.append(row)
     return rows
 

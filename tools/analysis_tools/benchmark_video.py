@@ -44,6 +44,11 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument(
         '--detector', help='face detector (default: the inferencer\'s)')
     parser.add_argument(
+        '--detect-every',
+        type=int,
+        default=1,
+        help='detect faces every N frames, track in between')
+    parser.add_argument(
         '--threads', type=int, help='torch.set_num_threads (and onnxruntime)')
     parser.add_argument('--out', help='also write the results to this JSON')
     parser.add_argument(
@@ -53,7 +58,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         help='override config settings, key=value')
     add_debug_argument(parser)
     args = parser.parse_args(argv)
-    for name in ('frames', 'batch_size'):
+    for name in ('frames', 'batch_size', 'detect_every'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1')
     if min(args.faces) < 1:
@@ -69,9 +74,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     cfg = load_config(args.config, args.cfg_options)
     env = environment()
     print(', '.join(f'{k} {v}' for k, v in env.items()) +
-          f'; {args.frames} frames 640x480, batch {args.batch_size}')
+          f'; {args.frames} frames 640x480, batch {args.batch_size}, '
+          f'detection every {args.detect_every} frame(s)')
     rows = benchmark_video(cfg, args.faces, args.paths, args.frames,
-                           args.batch_size, args.warmup, args.detector)
+                           args.batch_size, args.warmup, args.detector,
+                           args.detect_every)
     print(format_rows(rows))
     if args.out:
         write_json(
@@ -79,7 +86,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             rows,
             config=args.config,
             frames=args.frames,
-            batch_size=args.batch_size)
+            batch_size=args.batch_size,
+            detect_every=args.detect_every)
         print(f'results in {args.out}')
 
 
