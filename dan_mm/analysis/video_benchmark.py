@@ -25,7 +25,6 @@ import json
 import os.path as osp
 import tempfile
 import time
-import warnings
 from typing import Dict, List, Optional, Sequence
 
 import cv2
@@ -37,6 +36,7 @@ from mmengine.config import Config
 from mmengine.model import BaseModel
 
 from ..apis import FERInferencer, StageTimer
+from ..deployment.onnx_export import export, test_image_size
 from ..utils.errors import ConfigError
 from ..utils.pretrained import drop_pretrained
 from .benchmark import cpu_name
@@ -140,47 +140,10 @@ class OnnxRuntimeClassifier(BaseModel):
         return torch.from_numpy(self.session.run(None, feed)[0])
 
 
-def test_image_size(cfg: Config) -> int:
-    """The square size the test pipeline resizes to (224 for RAF-DB)."""
-    for transform in cfg.test_dataloader.dataset.pipeline:
-        if transform['type'] == 'Resize' and 'scale' in transform:
-            scale = transform['scale']
-            return scale if isinstance(scale, int) else scale[0]
-    return 224
-
-
 def export_onnx(model: nn.Module, path: str, image_size: int) -> str:
-    """Export ``model(inputs, mode='tensor')`` to ONNX, dynamic batch (as
-    ``tools/deployment/pytorch2onnx.py`` does)."""
-
-    class Logits(nn.Module):
-
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
-
-        def forward(self, inputs):
-            return self.model(inputs, mode='tensor')
-
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        warnings.simplefilter('ignore', torch.jit.TracerWarning)
-        torch.onnx.export(
-            Logits(model).eval(),
-            (torch.randn(1, 3, image_size, image_size), ),
-            path,
-            dynamo=False,
-            input_names=['input'],
-            output_names=['logits'],
-            dynamic_axes={
-                'input': {
-                    0: 'batch'
-                },
-                'logits': {
-                    0: 'batch'
-                }
-            },
-            opset_version=17)
+    """Export ``model`` to ONNX at ``path`` with a dynamic batch axis, as
+    ``tools/deployment/pytorch2onnx.py`` does; returns ``path``."""
+    export(model, path, image_size)
     return path
 
 
