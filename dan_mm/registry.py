@@ -9,4 +9,4 @@ num_threads=2)``. Register your own (an MMDetection model wrapped in a
 from mmengine.registry import Registry
 
 FACE_DETECTORS = Registry(
-    'face detector', locations=['dan_mm.apis.face_detectors'])
+    'face detector', locations=['dan_mm.inference.face_detectors'])

@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope='session')
 def synthfer_root(tmp_path_factory):
     """A tiny SynthFER set in RAF-DB layout: 28 train + 14 test, 64x64."""
-    from dan_mm.datasets import generate_synthfer
+    from dan_mm.synthfer import generate_synthfer
     root = str(tmp_path_factory.mktemp('synthfer'))
     generate_synthfer(
         root, num_train=28, num_test=14, seed=1, size=64, progress=False)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from dan_mm.datasets import draw_face
+from dan_mm.synthfer import draw_face
 
 FERPLUS_HEADER = [
     'Usage', 'Image name', 'neutral', 'happiness', 'surprise', 'sadness',

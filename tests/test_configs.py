@@ -79,7 +79,7 @@ def check_and_redirect_start(name, backbone, msceleb_file):
     init_cfg = backbone.get('init_cfg')
     if name in IMAGENET_URL:
         assert init_cfg.checkpoint.startswith('https://')
-        # no network here; tests/test_pretrained_start.py serves one
+        # no network here; test_pretrained_start.py serves one
         backbone.init_cfg = None
     elif name in FROM_SCRATCH:
         assert not (isinstance(init_cfg, dict)

@@ -2,7 +2,7 @@
 # Distributed training on NGPUS processes per node with torchrun.
 #   bash tools/dist_train.sh CONFIG NGPUS [train.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# dan_mm.utils.torchrun is torchrun that prints a user error of any rank as
+# dan_mm.engine.torchrun is torchrun that prints a user error of any rank as
 # one "error:" line (exit status 1) instead of a ChildFailedError traceback.
 # Without a GPU, train.py runs CPU DDP with gloo by itself (no options).
 
@@ -14,7 +14,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m dan_mm.utils.torchrun \
+python -m dan_mm.engine.torchrun \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

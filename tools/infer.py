@@ -8,7 +8,7 @@ margin for others); ``--crop`` and ``--margin`` override it.
 Writes to ``--out-dir``: ``<name>.png`` (boxes and labels), with
 ``--show-heads`` ``<name>_attention.png`` (DAN's Figure 1), ``<name>.mp4``
 for a video (``camera<i>.mp4``), and ``predictions.jsonl``, one JSON object
-per image or frame (format: :mod:`dan_mm.apis.predictions`).
+per image or frame (format: :mod:`dan_mm.inference.predictions`).
 
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
 be read or a video cannot be opened (one ``error:`` line; ``--debug`` for
@@ -25,8 +25,9 @@ import argparse
 import warnings
 from typing import Optional, Sequence
 
-from dan_mm.apis import (DETECTOR_SHORTCUTS, FERInferencer, ModelDomainWarning,
-                         check_source, predict_source)
+from dan_mm.apis import check_source, predict_source
+from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
+                              ModelDomainWarning)
 from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)

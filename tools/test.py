@@ -1,6 +1,6 @@
 """Test (and evaluate) a DAN checkpoint; mmpretrain's tools/test.py flags.
 
-Everything after parsing is :func:`dan_mm.apis.runner.run_test`.
+Everything after parsing is :func:`dan_mm.engine.runner.run_test`.
 """
 import argparse
 import os
@@ -8,7 +8,7 @@ import os
 from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.apis.runner import run_test
+from dan_mm.engine.runner import run_test
 from dan_mm.utils.cli import (add_debug_argument, add_tensorboard_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)

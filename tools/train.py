@@ -1,6 +1,6 @@
 """Train a DAN config (mmpretrain's tools/train.py flags; num_workers=0 ok).
 
-Everything after parsing is :func:`dan_mm.apis.runner.run_train`.
+Everything after parsing is :func:`dan_mm.engine.runner.run_train`.
 """
 import argparse
 import os
@@ -8,7 +8,7 @@ import os
 from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
-from dan_mm.apis.runner import run_train
+from dan_mm.engine.runner import run_train
 from dan_mm.utils.cli import (add_debug_argument, add_tensorboard_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 import mmcv
 
-from dan_mm.apis import DETECTOR_SHORTCUTS, FERInferencer
+from dan_mm.inference import DETECTOR_SHORTCUTS, FERInferencer
 from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)

@@ -35,10 +35,11 @@ from matplotlib import cbook
 from mmengine.config import Config
 from mmengine.model import BaseModel
 
-from ..apis import FERInferencer, StageTimer
 from ..deployment.onnx_export import export, test_image_size
+from ..inference import FERInferencer
 from ..utils.errors import ConfigError
 from ..utils.pretrained import drop_pretrained
+from ..video import StageTimer
 from .benchmark import cpu_name
 
 PATHS = ('fp32', 'fast', 'onnxruntime')

@@ -9,11 +9,11 @@ from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
 from tqdm import tqdm
 
+from ..inference.face_detectors import WholeImageDetector
+from ..inference.fer_inferencer import FERInferencer, list_image_files
+from ..inference.predictions import to_json_line
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
-from .face_detectors import WholeImageDetector
-from .fer_inferencer import FERInferencer, list_image_files
-from .predictions import to_json_line
-from .video import count_frames, is_video_file, parse_video_source
+from ..video.source import count_frames, is_video_file, parse_video_source
 
 
 class Source(NamedTuple):
@@ -87,7 +87,7 @@ def iter_source(inferencer: FERInferencer,
 def predict_source(inferencer: FERInferencer, source: Source, out_dir: str,
                    **kwargs) -> Tuple[int, int]:
     """Classify every face of ``source``; write ``out_dir/predictions.jsonl``
-    (one :func:`~dan_mm.apis.predictions.prediction_record` a line).
+    (one :func:`~dan_mm.inference.predictions.prediction_record` a line).
 
     Args:
         inferencer (FERInferencer): The model and its detector.

@@ -4,12 +4,9 @@ from .fer2013 import FER2013
 from .ferplus import FERPlus
 from .rafdb import RAFDB
 from .samplers import ClassBalancedSampler
-from .synthfer import (EXPRESSION_CUES, draw_face, export_synthfer,
-                       generate_synthfer)
 from .transforms import LoadFaceImage
 
 __all__ = [
     'RAFDB', 'AffectNet', 'FER2013', 'FERPlus', 'RAFDB_CATEGORIES',
-    'ClassBalancedSampler', 'LoadFaceImage', 'EXPRESSION_CUES', 'draw_face',
-    'generate_synthfer', 'export_synthfer'
+    'ClassBalancedSampler', 'LoadFaceImage'
 ]

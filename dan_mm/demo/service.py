@@ -4,7 +4,7 @@
 every face boxed and labelled, per face the class probabilities and the
 attention panels of its K heads, the time it took, and which model on which
 device answered, with the model's notice when it was not trained on real
-faces (:func:`dan_mm.apis.model_notice.model_notice`). Uploads are decoded
+faces (:func:`dan_mm.inference.model_notice.model_notice`). Uploads are decoded
 by :func:`dan_mm.utils.image_io.decode_image`, as training images and
 inference inputs are; bad input raises
 :class:`~dan_mm.utils.errors.InputError` with a message meant for the page.
@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..apis import FERInferencer, ModelDomainWarning, face_record
+from ..inference import FERInferencer, ModelDomainWarning, face_record
 from ..utils.cli import naming_checkpoint
 from ..utils.config import load_config
 from ..utils.errors import CheckpointError

@@ -1,8 +1,10 @@
-"""Deployment: fuse DAN's attention heads, export to ONNX."""
+"""Deployment: fuse DAN's attention heads, export to ONNX, convert the
+reference implementation's checkpoints."""
 from .onnx_export import LogitsModel, export, export_onnx, verify
+from .reference_checkpoint import convert_reference_checkpoint
 from .reparameterize import reparameterize_checkpoint
 
 __all__ = [
     'LogitsModel', 'export', 'export_onnx', 'verify',
-    'reparameterize_checkpoint'
+    'reparameterize_checkpoint', 'convert_reference_checkpoint'
 ]

@@ -18,7 +18,7 @@ calls ``torch.load`` without ``weights_only``, which on torch >= 2.6 refuses
 its own checkpoints, and downloads with ``weights_only=False``.)
 
 Which checkpoint kind needs which type is in docs/checkpoints.md;
-``tests/test_safe_checkpoint.py`` keeps every kind loading.
+``tests/test_utils/test_safe_checkpoint.py`` keeps every kind loading.
 """
 import os
 import os.path as osp

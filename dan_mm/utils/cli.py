@@ -13,7 +13,7 @@ from .errors import (DEBUG_ENV, CheckpointError, CheckpointMismatchError,
                      CheckpointNotFoundError, UserError, debug_enabled,
                      one_line)
 from .precision import PRECISIONS
-from .torchrun import launched_here, peer_user_error, record_user_error
+from .worker_errors import launched_here, peer_user_error, record_user_error
 
 __all__ = [
     'DEBUG_ENV', 'add_debug_argument', 'add_trust_checkpoint_argument',
@@ -115,7 +115,7 @@ def exit_on_user_error(main: Callable) -> Callable:
                 raise
             message = one_line(err)
             # A torchelastic worker records it for the launcher
-            # (dan_mm.utils.torchrun), which prints it once for all ranks.
+            # (dan_mm.engine.torchrun), which prints it once for all ranks.
             if not (record_user_error(message) and launched_here()):
                 print(f'error: {message}', file=sys.stderr, flush=True)
             sys.exit(err.exit_code)

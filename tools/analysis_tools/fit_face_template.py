@@ -11,7 +11,8 @@ Example:
 import argparse
 from typing import Optional, Sequence
 
-from dan_mm.apis import RetinaFaceDetector, fit_face_template, list_image_files
+from dan_mm.analysis import fit_face_template
+from dan_mm.inference import RetinaFaceDetector, list_image_files
 from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
 from dan_mm.utils.errors import InputError, InputNotFoundError
 

@@ -5,7 +5,7 @@ Example::
     python tools/analysis_tools/multi_seed.py configs/dan_r18_rafdb.py \
         --seeds 0 1 2 --work-dir work_dirs/rafdb_seeds
 
-Everything after parsing is :func:`dan_mm.apis.multi_seed.run_multi_seed`
+Everything after parsing is :func:`dan_mm.engine.multi_seed.run_multi_seed`
 (the table goes to ``<work-dir>/summary.md`` and ``summary.json``).
 """
 import argparse
@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN)
-from dan_mm.apis.multi_seed import run_multi_seed
+from dan_mm.engine.multi_seed import run_multi_seed
 from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
 
 

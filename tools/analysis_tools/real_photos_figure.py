@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 from PIL import Image
 
-from dan_mm.apis import FERInferencer
+from dan_mm.inference import FERInferencer
 from dan_mm.utils.cli import (add_debug_argument, check_checkpoint_file,
                               exit_on_user_error)
 from dan_mm.utils.config import load_config

@@ -12,7 +12,7 @@ Example:
 """
 import argparse
 
-from dan_mm.datasets import export_synthfer
+from dan_mm.synthfer import export_synthfer
 from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
 
 

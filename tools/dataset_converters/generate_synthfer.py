@@ -6,7 +6,7 @@ Example:
 import argparse
 import os.path as osp
 
-from dan_mm.datasets import generate_synthfer
+from dan_mm.synthfer import generate_synthfer
 from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
 
 

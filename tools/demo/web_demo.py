@@ -101,8 +101,8 @@ def main(argv=None):
             f'the web demo needs {err.name or "its extra packages"}: '
             'pip install -r requirements/demo.txt (or pip install '
             '".[demo]")') from err
-    from dan_mm.apis import ModelDomainWarning
     from dan_mm.demo import DemoService
+    from dan_mm.inference import ModelDomainWarning
 
     warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
     checkpoint = args.checkpoint or find_last_checkpoint(args.config)

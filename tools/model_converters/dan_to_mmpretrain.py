@@ -1,7 +1,7 @@
 """Convert a checkpoint of the DAN reference code into a dan_mm checkpoint.
 
 Everything after parsing is
-:func:`dan_mm.utils.reference_checkpoint.convert_reference_checkpoint`.
+:func:`dan_mm.deployment.reference_checkpoint.convert_reference_checkpoint`.
 
 Example:
     python tools/model_converters/dan_to_mmpretrain.py \
@@ -10,10 +10,10 @@ Example:
 """
 import argparse
 
+from dan_mm.deployment.reference_checkpoint import convert_reference_checkpoint
 from dan_mm.utils.cli import (add_debug_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
-from dan_mm.utils.reference_checkpoint import convert_reference_checkpoint
 
 
 def parse_args():

@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from dan_mm.utils.errors import ConfigError, OutputExistsError
-from .categories import RAFDB_CATEGORIES
+from ..datasets.categories import RAFDB_CATEGORIES
 
 # (brows, eyes, mouth) of each class, in RAF-DB order.
 EXPRESSION_CUES: Dict[str, Tuple[str, str, str]] = {
@@ -322,9 +322,10 @@ def export_synthfer(root: str,
         OutputExistsError: ``out`` has this split already (without
             ``overwrite``).
     """
-    from .categories import (AFFECTNET_CATEGORIES, FERPLUS_CATEGORIES,
-                             canonical_expression)
-    from .rafdb import RAFDB
+    from ..datasets.categories import (AFFECTNET_CATEGORIES,
+                                       FERPLUS_CATEGORIES,
+                                       canonical_expression)
+    from ..datasets.rafdb import RAFDB
     if layout not in ('ferplus', 'affectnet'):
         raise ConfigError(
             f'layout must be "ferplus" or "affectnet", got "{layout}"')
@@ -359,7 +360,7 @@ FERPLUS_HEADERS = (FERPLUS_PIXELS_HEADER,
 def _export_ferplus(out, split, faces, labels, overwrite):
     """Add a split's rows to ``fer2013.csv`` and ``fer2013new.csv``, which
     pair their rows by order (see :class:`~dan_mm.datasets.FERPlus`)."""
-    from .categories import FER2013_CATEGORIES, FERPLUS_VOTE_COLUMNS
+    from ..datasets.categories import FER2013_CATEGORIES, FERPLUS_VOTE_COLUMNS
     usage = 'Training' if split == 'train' else 'PrivateTest'
     paths = [osp.join(out, n) for n in ('fer2013.csv', 'fer2013new.csv')]
     pixel_rows, vote_rows = (_read_csv(p, h)

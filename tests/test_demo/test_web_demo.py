@@ -182,7 +182,7 @@ def test_synthfer_model_says_what_it_knows(service):
 def test_real_face_model_has_no_notice(service):
     from mmengine.config import Config
 
-    from dan_mm.apis import model_notice
+    from dan_mm.inference import model_notice
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'dan_r18_rafdb.py'))
     assert model_notice(cfg) is None
 

@@ -5,7 +5,7 @@ import pytest
 from config_utils import load_config
 from fer_test_utils import REPO
 
-from dan_mm.apis import multi_seed
+from dan_mm.engine import multi_seed
 from dan_mm.utils.errors import DataNotFoundError, PretrainedNotFoundError
 
 

@@ -9,13 +9,13 @@ from fer_test_utils import REPO
 from mmengine.config import Config
 from mmpretrain.structures import DataSample
 
-from dan_mm.datasets import (RAFDB, AffectNet, FERPlus, LoadFaceImage,
-                             export_synthfer)
+from dan_mm.datasets import RAFDB, AffectNet, FERPlus, LoadFaceImage
 from dan_mm.datasets.categories import (AFFECTNET_CATEGORIES,
                                         FERPLUS_CATEGORIES, RAFDB_CATEGORIES,
                                         canonical_expression,
                                         match_classes_by_name)
 from dan_mm.evaluation import FERMetric, cross_dataset_config, model_classes
+from dan_mm.synthfer import export_synthfer
 from dan_mm.utils.errors import ConfigError
 
 

@@ -8,8 +8,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from dan_mm.engine import torchrun
 from dan_mm.utils import precision as precision_module
-from dan_mm.utils import torchrun
+from dan_mm.utils import worker_errors
 from dan_mm.utils.cli import (DEBUG_ENV, add_debug_argument,
                               add_precision_argument, exit_on_user_error,
                               naming_checkpoint)
@@ -105,9 +106,9 @@ def elastic_files(tmp_path, monkeypatch):
     """torchelastic's per-worker error files of a 2-worker attempt."""
     for rank in (0, 1):
         (tmp_path / str(rank)).mkdir()
-    monkeypatch.setenv(torchrun.ERROR_FILE_ENV,
+    monkeypatch.setenv(worker_errors.ERROR_FILE_ENV,
                        str(tmp_path / '1' / 'error.json'))
-    monkeypatch.delenv(torchrun.LAUNCHER_ENV, raising=False)
+    monkeypatch.delenv(worker_errors.LAUNCHER_ENV, raising=False)
     monkeypatch.delenv('DAN_MM_DEBUG', raising=False)
     return tmp_path
 
@@ -126,10 +127,10 @@ def test_user_error_is_recorded_for_the_launcher(elastic_files, capsys,
     assert capsys.readouterr().err == 'error: bad key\n'
     data = json.loads((elastic_files / '1' / 'error.json').read_text())
     assert data['message']['message'] == 'bad key'
-    assert data['message']['extraInfo'][torchrun.USER_ERROR_KEY] is True
+    assert data['message']['extraInfo'][worker_errors.USER_ERROR_KEY] is True
     int(data['message']['extraInfo']['timestamp'])  # torchelastic reads it
-    # under dan_mm.utils.torchrun: the launcher prints it, once
-    monkeypatch.setenv(torchrun.LAUNCHER_ENV, '1')
+    # under dan_mm.engine.torchrun: the launcher prints it, once
+    monkeypatch.setenv(worker_errors.LAUNCHER_ENV, '1')
     with pytest.raises(SystemExit):
         fails()
     assert capsys.readouterr().err == ''
@@ -151,11 +152,11 @@ def test_peer_of_a_user_error_stops_quietly(elastic_files, capsys,
                 'message': 'rank 0 data root',
                 'extraInfo': {
                     'timestamp': '1',
-                    torchrun.USER_ERROR_KEY: True
+                    worker_errors.USER_ERROR_KEY: True
                 }
             }
         }))
-    assert torchrun.peer_user_error() == 'rank 0 data root'
+    assert worker_errors.peer_user_error() == 'rank 0 data root'
     with pytest.raises(SystemExit) as info:
         loses_its_peer()
     assert info.value.code == 1 and capsys.readouterr().err == ''
@@ -182,7 +183,7 @@ def test_launcher_collects_distinct_messages(tmp_path):
                     'message': message,
                     'extraInfo': {
                         'timestamp': '1',
-                        torchrun.USER_ERROR_KEY: marked
+                        worker_errors.USER_ERROR_KEY: marked
                     }
                 }
             }))

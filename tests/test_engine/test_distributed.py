@@ -100,7 +100,7 @@ def test_dist_scripts_use_torchrun_and_mmpretrain_env():
     for name in ('dist_train.sh', 'dist_test.sh'):
         text = open(osp.join(REPO, 'tools', name)).read()
         # torchrun, through the wrapper that prints a user error once
-        assert 'python -m dan_mm.utils.torchrun' in text
+        assert 'python -m dan_mm.engine.torchrun' in text
         for var in ('NNODES', 'NODE_RANK', 'MASTER_ADDR', 'PORT'):
             assert f'${{{var}:-' in text
         assert '--launcher pytorch' in text

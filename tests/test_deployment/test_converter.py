@@ -12,7 +12,7 @@ from mmpretrain.structures import DataSample
 from reference_dan import (reference_affinity_loss, reference_partition_loss,
                            save_reference_checkpoint)
 
-from dan_mm.utils.reference_checkpoint import convert_reference_checkpoint
+from dan_mm.deployment.reference_checkpoint import convert_reference_checkpoint
 
 CONVERTER = 'tools/model_converters/dan_to_mmpretrain.py'
 

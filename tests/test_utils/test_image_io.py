@@ -13,9 +13,9 @@ import torch
 from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
 from PIL import Image, ImageFile
 
-from dan_mm.apis import FERInferencer, ModelDomainWarning
 from dan_mm.datasets import LoadFaceImage
 from dan_mm.demo import DemoService
+from dan_mm.inference import FERInferencer, ModelDomainWarning
 from dan_mm.utils import (DEFAULT_MAX_IMAGE_PIXELS, DeviceError, check_device,
                           decode_image, max_image_pixels)
 from dan_mm.utils.errors import ConfigError, InputError, UnreadableImageError

@@ -8,10 +8,12 @@ from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
 from matplotlib import cbook
 from mmengine.config import Config
 
-from dan_mm.apis import (RAFDB_TEMPLATE, FaceCropper, FaceDetections,
-                         FERInferencer, RetinaFaceDetector, estimate_norm,
-                         fit_face_template, norm_crop)
-from dan_mm.apis.face_alignment import detect_landmarks
+from dan_mm.analysis import fit_face_template
+from dan_mm.analysis.face_template import detect_landmarks
+from dan_mm.inference import (FaceCropper, FaceDetections, FERInferencer,
+                              RetinaFaceDetector)
+from dan_mm.inference.face_alignment import (RAFDB_TEMPLATE, estimate_norm,
+                                             norm_crop)
 from dan_mm.utils.errors import ConfigError
 from dan_mm.visualization import draw_attention_panels
 from dan_mm.visualization.fer_drawing import face_pixels

@@ -8,7 +8,7 @@ from api_utils import call_api, cli_test_args, cli_train_args
 from config_utils import write_config
 from fer_test_utils import run_tool
 
-from dan_mm.apis.runner import run_test, run_train
+from dan_mm.engine.runner import run_test, run_train
 
 
 def tiny_epochs(tmp_path, root, epochs):

@@ -15,10 +15,10 @@ from typing import Optional
 
 import torch
 
-from .checkpoint import load_checkpoint_file
-from .cli import check_checkpoint_file, naming_checkpoint
-from .config import load_config
-from .errors import CheckpointError, CheckpointMismatchError
+from ..utils.checkpoint import load_checkpoint_file
+from ..utils.cli import check_checkpoint_file, naming_checkpoint
+from ..utils.config import load_config
+from ..utils.errors import CheckpointError, CheckpointMismatchError
 
 # torchvision's ResNet children -> mmpretrain ResNet module names.
 FEATURES = {

@@ -9,9 +9,10 @@ import pytest
 from fer_test_utils import (CONFIG, build_model, call_tool, face_photo,
                             save_checkpoint)
 
-from dan_mm.apis import (FERInferencer, HeldDetector, IoUTracker,
-                         ScoreSmoother, StageTimer, box_iou)
+from dan_mm.inference import FERInferencer
 from dan_mm.utils.errors import ConfigError
+from dan_mm.video import (HeldDetector, IoUTracker, ScoreSmoother, StageTimer,
+                          box_iou)
 from dan_mm.visualization import draw_faces, face_label, layout_labels
 
 

@@ -9,7 +9,8 @@ from mmengine.config import Config
 
 from dan_mm.analysis.video_benchmark import (benchmark_video, format_rows,
                                              write_face_clip, write_json)
-from dan_mm.apis import HaarFaceDetector, RetinaFaceDetector, StageTimer
+from dan_mm.inference import HaarFaceDetector, RetinaFaceDetector
+from dan_mm.video import StageTimer
 
 
 def test_clip_has_the_faces_a_detector_finds(tmp_path):
@@ -69,7 +70,7 @@ def test_onnxruntime_classifier_matches_torch(tmp_path):
 
     from dan_mm.analysis.video_benchmark import (OnnxRuntimeClassifier,
                                                  export_onnx)
-    from dan_mm.apis import FERInferencer
+    from dan_mm.inference import FERInferencer
     checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
     inferencer = FERInferencer(CONFIG, checkpoint, deploy=True)
     model = inferencer.model

@@ -1,5 +1,5 @@
 """The runner builder every training and test tool goes through
-(dan_mm.apis.runner), and the merges of their command lines, in process."""
+(dan_mm.engine.runner), and the merges of their command lines, in process."""
 import glob
 import os.path as osp
 
@@ -9,8 +9,8 @@ from config_utils import write_config
 from fer_test_utils import CONFIG, build_model, save_checkpoint
 from mmengine.config import Config
 
-from dan_mm.apis import (build_runner, merge_test_args, merge_train_args,
-                         run_test)
+from dan_mm.engine import (build_runner, merge_test_args, merge_train_args,
+                           run_test)
 from dan_mm.utils.errors import (CheckpointNotFoundError, ConfigError,
                                  DataNotFoundError)
 

@@ -10,10 +10,10 @@ from fer_test_utils import (CONFIG, build_model, face_photo, faces_photo,
                             save_checkpoint)
 from matplotlib import cbook
 
-from dan_mm.apis import (BaseFaceDetector, FaceDetections, FERInferencer,
-                         HaarFaceDetector, RetinaFaceDetector,
-                         WholeImageDetector, build_face_detector)
-from dan_mm.apis.face_detectors import retinaface, to_detections
+from dan_mm.inference import (BaseFaceDetector, FaceDetections, FERInferencer,
+                              HaarFaceDetector, RetinaFaceDetector,
+                              WholeImageDetector, build_face_detector)
+from dan_mm.inference.face_detectors import retinaface, to_detections
 from dan_mm.registry import FACE_DETECTORS
 from dan_mm.utils.errors import ConfigError, MissingExtraError
 

@@ -27,7 +27,7 @@ def run_seed(config: str, seed: int, work_dir: str,
              deterministic: bool) -> Dict[str, float]:
     """Train then test ``config`` with ``seed``.
 
-    The runner comes from :func:`~dan_mm.apis.runner.build_runner` (mode
+    The runner comes from :func:`~dan_mm.engine.runner.build_runner` (mode
     ``'train'``), so a seed gets the checks ``tools/train.py`` makes; the
     test loader's data root is checked too, before training starts.
 

@@ -9,8 +9,8 @@ from fer_test_utils import call_tool
 from mmengine.logging import MMLogger
 from PIL import Image
 
-from dan_mm.datasets import (EXPRESSION_CUES, RAFDB, RAFDB_CATEGORIES,
-                             generate_synthfer)
+from dan_mm.datasets import RAFDB, RAFDB_CATEGORIES
+from dan_mm.synthfer import EXPRESSION_CUES, generate_synthfer
 
 
 def test_parse_splits_labels_and_paths(tmp_path):

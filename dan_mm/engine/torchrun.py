@@ -1,6 +1,6 @@
 """``torchrun`` that reports a user error of any worker as one line.
 
-``python -m dan_mm.utils.torchrun`` takes torchrun's arguments
+``python -m dan_mm.engine.torchrun`` takes torchrun's arguments
 (``tools/dist_train.sh`` and ``tools/dist_test.sh`` use it). When a worker
 stops on a :class:`~dan_mm.utils.errors.UserError`, plain torchrun prints a
 ``ChildFailedError`` traceback with a table of failed ranks, and every
@@ -20,85 +20,13 @@ Any other failure is re-raised as torchrun does; ``--debug`` on the tool or
 still record the error (torchrun's failure table shows it) and print their
 ``error:`` lines themselves.
 """
-import glob
-import json
 import logging
 import os
-import os.path as osp
 import sys
-import time
-import traceback
 from typing import List, Optional, Sequence
 
-from .errors import debug_enabled
-
-LAUNCHER_ENV = 'DAN_MM_TORCHRUN'
-ERROR_FILE_ENV = 'TORCHELASTIC_ERROR_FILE'
-USER_ERROR_KEY = 'dan_mm_user_error'
-
-
-def launched_here() -> bool:
-    """Whether this process is a worker of this launcher."""
-    return os.environ.get(LAUNCHER_ENV) == '1' and bool(
-        os.environ.get(ERROR_FILE_ENV))
-
-
-def record_user_error(message: str) -> bool:
-    """Write ``message`` into this worker's torchelastic error file.
-
-    Args:
-        message (str): The one-line message.
-
-    Returns:
-        bool: Whether there was an error file to write (a torchelastic
-        worker).
-    """
-    path = os.environ.get(ERROR_FILE_ENV)
-    if not path:
-        return False
-    data = {
-        'message': {
-            'message': message,
-            'extraInfo': {
-                'py_callstack': traceback.format_exc(),
-                'timestamp': str(int(time.time())),
-                USER_ERROR_KEY: True,
-            },
-        }
-    }
-    with open(path, 'w') as f:
-        json.dump(data, f)
-    return True
-
-
-def _user_error_of(path: str) -> Optional[str]:
-    """The message of a marked error file, or None."""
-    try:
-        with open(path) as f:
-            data = json.load(f)
-        message = data['message']
-        if message['extraInfo'].get(USER_ERROR_KEY):
-            return message['message']
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
-
-
-def peer_user_error() -> Optional[str]:
-    """The user error a sibling worker of this node recorded, if any.
-
-    torchelastic gives each worker ``<attempt dir>/<local rank>/error.json``.
-    """
-    own = os.environ.get(ERROR_FILE_ENV)
-    if not own:
-        return None
-    attempt_dir = osp.dirname(osp.dirname(own))
-    for path in sorted(glob.glob(osp.join(attempt_dir, '*', 'error.json'))):
-        if osp.abspath(path) != osp.abspath(own):
-            message = _user_error_of(path)
-            if message is not None:
-                return message
-    return None
+from ..utils.errors import debug_enabled
+from ..utils.worker_errors import LAUNCHER_ENV, user_error_of
 
 
 def user_error_messages(failures: dict) -> List[str]:
@@ -107,7 +35,7 @@ def user_error_messages(failures: dict) -> List[str]:
     messages = []
     for rank in sorted(failures):
         error_file = getattr(failures[rank], 'error_file', '')
-        message = _user_error_of(error_file) if error_file else None
+        message = user_error_of(error_file) if error_file else None
         if message is not None and message not in messages:
             messages.append(message)
     return messages

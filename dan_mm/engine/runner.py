@@ -1,7 +1,7 @@
 """Build the Runner of a training or test run, with every step around it.
 
 ``tools/train.py``, ``tools/test.py`` (and ``mim train`` / ``mim test``,
-which run them) and :func:`dan_mm.apis.multi_seed.run_multi_seed` all go
+which run them) and :func:`dan_mm.engine.multi_seed.run_multi_seed` all go
 through :func:`build_runner`, so each run gets the same checks in the same
 order: the pretrained start (training), the checkpoint, the data roots,
 CPU-only distributed set-up, the runner type, and errors that name the

@@ -21,13 +21,13 @@ from ..utils.errors import (CheckpointNotFoundError, ConfigError, InputError,
                             InputNotFoundError)
 from ..utils.image_io import decode_image
 from ..utils.precision import autocast, precision_dtype
+from ..video.source import (AnnotatedVideoWriter, StageTimer, VideoSource,
+                            iter_frames, open_video, video_label)
+from ..video.tracking import HeldDetector, IoUTracker, ScoreSmoother
 from ..visualization import draw_attention_panels, draw_faces
 from .face_alignment import FaceCropper
 from .face_detectors import DetectorType, build_face_detector, to_detections
 from .model_notice import model_notice, warn_model_notice
-from .tracking import HeldDetector, IoUTracker, ScoreSmoother
-from .video import (AnnotatedVideoWriter, StageTimer, VideoSource, iter_frames,
-                    open_video, video_label)
 
 
 def list_image_files(folder: str) -> List[str]:
@@ -90,7 +90,7 @@ class FERInferencer(BaseInferencer):
             (SynthFER, from the config's ``training_data``), why its labels
             on real photos are not meaningful and how to get a real-face
             model; None otherwise. Also issued once as a
-            :class:`~dan_mm.apis.model_notice.ModelDomainWarning`.
+            :class:`~dan_mm.inference.model_notice.ModelDomainWarning`.
 
     Example:
         >>> from dan_mm.apis import FERInferencer
@@ -219,7 +219,7 @@ class FERInferencer(BaseInferencer):
         Returns:
             dict: ``boxes`` ``(M, 4)``, ``det_scores`` ``(M, )``,
             ``landmarks`` ``(M, 5, 2)`` or None, and ``crops``: per face a
-            :class:`~dan_mm.apis.face_alignment.FaceCrop` (pixels, box in
+            :class:`~dan_mm.inference.face_alignment.FaceCrop` (pixels, box in
             the image, image-to-crop matrix for aligned crops).
         """
         timer = timer or StageTimer()
@@ -407,10 +407,10 @@ class FERInferencer(BaseInferencer):
         Frames are read and classified ``batch_size`` at a time (the faces
         of a batch of frames go through the model together). Each face gets
         a ``track_id`` that stays with it across frames
-        (:class:`~dan_mm.apis.tracking.IoUTracker`), and with ``smooth`` its
+        (:class:`~dan_mm.video.tracking.IoUTracker`), and with ``smooth`` its
         probabilities are an exponential moving average over its track's
         last ``smooth_window`` frames
-        (:class:`~dan_mm.apis.tracking.ScoreSmoother`). The capture (and
+        (:class:`~dan_mm.video.tracking.ScoreSmoother`). The capture (and
         ``out_file``) are closed when the frames run out, after
         ``max_frames``, or when the caller stops iterating.
 
