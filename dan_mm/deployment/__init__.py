@@ -1,5 +1,5 @@
-"""Deployment: prepare a model for inference, fuse DAN's attention heads, export to ONNX, convert the
-reference implementation's checkpoints."""
+"""Deployment: prepare a model for inference, fuse DAN's attention heads,
+export to ONNX, convert the reference implementation's checkpoints."""
 from .onnx_export import LogitsModel, export, export_onnx, verify
 from .prepare import inference_inputs, prepare_for_inference
 from .reference_checkpoint import convert_reference_checkpoint
