@@ -2,9 +2,9 @@
 
 Importing this package registers DAN's components in MMPretrain's
 registries and its model zoo with MMPretrain's ModelHub (``list_models``,
-``get_model``, ``inference_model`` by name), and routes mmengine's
-checkpoint loading through dan_mm's safe loader
-(:mod:`dan_mm.utils.checkpoint`).
+``get_model``, ``inference_model`` by name), and applies dan_mm's few
+changes to upstream code, all in :mod:`dan_mm.compat` (among them:
+mmengine's checkpoint loading goes through dan_mm's safe loader).
 """
 import warnings
 
@@ -13,14 +13,12 @@ import warnings
 warnings.filterwarnings(
     'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
-from .utils import register_checkpoint_loader  # noqa: E402
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from .compat import apply_patches  # noqa: E402
+from .utils.model_index import register_model_index  # noqa: E402
 from .version import __version__  # noqa: E402
 
-register_checkpoint_loader()
-
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
-from .utils.model_index import register_model_index  # noqa: E402
-
+apply_patches()
 register_model_index()
 
 __all__ = ['__version__']

@@ -7,6 +7,7 @@ still runs, and can still close a cycle)."""
 import ast
 import glob
 import os.path as osp
+import sys
 
 import pytest
 from fer_test_utils import REPO
@@ -181,3 +182,172 @@ def test_apis_do_not_reach_into_the_model(path):
         if isinstance(node, ast.Attribute):
             assert node.attr not in ('backbone', 'neck', 'head'), \
                 f'{path}:{node.lineno}: {ast.unparse(node)}'
+
+
+# Patches of upstream code live in dan_mm/compat.py only.
+COMPAT = osp.join('dan_mm', 'compat.py')
+
+
+def is_upstream(module):
+    """A third-party package's module: neither dan_mm nor the standard
+    library (mmengine, mmpretrain, mmcv, torch, timm, cv2, numpy ...)."""
+    top = module.split('.')[0]
+    return top != 'dan_mm' and top not in sys.stdlib_module_names
+
+
+def target_root(node):
+    """``a`` for ``a.b.c`` or ``a.b[0]`` (not through calls: ``f().x`` is
+    an attribute of a new object, not of ``f``'s module)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def refers_to(node, names):
+    """Whether ``node`` is a name in ``names``, an attribute of one, or a
+    tuple/list/set holding one."""
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(refers_to(elt, names) for elt in node.elts)
+    return target_root(node) in names
+
+
+def upstream_names(tree):
+    """Names that stand for an upstream module, class or function: bound
+    by an import, or by assigning or looping over such names."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if is_upstream(alias.name):
+                    names.add(alias.asname or alias.name.split('.')[0])
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            if is_upstream(node.module or ''):
+                names.update(a.asname or a.name for a in node.names)
+    bindings = [(n.targets, n.value) for n in ast.walk(tree)
+                if isinstance(n, ast.Assign)]
+    bindings += [([n.target], n.iter) for n in ast.walk(tree)
+                 if isinstance(n, (ast.For, ast.comprehension))]
+    while True:  # until no new name: aliases of aliases
+        new = {
+            target.id
+            for targets, value in bindings if refers_to(value, names)
+            for target in targets if isinstance(target, ast.Name)
+        } - names
+        if not new:
+            return names
+        names |= new
+
+
+def upstream_patches(source, path='<source>'):
+    """``'path:line: code'`` of each place ``source`` changes upstream
+    code: an assignment to (or ``del`` of) an attribute of an upstream
+    name, ``setattr``/``delattr`` on one, or a ``register_scheme`` call."""
+    tree = ast.parse(source, path)
+    names = upstream_names(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = node.targets
+        elif isinstance(node, ast.Call):
+            func = node.func
+            patch = isinstance(func, ast.Attribute) and \
+                func.attr == 'register_scheme'
+            patch |= isinstance(func, ast.Name) and \
+                func.id in ('setattr', 'delattr') and bool(node.args) and \
+                refers_to(node.args[0], names)
+            if patch:
+                found.append(f'{path}:{node.lineno}: {ast.unparse(node)}')
+            continue
+        else:
+            continue
+        for target in targets:
+            elts = target.elts if isinstance(target, ast.Tuple) else [target]
+            for elt in elts:
+                if isinstance(elt, (ast.Attribute, ast.Subscript)) and \
+                        target_root(elt) in names:
+                    found.append(f'{path}:{node.lineno}: {ast.unparse(elt)}')
+    return sorted(found, key=lambda line: int(line.split(':')[1]))
+
+
+PLANTED = '''
+import mmpretrain.datasets as datasets
+import torch
+from mmengine.runner import CheckpointLoader
+from mmengine.runner import checkpoint as mmengine_checkpoint
+
+
+def install(lookup):
+    import mmpretrain.datasets.transforms.utils as utils
+    for module in (datasets, utils):
+        module.get_transform_idx = lookup
+    mmengine_checkpoint.load_from_http = lookup
+    CheckpointLoader.register_scheme(prefixes='', loader=lookup)
+    CheckpointLoader._schemes['x://'] = lookup
+    setattr(torch.hub, 'load', lookup)
+    hub = torch.hub
+    hub.download_url_to_file = lookup
+'''
+
+CLEAN = '''
+import logging
+import os
+
+import torch
+from mmengine.config import Config
+
+
+class Thing:
+    def __init__(self):
+        self.model = torch.nn.Linear(2, 2)
+        self.model.weight = None
+
+
+def build(args):
+    cfg = Config(dict(a=1))
+    cfg.work_dir = args.work_dir
+    cfg.model.neck = None
+    layer = torch.nn.Linear(2, 2)
+    layer.bias = None
+    logger = logging.getLogger('torch.distributed.elastic')
+    logger.propagate = False
+    os.environ['X'] = '1'
+    setattr(args, 'dest', True)
+    return cfg
+'''
+
+
+def test_the_patch_scanner_finds_planted_patches():
+    found = upstream_patches(PLANTED)
+    assert [line.split(': ', 1)[1] for line in found] == [
+        'module.get_transform_idx',
+        'mmengine_checkpoint.load_from_http',
+        "CheckpointLoader.register_scheme(prefixes='', loader=lookup)",
+        "CheckpointLoader._schemes['x://']",
+        "setattr(torch.hub, 'load', lookup)",
+        'hub.download_url_to_file',
+    ]
+
+
+def test_the_patch_scanner_leaves_ordinary_code_alone():
+    assert upstream_patches(CLEAN) == []
+
+
+def test_the_patch_scanner_sees_the_patches_in_compat():
+    with open(osp.join(REPO, COMPAT)) as f:
+        found = '\n'.join(upstream_patches(f.read(), COMPAT))
+    assert 'CheckpointLoader.register_scheme(' in found
+    assert 'module.get_transform_idx' in found
+
+
+@pytest.mark.parametrize('path', [p for p in PACKAGE if p != COMPAT])
+def test_upstream_is_patched_only_in_compat(path):
+    """Every change to mmengine, mmpretrain, torch ... is one named,
+    version-checked function of dan_mm/compat.py."""
+    with open(osp.join(REPO, path)) as f:
+        found = upstream_patches(f.read(), path)
+    assert not found, 'patch upstream in dan_mm/compat.py only: ' + \
+        '; '.join(found)

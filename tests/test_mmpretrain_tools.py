@@ -117,7 +117,7 @@ def test_verify_dataset_finds_a_broken_image(run):
     broken.write_bytes(b'not an image')
     log = run['tmp'] / 'broken.log'
     # No override of the pipeline: the tool finds dan_mm's LoadFaceImage as
-    # the LoadImageFromFile it subclasses (transform_lookup).
+    # the LoadImageFromFile it subclasses (compat.match_transform_subclasses).
     out = mmpretrain_tool('misc/verify_dataset.py', run['config'],
                           '--out-path', log, '--cfg-options',
                           f'train_dataloader.dataset.data_root={root}')

@@ -10,8 +10,10 @@ the file, the type it wanted and the opt-in for files the user trusts:
 ``--trust-checkpoint`` on the tools, ``DAN_MM_TRUST_CHECKPOINTS=1`` or
 :func:`trust_checkpoints` in Python.
 
-Importing :mod:`dan_mm` re-registers mmengine's checkpoint loaders for local
-files and http(s) URLs with these functions, so resume, ``load_from``,
+Importing :mod:`dan_mm` registers these functions as mmengine's checkpoint
+loaders for local files, http(s) URLs and the ``torchvision://``,
+``open-mmlab://`` and ``mmcls://`` model names
+(:func:`dan_mm.compat.route_checkpoint_loading`), so resume, ``load_from``,
 ``init_cfg=dict(type='Pretrained', ...)``, ``runner.test()``, ``mim test``,
 mmpretrain's ``get_model`` and the inferencer load safely. (mmengine 0.10.7
 calls ``torch.load`` without ``weights_only``, which on torch >= 2.6 refuses
@@ -24,6 +26,7 @@ import os
 import os.path as osp
 import pickle
 import re
+from collections import OrderedDict
 from typing import Any, List, Optional
 from urllib.error import URLError
 from urllib.parse import urlparse
@@ -32,8 +35,9 @@ import numpy as np
 import torch
 from mmengine.dist import get_dist_info
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.runner import checkpoint as mmengine_checkpoint
-from mmengine.runner.checkpoint import CheckpointLoader
+from mmengine.runner.checkpoint import (get_deprecated_model_names,
+                                        get_external_models, get_mmcls_models,
+                                        get_torchvision_models)
 
 from .errors import (CheckpointError, CheckpointNotFoundError,
                      UnsafeCheckpointError)
@@ -288,15 +292,84 @@ def load_from_http(filename: str,
     return load_checkpoint_file(path, map_location, source=filename)
 
 
-def register_checkpoint_loader() -> None:
-    """Route mmengine's local and http(s) checkpoint loads through here.
+def _zoo_name(filename: str) -> str:
+    """``'torchvision://resnet18'`` -> ``'resnet18'``."""
+    return filename.split('://', 1)[1]
 
-    mmengine's ``torchvision://``, ``open-mmlab://`` and ``mmcls://``
-    schemes download through its module-level ``load_from_http``, so that
-    is replaced too.
+
+def load_from_torchvision(filename: str, map_location: Any = None) -> Any:
+    """mmengine's loader for ``torchvision://`` (and the deprecated
+    ``modelzoo://``) names, made safe: the URL from torchvision's model
+    list, downloaded by :func:`load_from_http`.
+
+    Args:
+        filename (str): ``torchvision://<name>``.
+        map_location (str | torch.device, optional): Same as
+            :func:`torch.load`.
+
+    Returns:
+        Any: The loaded checkpoint.
     """
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=load_from_http, force=True)
-    mmengine_checkpoint.load_from_http = load_from_http
+    url = get_torchvision_models()[_zoo_name(filename)]
+    return load_from_http(url, map_location=map_location)
+
+
+def load_from_openmmlab(filename: str, map_location: Any = None) -> Any:
+    """mmengine's loader for ``open-mmlab://`` / ``openmmlab://`` names,
+    made safe: a URL is downloaded by :func:`load_from_http`, a file in
+    mmengine's cache (``$MMENGINE_HOME``) is read by
+    :func:`load_checkpoint_file`.
+
+    Args:
+        filename (str): ``open-mmlab://<name>``.
+        map_location (str | torch.device, optional): Same as
+            :func:`torch.load`.
+
+    Returns:
+        Any: The loaded checkpoint.
+    """
+    name = _zoo_name(filename)
+    name = get_deprecated_model_names().get(name, name)
+    url = get_external_models()[name]
+    if url.startswith(('http://', 'https://')):
+        return load_from_http(url, map_location=map_location)
+    # mmengine's cache folder, as mmengine.runner.checkpoint finds it
+    home = os.getenv(
+        'MMENGINE_HOME',
+        osp.join(os.getenv('XDG_CACHE_HOME', '~/.cache'), 'mmengine'))
+    return load_checkpoint_file(
+        osp.join(osp.expanduser(home), url), map_location)
+
+
+def load_from_mmcls(filename: str, map_location: Any = None) -> Any:
+    """mmengine's loader for ``mmcls://`` names, made safe: downloaded by
+    :func:`load_from_http`, then, as mmengine does, only the backbone's
+    weights are kept, without their ``backbone.`` prefix.
+
+    Args:
+        filename (str): ``mmcls://<name>``.
+        map_location (str | torch.device, optional): Same as
+            :func:`torch.load`.
+
+    Returns:
+        dict: ``{'state_dict': backbone weights}``.
+    """
+    url = get_mmcls_models()[_zoo_name(filename)]
+    checkpoint = load_from_http(url, map_location=map_location)
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    prefix = 'backbone.'
+    return dict(
+        state_dict=OrderedDict((key[len(prefix):], value)
+                               for key, value in state_dict.items()
+                               if key.startswith(prefix)))
+
+
+# What dan_mm.compat registers with mmengine's CheckpointLoader: every
+# scheme of mmengine 0.10.7 that reads a file or downloads one.
+CHECKPOINT_LOADERS = {
+    '': load_from_local,
+    ('http://', 'https://'): load_from_http,
+    ('modelzoo://', 'torchvision://'): load_from_torchvision,
+    ('open-mmlab://', 'openmmlab://'): load_from_openmmlab,
+    'mmcls://': load_from_mmcls,
+}

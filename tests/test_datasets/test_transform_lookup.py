@@ -1,10 +1,10 @@
 """mmpretrain's name lookup of pipeline steps finds LoadFaceImage as the
-LoadImageFromFile it subclasses (dan_mm.datasets.transforms.transform_lookup),
+LoadImageFromFile it subclasses (dan_mm.compat.match_transform_subclasses),
 and leaves every other lookup as it was."""
 from mmcv.transforms import LoadImageFromFile
 from mmpretrain.datasets import get_transform_idx, remove_transform
 
-import dan_mm  # noqa: F401  (installs the lookup)
+import dan_mm  # noqa: F401  (dan_mm.compat installs the lookup)
 from dan_mm.datasets.transforms import LoadFaceImage
 
 PIPELINE = [

@@ -19,9 +19,10 @@ from mmengine.runner import load_checkpoint
 from reference_dan import save_reference_checkpoint
 
 from dan_mm.utils import (CheckpointError, CheckpointNotFoundError,
-                          UnsafeCheckpointError, UserError,
-                          load_checkpoint_file, trust_checkpoints)
-from dan_mm.utils.checkpoint import SAFE_GLOBALS, TRUST_ENV, load_from_http
+                          UnsafeCheckpointError, UserError)
+from dan_mm.utils import checkpoint as dan_checkpoint_module
+from dan_mm.utils import load_checkpoint_file, trust_checkpoints
+from dan_mm.utils.checkpoint import SAFE_GLOBALS, TRUST_ENV
 
 CONVERTER = 'tools/model_converters/dan_to_mmpretrain.py'
 
@@ -153,8 +154,6 @@ def test_urls_go_through_the_safe_loader(tmp_path, monkeypatch):
         'hub': buffer
     }, served / 'good.pth')
     _, marker = trapped(served)
-    # torchvision://, open-mmlab://, mmcls:// download through this too
-    assert mmengine_checkpoint.load_from_http is load_from_http
     with serve_directory(served) as base:
         good = mmengine_checkpoint._load_checkpoint(f'{base}/good.pth')
         with pytest.raises(UnsafeCheckpointError) as err:
@@ -162,6 +161,48 @@ def test_urls_go_through_the_safe_loader(tmp_path, monkeypatch):
     assert good['hub'].mean() == 0.5
     assert osp.isfile(tmp_path / 'torch_home/hub/checkpoints/good.pth')
     assert_refusal(str(err.value), f'{base}/trap.pth')
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('scheme,models', [
+    ('torchvision://', 'get_torchvision_models'),
+    ('open-mmlab://', 'get_external_models'),
+    ('mmcls://', 'get_mmcls_models'),
+])
+def test_model_names_go_through_the_safe_loader(tmp_path, monkeypatch, scheme,
+                                                models):
+    """mmengine's named-model schemes download a URL from its model lists:
+    that download is safe too."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    served = tmp_path / 'served'
+    served.mkdir()
+    torch.save({'state_dict': {
+        'backbone.weight': torch.ones(2)
+    }}, served / 'good.pth')
+    _, marker = trapped(served)
+    with serve_directory(served) as base:
+        urls = {'good': f'{base}/good.pth', 'trap': f'{base}/trap.pth'}
+        monkeypatch.setattr(dan_checkpoint_module, models, lambda: urls)
+        good = mmengine_checkpoint._load_checkpoint(f'{scheme}good')
+        with pytest.raises(UnsafeCheckpointError) as err:
+            mmengine_checkpoint._load_checkpoint(f'{scheme}trap')
+    # mmcls:// keeps the backbone's weights without their prefix
+    key = 'weight' if scheme == 'mmcls://' else 'backbone.weight'
+    assert torch.equal(good['state_dict'][key], torch.ones(2))
+    assert_refusal(str(err.value), f'{base}/trap.pth')
+    assert not marker.exists()
+
+
+def test_open_mmlab_cache_files_go_through_the_safe_loader(
+        tmp_path, monkeypatch):
+    """open-mmlab:// names that map to a file in mmengine's cache."""
+    monkeypatch.setenv('MMENGINE_HOME', str(tmp_path))
+    _, marker = trapped(tmp_path)
+    monkeypatch.setattr(dan_checkpoint_module, 'get_external_models',
+                        lambda: {'trap': 'trap.pth'})
+    with pytest.raises(UnsafeCheckpointError) as err:
+        mmengine_checkpoint._load_checkpoint('openmmlab://trap')
+    assert_refusal(str(err.value), str(tmp_path / 'trap.pth'))
     assert not marker.exists()
 
 

@@ -5,9 +5,11 @@ compares names only, so :class:`~dan_mm.datasets.transforms.LoadFaceImage`
 (a subclass of mmcv's ``LoadImageFromFile``, and a drop-in replacement for
 it) is not found: ``tools/misc/verify_dataset.py`` then refuses every dan_mm
 config, and mmpretrain's inferencers keep the loader they mean to remove.
-:func:`install` makes the lookup also match registered subclasses of the
-named transform, which is what the name stands for. Exact name matches are
-found first, as before, so pipelines without a subclass are unaffected.
+:func:`get_transform_idx` also matches registered subclasses of the named
+transform, which is what the name stands for. Exact name matches are found
+first, as before, so pipelines without a subclass are unaffected. Importing
+:mod:`dan_mm` makes mmpretrain use it
+(:func:`dan_mm.compat.match_transform_subclasses`).
 """
 from typing import Optional
 
@@ -22,6 +24,16 @@ def _transform_class(transform) -> Optional[type]:
     if isinstance(kind, type):
         return kind
     return TRANSFORMS.get(kind) if isinstance(kind, str) else None
+
+
+def _name_lookup(pipeline, target: str) -> int:
+    """mmpretrain 1.2.0's lookup: the first step named ``target``."""
+    for index, transform in enumerate(pipeline):
+        kind = transform['type'] if isinstance(transform,
+                                               dict) else type(transform)
+        if (kind.__name__ if isinstance(kind, type) else kind) == target:
+            return index
+    return -1
 
 
 def get_transform_idx(pipeline, target: str) -> int:
@@ -47,24 +59,3 @@ def get_transform_idx(pipeline, target: str) -> int:
         if isinstance(cls, type) and issubclass(cls, target_class):
             return index
     return -1
-
-
-def install() -> None:
-    """Make mmpretrain's ``get_transform_idx`` (and ``remove_transform``,
-    which calls it) use :func:`get_transform_idx`. Idempotent."""
-    import mmpretrain.datasets as datasets
-    import mmpretrain.datasets.transforms as transforms
-    import mmpretrain.datasets.transforms.utils as utils
-    for module in (datasets, transforms, utils):
-        module.get_transform_idx = get_transform_idx
-
-
-def _original():
-    import mmpretrain.datasets.transforms.utils as utils
-    lookup = utils.get_transform_idx
-    return getattr(lookup, '__wrapped_name_lookup__', lookup)
-
-
-# mmpretrain's own name-only lookup, kept before install() replaces it.
-_name_lookup = _original()
-get_transform_idx.__wrapped_name_lookup__ = _name_lookup

@@ -1,10 +1,9 @@
 """DAN as a whole: mmpretrain's ImageClassifier plus deploy and attention."""
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
-from modelindex.models.Model import Model
 
 
 @MODELS.register_module()
@@ -37,11 +36,9 @@ class DAN(ImageClassifier):
     ``extract_feat(inputs, stage='pre_logits')`` (mmpretrain's) gives the
     fused AFN feature ``(N, C)`` before the classifier.
 
-    ``mmpretrain.get_model`` stores the model-zoo entry it was built from in
-    ``_metainfo`` (None when built from a config file); a DAN without one
-    reports the task "Image Classification", so that
     ``mmpretrain.inference_model`` picks ImageClassificationInferencer for
-    ``get_model('configs/....py')`` too, not only for model names.
+    a DAN from ``get_model('configs/....py')`` too, not only for model
+    names: see :func:`dan_mm.compat.report_classifier_task`.
 
     Args:
         *args: Positional arguments of :class:`ImageClassifier`.
@@ -52,22 +49,6 @@ class DAN(ImageClassifier):
         **kwargs: Keyword arguments of :class:`ImageClassifier`
             (``backbone``, ``neck``, ``head``, ``data_preprocessor``, ...).
     """
-
-    # What inference_model reads: a task it maps to an inferencer.
-    CLASSIFIER_METAINFO = Model(
-        name='dan',
-        results=[
-            dict(Task='Image Classification', Dataset='unknown', Metrics={})
-        ])
-
-    @property
-    def _metainfo(self) -> Model:
-        metainfo = self.__dict__.get('_zoo_metainfo')
-        return self.CLASSIFIER_METAINFO if metainfo is None else metainfo
-
-    @_metainfo.setter
-    def _metainfo(self, metainfo: Optional[Model]) -> None:
-        self.__dict__['_zoo_metainfo'] = metainfo
 
     def __init__(self, *args, channels_last: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
