@@ -218,9 +218,12 @@ def folder_samples(cfg: Config,
     Returns:
         list[dict]: Packed samples (``inputs``: ``(3, H, W)`` uint8 tensor).
     """
+    from mmengine.registry import init_default_scope
+    paths = folder_images(folder)[:limit]
+    init_default_scope('mmpretrain')  # the pipeline's transforms
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     samples = []
-    for path in folder_images(folder)[:limit]:
+    for path in paths:
         img = decode_image(path)
         sample = pipeline(
             dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2]))
@@ -415,6 +418,13 @@ def format_report(report: dict) -> str:
             f'{report["macro_f1_int8"]:.4f}')
 
 
+def remedy(calib_method: str) -> str:
+    """What to try when the agreement is too low."""
+    other = '' if calib_method == 'percentile' else \
+        '--calib-method percentile, '
+    return f'{other}more --num-calib faces, or a lower --min-agreement'
+
+
 def check_options(num_calib: int, calib_method: str, threads: int,
                   calib_split: Optional[str]) -> None:
     """Refuse option values that cannot work, before any work."""
@@ -479,6 +489,8 @@ def quantize_onnx(cfg: Config,
     check_options(num_calib, calib_method, threads,
                   None if calib_dir else calib_split)
     check_checkpoint_file(checkpoint, 'the CHECKPOINT argument')
+    if calib_dir is not None:
+        folder_images(calib_dir)  # before the long work: it has images
     arithmetic = choose_arithmetic(cpu_flags() if flags is None else flags)
     log(f'int8 arithmetic: {arithmetic["name"]}, since {arithmetic["reason"]}')
     model = load_deploy_model(cfg, checkpoint)
@@ -516,7 +528,7 @@ def quantize_onnx(cfg: Config,
                 f'int8 agrees with fp32 on {100 * report["agreement"]:.2f}% '
                 f'of {report["test_faces"]} test faces, below '
                 f'--min-agreement {min_agreement:g}; kept no file; try '
-                '--calib-method percentile or more --num-calib faces')
+                f'{remedy(calib_method)}')
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         shutil.move(int8_tmp, out)
     with open(report_path(out), 'w', encoding='utf-8') as f:
