@@ -2,6 +2,7 @@
 parts, the JSON-ready result and its environment record, the agreement over
 the test pipeline; and tools/analysis_tools/benchmark.py once as a real
 process (a quiet log, ``--out``)."""
+import io
 import json
 import re
 
@@ -148,3 +149,22 @@ def test_benchmark_times_an_onnx_export(checkpoint, tmp_path):
         deploy=True)
     assert result['parts'][-1]['part'] == 'onnxruntime'
     assert re.search(ROW.format('onnxruntime'), '\n'.join(lines), re.M)
+
+
+def test_cpu_name_has_family_and_model(monkeypatch):
+    """A VM's bare "AMD EPYC" gets the numbers that tell Zen 1 from Zen 4;
+    only the first processor is read."""
+    from dan_mm.analysis import environment
+    cpuinfo = ('processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n'
+               'model\t\t: 1\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\n'
+               'model name\t: other\n')
+    monkeypatch.setattr(
+        environment,
+        'open',
+        lambda *a, **k: io.StringIO(cpuinfo),
+        raising=False)
+    assert environment.cpu_name() == 'AMD EPYC (family 25, model 1)'
+    record = environment.environment_record()
+    assert record['cpu'] == 'AMD EPYC (family 25, model 1)'
+    assert record['threads'] >= 1 and record['mmpretrain'] == '1.2.0'
+    assert record['date'].endswith('+00:00')  # UTC
