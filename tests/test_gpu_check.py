@@ -14,7 +14,7 @@ import pytest
 from fer_test_utils import HARNESS, REPO, import_harness
 from mmengine.config import Config
 
-from dan_mm.analysis import summarize
+from dan_mm.analysis import environment_record, summarize
 
 
 @pytest.fixture(scope='module')
@@ -227,6 +227,9 @@ def test_cpu_dry_run_writes_both_result_files(tmp_path):
     assert 0 <= parts['full_test']['metrics']['top1'] <= 100
     assert results['environment']['packages']['dan_mm']['file'].startswith(
         REPO)
+    # the benchmarks' record, plus CUDA's
+    assert set(environment_record()) <= set(results['environment'])
+    assert results['environment']['cuda_device'] is None
     assert all(t['applies'] is False for t in results['targets'])
     md = open(out / 'results.md').read()
     for name in parts:

@@ -138,9 +138,10 @@ ENV_PACKAGES = [
 
 
 def print_environment():
-    """Print one ``ENV_JSON {...}`` line: Python, CPUs, torch, CUDA, GPU,
-    driver and where each package comes from (run as ``--env``, in a
-    subprocess, since importing torch may fail)."""
+    """Print one ``ENV_JSON {...}`` line: the benchmarks' record
+    (``dan_mm.analysis.environment_record``: CPU, threads, versions, date),
+    then Python, CUDA, cuDNN, GPU, driver and where each package comes from
+    (run as ``--env``, in a subprocess, since importing torch may fail)."""
     import importlib
     import platform
     info = dict(
@@ -156,9 +157,9 @@ def print_environment():
     except OSError:
         info['dev_shm_gib'] = None
     import torch
-    try:  # the benchmark's reading of the CPU name (dan_mm.analysis)
-        from dan_mm.analysis import cpu_name
-        info['cpu'] = cpu_name()
+    try:  # the benchmarks' record: CPU name, threads, versions, date
+        from dan_mm.analysis import environment_record
+        info.update(environment_record())
     except Exception:  # a broken dan_mm is recorded under packages
         pass
     info.update(
@@ -755,7 +756,7 @@ def train_speed(work_dir, batch_size, skip):
 
 def benchmark_speed(path):
     """images/s of each part, from the JSON that ``benchmark.py --out``
-    writes (dan_mm.analysis.run_benchmark)."""
+    writes (dan_mm.analysis.benchmark_speed_of_config)."""
     with open(path) as f:
         result = json.load(f)
     metrics = {p['part']: p['images_per_s'] for p in result['parts']}

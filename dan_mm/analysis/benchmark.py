@@ -1,8 +1,11 @@
 """Inference speed of DAN, and how often a lower precision changes its
 prediction.
 
-:func:`run_benchmark` is what ``tools/analysis_tools/benchmark.py`` runs. In
-its speed mode it times, after warm-up, on random images:
+:func:`benchmark_speed_of_config` and :func:`benchmark_agreement` are what
+``tools/analysis_tools/benchmark.py`` runs, one or the other. Both build the
+model as inference does (:func:`~dan_mm.deployment.prepare_for_inference`,
+set up by a :class:`ModelSetup`). The speed run (:class:`SpeedRun`) times,
+after warm-up, on random images:
 
 - ``model``: the whole forward (normalised images -> logits);
 - ``neck+head``: MAN and AFN on precomputed backbone features (what
@@ -16,30 +19,34 @@ The parts are timed through DAN's public methods (``backbone_features``,
 On CUDA every timed call is synchronised, so a latency is the kernels'
 time, not the launch's.
 
-In its agreement mode it runs a checkpoint over the config's test set,
-through the config's own test pipeline, in fp32 and in a lower precision,
-and counts how often the predicted class agrees; nothing is timed.
+The agreement run (:class:`AgreementRun`) runs a checkpoint over the
+config's test set, through the config's own test pipeline, in fp32 and in a
+lower precision, and counts how often the predicted class agrees; nothing is
+timed.
 
-Either mode returns one JSON-ready dict (written with ``out=FILE``), which
-the GPU check reads instead of the printed text.
+Either returns one JSON-ready dict, headed by the environment
+(:func:`~dan_mm.analysis.environment_record`); the tool writes it with
+``--out FILE``, and the GPU check reads that instead of the printed text.
 """
 import contextlib
 import copy
-import json
 import logging
-import platform
 import time
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, List, Optional
 
 import numpy as np
 import torch
+import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from ..deployment.prepare import inference_inputs, prepare_for_inference
 from ..models import DAN
 from ..utils.errors import ConfigError
 from ..utils.precision import autocast
 from ..utils.pretrained import drop_pretrained
+from .environment import environment_record
 
 PARTS = ('model', 'neck+head', 'backbone', 'onnxruntime')
 
@@ -60,35 +67,60 @@ def quiet_mmengine_log(level: int = logging.WARNING) -> Iterator[None]:
         logger.setLevel(old)
 
 
-def cpu_name() -> str:
-    """The CPU's model name with its family and model numbers
-    (``/proc/cpuinfo``; elsewhere, ``platform``'s): virtual machines often
-    report only "AMD EPYC", and the family/model tell Zen 1 from Zen 4."""
-    fields = {}
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                key = key.strip()
-                if not key:
-                    break  # the first processor is enough
-                fields.setdefault(key, value.strip())
-    except OSError:
-        pass
-    name = fields.get('model name')
-    if not name:
-        return platform.processor() or platform.machine()
-    if 'cpu family' in fields and 'model' in fields:
-        name += f' (family {fields["cpu family"]}, model {fields["model"]})'
-    return name
+@dataclass(frozen=True)
+class ModelSetup:
+    """How the benchmark builds and prepares the config's model.
+
+    Args:
+        checkpoint (str, optional): Weights to load (default: random, fine
+            for speed; the agreement needs them).
+        device (str): e.g. ``'cpu'``, ``'cuda:1'``. Defaults to ``'cpu'``.
+        deploy (bool): Fuse the attention heads (``switch_to_deploy``).
+        channels_last (bool): Weights and inputs in the NHWC memory format.
+        precision (str): ``'fp32'``, ``'fp16'`` or ``'bf16'``: the autocast
+            precision of the speed run, the lower precision of the
+            agreement (bf16 when it is fp32).
+    """
+    checkpoint: Optional[str] = None
+    device: str = 'cpu'
+    deploy: bool = False
+    channels_last: bool = False
+    precision: str = 'fp32'
 
 
-def build_benchmark_model(cfg: Config,
-                          checkpoint: Optional[str] = None,
-                          device: str = 'cpu',
-                          deploy: bool = False,
-                          channels_last: bool = False) -> torch.nn.Module:
-    """The config's model in eval mode, as the benchmark runs it.
+@dataclass(frozen=True)
+class SpeedRun:
+    """What a speed run times.
+
+    Args:
+        batch_size (int): Images per call. Defaults to 8.
+        image_size (int): Random images of ``image_size`` squared.
+        iters (int): Timed calls per part. Defaults to 50.
+        warmup (int): Untimed calls first. Defaults to 10.
+        onnx (str, optional): Also time this ONNX export in onnxruntime.
+    """
+    batch_size: int = 8
+    image_size: int = 224
+    iters: int = 50
+    warmup: int = 10
+    onnx: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class AgreementRun:
+    """Which test images an agreement run compares on.
+
+    Args:
+        batch_size (int): Images per batch. Defaults to 8.
+        max_samples (int, optional): At most this many images.
+    """
+    batch_size: int = 8
+    max_samples: Optional[int] = None
+
+
+def build_benchmark_model(cfg: Config, setup: ModelSetup) -> nn.Module:
+    """The config's model prepared for inference, as the benchmark runs it
+    (:func:`~dan_mm.deployment.prepare_for_inference`).
 
     Without a checkpoint the weights are random (mmengine's init), and the
     config's pretrained start is not read. mmengine's log stays quiet while
@@ -96,40 +128,37 @@ def build_benchmark_model(cfg: Config,
 
     Args:
         cfg (Config): The full config (``cfg.model`` is built).
-        checkpoint (str, optional): Weights to load. Defaults to None.
-        device (str): e.g. ``'cpu'``, ``'cuda:1'``. Defaults to ``'cpu'``.
-        deploy (bool): Fuse the attention heads (``switch_to_deploy``).
-        channels_last (bool): Weights in the NHWC memory format.
+        setup (ModelSetup): Checkpoint, device, deploy form, memory format
+            and precision.
 
     Returns:
-        torch.nn.Module: The model on ``device``.
+        nn.Module: The model on ``setup.device``, in eval mode.
 
     Raises:
-        ConfigError: CUDA is asked for but not available, or ``deploy`` for
-            a model without ``switch_to_deploy()``.
+        ConfigError: CUDA is asked for but not available, an unknown
+            precision, or ``deploy`` for a model without
+            ``switch_to_deploy()``.
     """
     from mmpretrain.apis import get_model
-    device = torch.device(device)
+    device = torch.device(setup.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ConfigError(f'--device {device}: CUDA is not available here; '
                           'use --device cpu')
     cfg = copy.deepcopy(cfg)
-    if not checkpoint:
+    if not setup.checkpoint:
         # random weights: the config's pretrained start is not needed
         drop_pretrained(cfg.model)
     with quiet_mmengine_log():
-        model = get_model(cfg, pretrained=checkpoint or False, device=device)
-        if not checkpoint:
+        model = get_model(
+            cfg, pretrained=setup.checkpoint or False, device=device)
+        if not setup.checkpoint:
             model.init_weights()
-    model.eval()
-    if deploy:
-        if not hasattr(model, 'switch_to_deploy'):
-            raise ConfigError(f'--deploy: {type(model).__name__} has no '
-                              'switch_to_deploy(); use model type "DAN"')
-        model.switch_to_deploy()
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    return model
+    return prepare_for_inference(
+        model,
+        deploy=setup.deploy,
+        channels_last=setup.channels_last,
+        precision=setup.precision,
+        flag='--deploy')
 
 
 def time_part(fn: Callable, inputs, iters: int, warmup: int,
@@ -207,36 +236,28 @@ def format_part(result: dict) -> str:
             f'ms   p99 {result["p99_ms"]:8.2f} ms')
 
 
-def benchmark_speed(model: torch.nn.Module,
-                    batch_size: int = 8,
-                    image_size: int = 224,
-                    iters: int = 50,
-                    warmup: int = 10,
-                    precision: str = 'fp32',
-                    channels_last: bool = False,
-                    onnx: Optional[str] = None) -> List[dict]:
+def benchmark_speed(model: nn.Module,
+                    run: SpeedRun = SpeedRun(),
+                    precision: str = 'fp32') -> List[dict]:
     """Time the whole model and, for DAN, MAN+AFN and the backbone apart.
 
     Args:
-        model (torch.nn.Module): In eval mode, on its device.
-        batch_size (int): Images per call. Defaults to 8.
-        image_size (int): Random images of ``image_size`` squared.
-        iters (int): Timed calls per part. Defaults to 50.
-        warmup (int): Untimed calls first. Defaults to 10.
+        model (nn.Module): Prepared for inference
+            (:func:`build_benchmark_model`), on its device; the random
+            inputs take its memory format.
+        run (SpeedRun): Batch and image size, timed and warm-up calls, and
+            an optional ONNX export to time too.
         precision (str): Autocast precision. Defaults to ``'fp32'``.
-        channels_last (bool): Inputs in the NHWC memory format.
-        onnx (str, optional): Also time this ONNX export in onnxruntime.
 
     Returns:
         list[dict]: One :func:`summarize` result per part, in
         :data:`PARTS` order.
     """
     device = next(model.parameters()).device
-    memory_format = (
-        torch.channels_last if channels_last else torch.contiguous_format)
-    x = torch.randn(
-        batch_size, 3, image_size, image_size,
-        device=device).contiguous(memory_format=memory_format)
+    x = inference_inputs(
+        model,
+        torch.randn(
+            run.batch_size, 3, run.image_size, run.image_size, device=device))
     parts = [('model', lambda t: model(t, mode='tensor'), x)]
     if isinstance(model, DAN):
         with torch.no_grad(), autocast(device, precision):
@@ -244,13 +265,15 @@ def benchmark_speed(model: torch.nn.Module,
         parts += [('neck+head', model.logits_from_features, feats),
                   ('backbone', model.backbone_features, x)]
     results = [
-        summarize(name, time_part(fn, inputs, iters, warmup, device,
-                                  precision), batch_size)
-        for name, fn, inputs in parts
+        summarize(
+            name,
+            time_part(fn, inputs, run.iters, run.warmup, device, precision),
+            run.batch_size) for name, fn, inputs in parts
     ]
-    if onnx:
-        latencies = time_onnx(onnx, x.float().cpu().numpy(), iters, warmup)
-        results.append(summarize('onnxruntime', latencies, batch_size))
+    if run.onnx:
+        latencies = time_onnx(run.onnx,
+                              x.float().cpu().numpy(), run.iters, run.warmup)
+        results.append(summarize('onnxruntime', latencies, run.batch_size))
     return results
 
 
@@ -264,19 +287,19 @@ def build_test_loader(cfg: Config, batch_size: int):
     return Runner.build_dataloader(loader_cfg)
 
 
-def prediction_agreement(model: torch.nn.Module,
+def prediction_agreement(model: nn.Module,
                          loader,
                          precision: str = 'bf16',
-                         channels_last: bool = False,
                          max_samples: Optional[int] = None) -> dict:
     """Predicted-class agreement of fp32 and ``precision`` over a loader.
 
     Args:
-        model (torch.nn.Module): In eval mode, with its data preprocessor.
+        model (nn.Module): Prepared for inference
+            (:func:`build_benchmark_model`), with its data preprocessor;
+            the batches take its memory format.
         loader: Batches of the config's test pipeline
             (:func:`build_test_loader`).
         precision (str): The lower precision. Defaults to ``'bf16'``.
-        channels_last (bool): Inputs in the NHWC memory format.
         max_samples (int, optional): Stop after this many images.
 
     Returns:
@@ -291,10 +314,8 @@ def prediction_agreement(model: torch.nn.Module,
     with torch.no_grad():
         for data in loader:
             data = model.data_preprocessor(data, False)
-            inputs = data['inputs']
+            inputs = inference_inputs(model, data['inputs'])
             input_size = list(inputs.shape[-2:])
-            if channels_last:
-                inputs = inputs.contiguous(memory_format=torch.channels_last)
             p32 = model(inputs, mode='tensor').float().softmax(1)
             with autocast(device, precision):
                 plow = model(inputs, mode='tensor').float().softmax(1)
@@ -319,7 +340,7 @@ def prediction_agreement(model: torch.nn.Module,
 
 
 def format_agreement(result: dict) -> str:
-    """The one-line report of a :func:`run_benchmark` agreement result."""
+    """The one-line report of a :func:`benchmark_agreement` result."""
     a, low = result['agreement'], result['precision']
     return (f'{a["images"]} images: fp32 vs {low} predicted class agrees on '
             f'{a["agree_pct"]:.2f}%; top-1 fp32 {a["top1_fp32"]:.2f}%, {low} '
@@ -327,113 +348,117 @@ def format_agreement(result: dict) -> str:
             f'{a["max_prob_diff"]:.4f}')
 
 
-def run_benchmark(cfg: Config,
-                  checkpoint: Optional[str] = None,
-                  device: str = 'cpu',
-                  deploy: bool = False,
-                  channels_last: bool = False,
-                  precision: str = 'fp32',
-                  batch_size: int = 8,
-                  image_size: int = 224,
-                  iters: int = 50,
-                  warmup: int = 10,
-                  agreement: bool = False,
-                  max_samples: Optional[int] = None,
-                  onnx: Optional[str] = None,
-                  out: Optional[str] = None,
-                  echo: Callable[[str], None] = print) -> dict:
-    """Build the config's model and time it, or measure the agreement of
-    fp32 and a lower precision over the config's test set.
+def settings_record(mode: str, model: nn.Module, setup: ModelSetup,
+                    batch_size: int) -> dict:
+    """The head of a result: the mode, the device, the environment
+    (:func:`~dan_mm.analysis.environment_record`) and the model's setup."""
+    device = next(model.parameters()).device
+    env = environment_record()
+    return dict(
+        mode=mode,
+        device=str(device),
+        device_name=(torch.cuda.get_device_name(device)
+                     if device.type == 'cuda' else env['cpu']),
+        **env,
+        model=type(model).__name__,
+        precision=setup.precision,
+        deploy=setup.deploy,
+        channels_last=setup.channels_last,
+        batch_size=batch_size)
+
+
+def format_settings(result: dict) -> str:
+    """The start of a report's first line, from :func:`settings_record`."""
+    return (f'torch {result["torch"]}, device {result["device"]}, '
+            f'{result["device_name"]} ({result["cpu_capability"]}), '
+            f'{result["threads"]} threads; deploy={result["deploy"]}, '
+            f'channels_last={result["channels_last"]}, '
+            f'batch {result["batch_size"]}')
+
+
+def benchmark_speed_of_config(cfg: Config,
+                              setup: ModelSetup = ModelSetup(),
+                              run: SpeedRun = SpeedRun(),
+                              echo: Callable[[str], None] = print) -> dict:
+    """Build the config's model and time it on random images.
 
     Args:
         cfg (Config): The full config.
-        checkpoint (str, optional): Weights (default: random, fine for
-            speed; the agreement needs them).
-        device (str): Defaults to ``'cpu'``.
-        deploy (bool): Fuse the attention heads first.
-        channels_last (bool): Weights and inputs in NHWC.
-        precision (str): Autocast precision; the agreement compares fp32
-            with it (bf16 when it is fp32).
-        batch_size (int): Images per call. Defaults to 8.
-        image_size (int): Speed mode: random images of that size squared.
-        iters (int): Speed mode: timed calls per part.
-        warmup (int): Speed mode: untimed calls first.
-        agreement (bool): Agreement mode instead of speed.
-        max_samples (int, optional): Agreement mode: at most this many
-            images.
-        onnx (str, optional): Speed mode: also time this ONNX export.
-        out (str, optional): Write the result as JSON there.
+        setup (ModelSetup): How the model is built and prepared.
+        run (SpeedRun): What is timed.
         echo (Callable): Where the report's lines go. Defaults to print.
 
     Returns:
-        dict: ``mode`` (``'speed'`` or ``'agreement'``), the settings
-        (``device``, ``device_name``, ``cpu``, ``cpu_capability``,
-        ``threads``, ``torch``, ``precision``, ``deploy``,
-        ``channels_last``, ``batch_size``, ``input_size`` [H, W]), then
-        ``warmup``, ``iters`` and ``parts`` (speed) or ``max_samples`` and
-        ``agreement`` (agreement).
+        dict: :func:`settings_record` with ``mode='speed'``, then
+        ``input_size`` [H, W], ``warmup``, ``iters`` and ``parts`` (one
+        :func:`summarize` result per part).
     """
-    if agreement and not checkpoint:
+    model = build_benchmark_model(cfg, setup)
+    result = settings_record('speed', model, setup, run.batch_size)
+    size = run.image_size
+    echo(f'{format_settings(result)}, precision={setup.precision}, '
+         f'{size}x{size} random images, {run.warmup} warm-up + '
+         f'{run.iters} timed iterations')
+    if not isinstance(model, DAN):
+        echo(f'{type(model).__name__} is not DAN: timing the whole model '
+             'only')
+    parts = benchmark_speed(model, run, setup.precision)
+    result.update(
+        input_size=[size, size],
+        warmup=run.warmup,
+        iters=run.iters,
+        parts=parts)
+    echo(f'{"part":<10} {"throughput":>14}   latency per batch of '
+         f'{run.batch_size}')
+    for part in parts:
+        echo(format_part(part))
+    return result
+
+
+def benchmark_agreement(cfg: Config,
+                        setup: ModelSetup,
+                        run: AgreementRun = AgreementRun(),
+                        echo: Callable[[str], None] = print) -> dict:
+    """How often fp32 and a lower precision predict the same class over
+    the config's test set, through its own test pipeline; nothing is
+    timed.
+
+    Args:
+        cfg (Config): The full config.
+        setup (ModelSetup): How the model is built and prepared; it needs
+            a checkpoint, and its precision is the lower one (bf16 when it
+            is fp32).
+        run (AgreementRun): Batch size and how many test images.
+        echo (Callable): Where the report's lines go. Defaults to print.
+
+    Returns:
+        dict: :func:`settings_record` with ``mode='agreement'``, then
+        ``input_size`` [H, W] (the test pipeline's), ``max_samples`` and
+        ``agreement`` (:func:`prediction_agreement`).
+
+    Raises:
+        ConfigError: No checkpoint, or an empty test set.
+    """
+    if not setup.checkpoint:
         raise ConfigError('--agreement needs --checkpoint')
-    model = build_benchmark_model(cfg, checkpoint, device, deploy,
-                                  channels_last)
-    device = next(model.parameters()).device
-    if agreement and precision == 'fp32':
-        precision = 'bf16'
-    result = dict(
-        mode='agreement' if agreement else 'speed',
-        device=str(device),
-        device_name=(torch.cuda.get_device_name(device)
-                     if device.type == 'cuda' else cpu_name()),
-        cpu=cpu_name(),
-        cpu_capability=torch.backends.cpu.get_cpu_capability(),
-        threads=torch.get_num_threads(),
-        torch=torch.__version__,
-        model=type(model).__name__,
-        precision=precision,
-        deploy=deploy,
-        channels_last=channels_last,
-        batch_size=batch_size)
-    settings = (f'torch {result["torch"]}, device {device}, '
-                f'{result["device_name"]} '
-                f'({result["cpu_capability"]}), {result["threads"]} '
-                f'threads; deploy={deploy}, channels_last={channels_last}, '
-                f'batch {batch_size}')
-    if agreement:
-        loader = build_test_loader(cfg, batch_size)
-        # the size the config's own test pipeline gives, not --image-size
-        size = list(loader.dataset[0]['inputs'].shape[-2:])
-        images = len(loader.dataset)
-        if max_samples:
-            images = min(images, max_samples)
-        echo(f'{settings}; fp32 vs {precision} predicted-class agreement '
-             f'over {images} test images of {size[0]}x{size[1]} (the '
-             "config's test pipeline); nothing is timed")
-        result.update(
-            input_size=size,
-            max_samples=max_samples,
-            agreement=prediction_agreement(model, loader, precision,
-                                           channels_last, max_samples))
-        echo(format_agreement(result))
-    else:
-        echo(f'{settings}, precision={precision}, '
-             f'{image_size}x{image_size} random images, {warmup} warm-up + '
-             f'{iters} timed iterations')
-        if not isinstance(model, DAN):
-            echo(f'{type(model).__name__} is not DAN: timing the whole '
-                 'model only')
-        parts = benchmark_speed(model, batch_size, image_size, iters, warmup,
-                                precision, channels_last, onnx)
-        result.update(
-            input_size=[image_size, image_size],
-            warmup=warmup,
-            iters=iters,
-            parts=parts)
-        echo(f'{"part":<10} {"throughput":>14}   latency per batch of '
-             f'{batch_size}')
-        for part in parts:
-            echo(format_part(part))
-    if out:
-        with open(out, 'w') as f:
-            json.dump(result, f, indent=1)
+    if setup.precision == 'fp32':
+        setup = replace(setup, precision='bf16')
+    model = build_benchmark_model(cfg, setup)
+    result = settings_record('agreement', model, setup, run.batch_size)
+    loader = build_test_loader(cfg, run.batch_size)
+    # the size the config's own test pipeline gives, not --image-size
+    size = list(loader.dataset[0]['inputs'].shape[-2:])
+    images = len(loader.dataset)
+    if run.max_samples:
+        images = min(images, run.max_samples)
+    echo(f'{format_settings(result)}; fp32 vs {setup.precision} '
+         f'predicted-class agreement over {images} test images of '
+         f"{size[0]}x{size[1]} (the config's test pipeline); nothing is "
+         'timed')
+    result.update(
+        input_size=size,
+        max_samples=run.max_samples,
+        agreement=prediction_agreement(model, loader, setup.precision,
+                                       run.max_samples))
+    echo(format_agreement(result))
     return result

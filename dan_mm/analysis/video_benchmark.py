@@ -40,7 +40,7 @@ from ..inference import FERInferencer
 from ..utils.errors import ConfigError
 from ..utils.pretrained import drop_pretrained
 from ..video import StageTimer
-from .benchmark import cpu_name
+from .environment import environment_record
 
 PATHS = ('fp32', 'fast', 'onnxruntime')
 FRAME_SIZE = (640, 480)  # width, height
@@ -299,16 +299,12 @@ def format_rows(rows: List[Dict]) -> str:
 
 
 def environment() -> dict:
-    """What the numbers were measured on."""
-    import onnxruntime
+    """What the numbers were measured on: :func:`environment_record`, with
+    whether bf16 is native and OpenCV's version (it decodes and encodes)."""
     return dict(
-        cpu=cpu_name(),
-        cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        environment_record(),
         native_bf16=has_native_bf16(),
-        torch=torch.__version__,
-        onnxruntime=onnxruntime.__version__,
-        opencv=cv2.__version__,
-        threads=torch.get_num_threads())
+        opencv=cv2.__version__)
 
 
 def write_json(path: str, rows: List[Dict], **extra) -> None:

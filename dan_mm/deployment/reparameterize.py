@@ -2,7 +2,8 @@
 
 As mmpretrain's ``tools/model_converters/reparameterize_model.py``: the
 model is built from the config, loaded from the checkpoint,
-``switch_to_deploy()`` fuses each head's conv+BN branches into one 3x3 conv,
+:func:`~dan_mm.deployment.prepare_for_inference` (``deploy=True``, through
+``switch_to_deploy()``) fuses each head's conv+BN branches into one 3x3 conv,
 its 1x1 conv+BN into one conv, the K heads into grouped layers, and the
 state dict is saved. Load it with ``--cfg-options model.neck.deploy=True``.
 """
@@ -17,6 +18,7 @@ from ..utils.checkpoint import load_checkpoint_file
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import naming_config_keys
 from ..utils.errors import ConfigError
+from .prepare import prepare_for_inference
 
 
 def reparameterize_checkpoint(cfg: Config, checkpoint: str, out: str,
@@ -40,10 +42,7 @@ def reparameterize_checkpoint(cfg: Config, checkpoint: str, out: str,
                           'True; give the training-form config')
     with naming_config_keys(cfg), naming_checkpoint(checkpoint):
         model = get_model(cfg, pretrained=checkpoint, device='cpu')
-        if not hasattr(model, 'switch_to_deploy'):
-            raise ConfigError(f'model.type: {type(model).__name__} has no '
-                              'switch_to_deploy(); use model type "DAN"')
-        model.switch_to_deploy()
+        prepare_for_inference(model, deploy=True, flag='model.type')
         loaded = load_checkpoint_file(checkpoint, map_location='cpu')
     meta = dict(loaded.get('meta') or {}, deploy=True)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)

@@ -1,7 +1,7 @@
 """Say what a model knows: a notice for models not trained on real faces.
 
 A model trained on SynthFER (the drawn faces of
-:mod:`dan_mm.synthfer.generate`) gives labels on real photos that mean
+:mod:`dan_mm.synthfer`) gives labels on real photos that mean
 nothing: drawn faces are its whole world. The inferencer, ``tools/infer.py``
 and the web demo show :func:`model_notice` next to their results.
 

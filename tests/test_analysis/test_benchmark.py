@@ -1,7 +1,8 @@
 """dan_mm.analysis.benchmark in process (tiny iteration counts): the three
-parts, the JSON result, the agreement over the test pipeline; and
-tools/analysis_tools/benchmark.py once as a real process (a quiet log,
-``--out``)."""
+parts, the JSON-ready result and its environment record, the agreement over
+the test pipeline; and tools/analysis_tools/benchmark.py once as a real
+process (a quiet log, ``--out``)."""
+import io
 import json
 import re
 
@@ -9,12 +10,14 @@ import pytest
 from fer_test_utils import CONFIG, REPO, build_model, run_tool, save_checkpoint
 from mmengine.config import Config
 
-from dan_mm.analysis import run_benchmark
+from dan_mm.analysis import (AgreementRun, ModelSetup, SpeedRun,
+                             benchmark_agreement, benchmark_speed_of_config,
+                             environment_record)
 from dan_mm.utils.errors import ConfigError
 
 BENCHMARK = 'tools/analysis_tools/benchmark.py'
 ROW = r'^{} +[\d.]+ img/s +p50 +[\d.]+ ms +p90 +[\d.]+ ms +p99 +[\d.]+ ms$'
-TINY = dict(batch_size=1, image_size=32, iters=2, warmup=1)
+TINY = SpeedRun(batch_size=1, image_size=32, iters=2, warmup=1)
 
 
 @pytest.fixture(scope='module')
@@ -25,14 +28,11 @@ def checkpoint(tmp_path_factory):
     return save_checkpoint(build_model(), path)
 
 
-def bench(config=CONFIG, **kwargs):
-    """``(result, printed lines)`` of run_benchmark on ``config``."""
+def bench(config=CONFIG, run=TINY, **setup):
+    """``(result, printed lines)`` of a speed run on ``config``."""
     lines = []
-    result = run_benchmark(
-        Config.fromfile(config), echo=lines.append, **{
-            **TINY,
-            **kwargs
-        })
+    result = benchmark_speed_of_config(
+        Config.fromfile(config), ModelSetup(**setup), run, lines.append)
     return result, lines
 
 
@@ -41,21 +41,21 @@ def bench(config=CONFIG, **kwargs):
 @pytest.mark.parametrize(
     'precision,fast', [('fp32', True), ('bf16', False)],
     ids=['fp32-deploy-channels-last', 'bf16'])
-def test_benchmark_reports_every_part(checkpoint, tmp_path, precision, fast):
-    out = tmp_path / 'bench.json'
+def test_benchmark_reports_every_part(checkpoint, precision, fast):
     result, lines = bench(
         checkpoint=checkpoint,
         precision=precision,
         deploy=fast,
-        channels_last=fast,
-        out=str(out))
-    assert json.loads(out.read_text()) == result
+        channels_last=fast)
+    assert json.loads(json.dumps(result)) == result
     assert result['mode'] == 'speed' and result['model'] == 'DAN'
     assert (result['precision'], result['deploy'],
             result['channels_last']) == (precision, fast, fast)
     assert result['batch_size'] == 1 and result['input_size'] == [32, 32]
     assert result['threads'] >= 1 and result['device'] == 'cpu'
     assert result['cpu'] and result['cpu'] == result['device_name']
+    assert set(environment_record()) <= set(result)
+    assert result['mmpretrain'] and result['cuda_device'] is None
     assert (result['warmup'], result['iters']) == (1, 2)
     parts = result['parts']
     assert [p['part'] for p in parts] == ['model', 'neck+head', 'backbone']
@@ -71,8 +71,8 @@ def test_benchmark_reports_every_part(checkpoint, tmp_path, precision, fast):
 
 
 def test_a_plain_classifier_is_timed_whole():
-    result, lines = bench(
-        f'{REPO}/configs/resnet18_linear_synthfer.py', iters=1, warmup=0)
+    result, lines = bench(f'{REPO}/configs/resnet18_linear_synthfer.py',
+                          SpeedRun(1, 32, iters=1, warmup=0))
     assert 'ImageClassifier is not DAN: timing the whole model only' in lines
     assert [p['part'] for p in result['parts']] == ['model']
 
@@ -81,7 +81,8 @@ def test_random_weights_need_no_pretrained_file(tmp_path, monkeypatch):
     # the RAF-DB recipe starts from checkpoints/resnet18_msceleb.pth, which
     # a benchmark of random weights must not read
     monkeypatch.chdir(tmp_path)
-    result, _ = bench(f'{REPO}/configs/dan_r18_rafdb.py', iters=1, warmup=0)
+    result, _ = bench(f'{REPO}/configs/dan_r18_rafdb.py',
+                      SpeedRun(1, 32, iters=1, warmup=0))
     assert result['parts'][0]['images_per_s'] > 0
 
 
@@ -91,14 +92,9 @@ def test_bf16_agreement_runs_the_test_pipeline(checkpoint, synthfer_root):
     cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
     cfg.test_dataloader.dataset.data_root = synthfer_root
     lines = []
-    result = run_benchmark(
-        cfg,
-        checkpoint,
-        agreement=True,
-        batch_size=4,
-        image_size=224,  # ignored: the pipeline decides
-        max_samples=8,
-        echo=lines.append)
+    result = benchmark_agreement(cfg, ModelSetup(checkpoint),
+                                 AgreementRun(batch_size=4, max_samples=8),
+                                 lines.append)
     # what it does, not a speed run's header
     assert lines[0].endswith(
         'fp32 vs bf16 predicted-class agreement over 8 test images of 80x80 '
@@ -116,10 +112,12 @@ def test_bf16_agreement_runs_the_test_pipeline(checkpoint, synthfer_root):
 
 def test_user_errors():
     with pytest.raises(ConfigError, match='--agreement needs --checkpoint'):
-        run_benchmark(Config.fromfile(CONFIG), agreement=True)
+        benchmark_agreement(Config.fromfile(CONFIG), ModelSetup())
     cfg = Config.fromfile(f'{REPO}/configs/resnet18_linear_synthfer.py')
-    with pytest.raises(ConfigError, match='ImageClassifier has no switch'):
-        run_benchmark(cfg, deploy=True)
+    with pytest.raises(
+            ConfigError,
+            match=r'^--deploy: ImageClassifier has no switch_to_deploy\(\)'):
+        benchmark_speed_of_config(cfg, ModelSetup(deploy=True), TINY)
 
 
 @pytest.mark.slow
@@ -146,6 +144,27 @@ def test_benchmark_times_an_onnx_export(checkpoint, tmp_path):
     export = run_tool('tools/deployment/pytorch2onnx.py', CONFIG, checkpoint,
                       onnx_file, '--deploy', '--image-size', 32, '--no-verify')
     assert export.returncode == 0, export.stderr
-    result, lines = bench(deploy=True, onnx=str(onnx_file), batch_size=2)
+    result, lines = bench(
+        run=SpeedRun(2, 32, iters=2, warmup=1, onnx=str(onnx_file)),
+        deploy=True)
     assert result['parts'][-1]['part'] == 'onnxruntime'
     assert re.search(ROW.format('onnxruntime'), '\n'.join(lines), re.M)
+
+
+def test_cpu_name_has_family_and_model(monkeypatch):
+    """A VM's bare "AMD EPYC" gets the numbers that tell Zen 1 from Zen 4;
+    only the first processor is read."""
+    from dan_mm.analysis import environment
+    cpuinfo = ('processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n'
+               'model\t\t: 1\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\n'
+               'model name\t: other\n')
+    monkeypatch.setattr(
+        environment,
+        'open',
+        lambda *a, **k: io.StringIO(cpuinfo),
+        raising=False)
+    assert environment.cpu_name() == 'AMD EPYC (family 25, model 1)'
+    record = environment.environment_record()
+    assert record['cpu'] == 'AMD EPYC (family 25, model 1)'
+    assert record['threads'] >= 1 and record['mmpretrain'] == '1.2.0'
+    assert record['date'].endswith('+00:00')  # UTC

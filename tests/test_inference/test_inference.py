@@ -9,7 +9,7 @@ from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
 
 from dan_mm.inference import (BaseFaceDetector, FERInferencer, expand_box,
                               list_image_files)
-from dan_mm.synthfer.generate import draw_face
+from dan_mm.synthfer import draw_face
 from dan_mm.utils.errors import (ConfigError, InputError, InputNotFoundError,
                                  UserError)
 from dan_mm.video import count_frames, is_video_file, parse_video_source

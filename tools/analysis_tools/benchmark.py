@@ -1,5 +1,6 @@
 """Inference speed of DAN (whole model, MAN+AFN alone, backbone alone), or
-fp32-vs-bf16 agreement over the test set (dan_mm.analysis.run_benchmark).
+fp32-vs-bf16 agreement over the test set (dan_mm.analysis:
+benchmark_speed_of_config, benchmark_agreement).
 
 Examples:
     python tools/analysis_tools/benchmark.py configs/dan_r18_rafdb.py \
@@ -10,11 +11,13 @@ Examples:
         --checkpoint dan.pth --agreement --max-samples 2000
 """
 import argparse
+import json
 
 import torch
 from mmengine.config import DictAction
 
-from dan_mm.analysis import run_benchmark
+from dan_mm.analysis import (AgreementRun, ModelSetup, SpeedRun,
+                             benchmark_agreement, benchmark_speed_of_config)
 from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
@@ -64,10 +67,19 @@ def main():
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config, args.cfg_options)
     check_checkpoint_file(args.checkpoint)
-    run_benchmark(cfg, args.checkpoint, args.device, args.deploy,
-                  args.channels_last, args.precision, args.batch_size,
-                  args.image_size, args.iters, args.warmup, args.agreement,
-                  args.max_samples, args.onnx, args.out)
+    setup = ModelSetup(args.checkpoint, args.device, args.deploy,
+                       args.channels_last, args.precision)
+    if args.agreement:
+        result = benchmark_agreement(
+            cfg, setup, AgreementRun(args.batch_size, args.max_samples))
+    else:
+        result = benchmark_speed_of_config(
+            cfg, setup,
+            SpeedRun(args.batch_size, args.image_size, args.iters, args.warmup,
+                     args.onnx))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=1)
 
 
 if __name__ == '__main__':
