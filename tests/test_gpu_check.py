@@ -14,7 +14,8 @@ import pytest
 from fer_test_utils import HARNESS, REPO, import_harness
 from mmengine.config import Config
 
-from dan_mm.analysis import environment_record, summarize
+from dan_mm.analysis import summarize
+from dan_mm.utils.environment import environment_record
 
 
 @pytest.fixture(scope='module')

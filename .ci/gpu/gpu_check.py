@@ -139,7 +139,7 @@ ENV_PACKAGES = [
 
 def print_environment():
     """Print one ``ENV_JSON {...}`` line: the benchmarks' record
-    (``dan_mm.analysis.environment_record``: CPU, threads, versions, date),
+    (``dan_mm.utils.environment.environment_record``: CPU, versions, date),
     then Python, CUDA, cuDNN, GPU, driver and where each package comes from
     (run as ``--env``, in a subprocess, since importing torch may fail)."""
     import importlib
@@ -158,7 +158,7 @@ def print_environment():
         info['dev_shm_gib'] = None
     import torch
     try:  # the benchmarks' record: CPU name, threads, versions, date
-        from dan_mm.analysis import environment_record
+        from dan_mm.utils.environment import environment_record
         info.update(environment_record())
     except Exception:  # a broken dan_mm is recorded under packages
         pass

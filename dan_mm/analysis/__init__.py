@@ -5,9 +5,7 @@ from .benchmark import (AgreementRun, ModelSetup, SpeedRun,
                         benchmark_agreement, benchmark_speed,
                         benchmark_speed_of_config, build_benchmark_model,
                         build_test_loader, format_agreement, format_part,
-                        prediction_agreement, quiet_mmengine_log, summarize,
-                        time_onnx, time_part)
-from .environment import cpu_name, environment_record
+                        prediction_agreement, summarize, time_onnx, time_part)
 from .face_template import TemplateFit, fit_face_template
 from .video_benchmark import benchmark_video, write_face_clip
 
@@ -15,7 +13,6 @@ __all__ = [
     'ModelSetup', 'SpeedRun', 'AgreementRun', 'benchmark_speed_of_config',
     'benchmark_agreement', 'benchmark_speed', 'build_benchmark_model',
     'build_test_loader', 'format_agreement', 'format_part',
-    'prediction_agreement', 'quiet_mmengine_log', 'summarize', 'time_onnx',
-    'time_part', 'cpu_name', 'environment_record', 'benchmark_video',
-    'write_face_clip', 'TemplateFit', 'fit_face_template'
+    'prediction_agreement', 'summarize', 'time_onnx', 'time_part',
+    'benchmark_video', 'write_face_clip', 'TemplateFit', 'fit_face_template'
 ]

@@ -25,46 +25,28 @@ lower precision, and counts how often the predicted class agrees; nothing is
 timed.
 
 Either returns one JSON-ready dict, headed by the environment
-(:func:`~dan_mm.analysis.environment_record`); the tool writes it with
+(:func:`~dan_mm.utils.environment.environment_record`); the tool writes it with
 ``--out FILE``, and the GPU check reads that instead of the printed text.
 """
-import contextlib
 import copy
-import logging
 import time
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 
 from ..deployment.prepare import inference_inputs, prepare_for_inference
 from ..models import DAN
+from ..utils.environment import environment_record
 from ..utils.errors import ConfigError
+from ..utils.log import quiet_mmengine_log
 from ..utils.precision import autocast
 from ..utils.pretrained import drop_pretrained
-from .environment import environment_record
 
 PARTS = ('model', 'neck+head', 'backbone', 'onnxruntime')
-
-
-@contextlib.contextmanager
-def quiet_mmengine_log(level: int = logging.WARNING) -> Iterator[None]:
-    """Lower mmengine's current logger to ``level`` inside the block.
-
-    ``init_weights()`` logs every parameter's initialisation (about 600
-    lines for DAN-R18) through that logger, before a 3-line table.
-    """
-    logger = MMLogger.get_current_instance()
-    old = logger.level
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(old)
 
 
 @dataclass(frozen=True)
@@ -351,7 +333,8 @@ def format_agreement(result: dict) -> str:
 def settings_record(mode: str, model: nn.Module, setup: ModelSetup,
                     batch_size: int) -> dict:
     """The head of a result: the mode, the device, the environment
-    (:func:`~dan_mm.analysis.environment_record`) and the model's setup."""
+    (:func:`~dan_mm.utils.environment.environment_record`) and the model's
+    setup."""
     device = next(model.parameters()).device
     env = environment_record()
     return dict(

@@ -37,10 +37,10 @@ from mmengine.model import BaseModel
 
 from ..deployment.onnx_export import export, test_image_size
 from ..inference import FERInferencer
+from ..utils.environment import environment_record
 from ..utils.errors import ConfigError
 from ..utils.pretrained import drop_pretrained
 from ..video import StageTimer
-from .environment import environment_record
 
 PATHS = ('fp32', 'fast', 'onnxruntime')
 FRAME_SIZE = (640, 480)  # width, height

@@ -19,10 +19,8 @@ When the two models agree on fewer test faces than ``min_agreement``,
 nothing is kept and :class:`AgreementError` says so.
 """
 import json
-import logging
 import os
 import os.path as osp
-import platform
 import shutil
 import tempfile
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -35,8 +33,10 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import naming_config_keys
+from ..utils.environment import cpu_flags, cpu_name
 from ..utils.errors import ConfigError, DataError, UserError
 from ..utils.image_io import decode_image
+from ..utils.log import quiet_mmengine_log
 from .onnx_export import export, test_image_size, verify
 
 CALIB_METHODS = ('minmax', 'percentile')
@@ -45,56 +45,6 @@ VNNI_FLAGS = ('avx512_vnni', 'avx_vnni')
 
 class AgreementError(UserError, ValueError):
     """The int8 model agrees with fp32 on too few test faces."""
-
-
-def cpu_flags(path: str = '/proc/cpuinfo') -> frozenset:
-    """The instruction-set flags of the first CPU (empty where unknown).
-
-    Args:
-        path (str): The cpuinfo file. Defaults to ``/proc/cpuinfo``.
-
-    Returns:
-        frozenset: Flag names, e.g. ``{'avx2', 'avx512_vnni', ...}``.
-    """
-    try:
-        with open(path) as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                if key.strip() in ('flags', 'Features'):
-                    return frozenset(value.split())
-    except OSError:
-        pass
-    return frozenset()
-
-
-def cpu_description(path: str = '/proc/cpuinfo') -> str:
-    """The CPU's model name with its family and model numbers.
-
-    Virtual machines often report only "AMD EPYC": the family and model
-    tell Zen 2 from Zen 3. Elsewhere, ``platform``'s name.
-
-    Args:
-        path (str): The cpuinfo file. Defaults to ``/proc/cpuinfo``.
-
-    Returns:
-        str: e.g. ``'AMD EPYC 7B13 (family 25, model 1)'``.
-    """
-    fields = {}
-    try:
-        with open(path) as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                if not key.strip():
-                    break  # the first processor is enough
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
-    name = fields.get('model name')
-    if not name:
-        return platform.processor() or platform.machine()
-    if 'cpu family' in fields and 'model' in fields:
-        name += f' (family {fields["cpu family"]}, model {fields["model"]})'
-    return name
 
 
 def choose_arithmetic(flags: Iterable[str]) -> dict:
@@ -139,16 +89,10 @@ def load_deploy_model(cfg: Config, checkpoint: str) -> torch.nn.Module:
     mmengine's log stays quiet while it is built: its init logs every
     parameter (about 600 lines for DAN-R18).
     """
-    from mmengine.logging import MMLogger
     from mmpretrain.apis import get_model
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with naming_config_keys(cfg), naming_checkpoint(checkpoint):
-            model = get_model(cfg, pretrained=checkpoint, device='cpu')
-    finally:
-        logger.setLevel(level)
+    with quiet_mmengine_log(), naming_config_keys(cfg), \
+            naming_checkpoint(checkpoint):
+        model = get_model(cfg, pretrained=checkpoint, device='cpu')
     model.eval()
     if hasattr(model, 'switch_to_deploy'):
         model.switch_to_deploy()
@@ -518,7 +462,7 @@ def quantize_onnx(cfg: Config,
             calibration=calib_dir or 'train split',
             calib_method=calib_method,
             arithmetic=arithmetic,
-            cpu=cpu_description(),
+            cpu=cpu_name(),
             threads=threads,
             image_size=image_size,
             onnx=osp.basename(out))

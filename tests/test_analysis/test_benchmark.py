@@ -11,8 +11,8 @@ from fer_test_utils import CONFIG, REPO, build_model, run_tool, save_checkpoint
 from mmengine.config import Config
 
 from dan_mm.analysis import (AgreementRun, ModelSetup, SpeedRun,
-                             benchmark_agreement, benchmark_speed_of_config,
-                             environment_record)
+                             benchmark_agreement, benchmark_speed_of_config)
+from dan_mm.utils.environment import environment_record
 from dan_mm.utils.errors import ConfigError
 
 BENCHMARK = 'tools/analysis_tools/benchmark.py'
@@ -154,7 +154,7 @@ def test_benchmark_times_an_onnx_export(checkpoint, tmp_path):
 def test_cpu_name_has_family_and_model(monkeypatch):
     """A VM's bare "AMD EPYC" gets the numbers that tell Zen 1 from Zen 4;
     only the first processor is read."""
-    from dan_mm.analysis import environment
+    from dan_mm.utils import environment
     cpuinfo = ('processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n'
                'model\t\t: 1\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\n'
                'model name\t: other\n')

@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from dan_mm.deployment import quantize
+from dan_mm.utils import environment
 from dan_mm.utils.errors import ConfigError, DataError, UserError
 
 QUANTIZE = 'tools/deployment/quantize_onnx.py'
@@ -43,12 +44,12 @@ def test_cpu_flags_and_name_come_from_cpuinfo(tmp_path):
                        'model name\t: AMD EPYC 7B13\n'
                        'flags\t\t: fpu avx2 fma\n\nprocessor\t: 1\n'
                        'flags\t\t: fpu avx2 fma avx512_vnni\n')
-    assert quantize.cpu_flags(str(cpuinfo)) == {'fpu', 'avx2', 'fma'}
-    assert quantize.choose_arithmetic(quantize.cpu_flags(
+    assert environment.cpu_flags(str(cpuinfo)) == {'fpu', 'avx2', 'fma'}
+    assert quantize.choose_arithmetic(environment.cpu_flags(
         str(cpuinfo)))['reduce_range']
-    assert quantize.cpu_description(
+    assert environment.cpu_name(
         str(cpuinfo)) == 'AMD EPYC 7B13 (family 25, model 1)'
-    assert quantize.cpu_flags(str(tmp_path / 'none')) == frozenset()
+    assert environment.cpu_flags(str(tmp_path / 'none')) == frozenset()
 
 
 def test_calib_dir_reads_every_image_through_the_test_pipeline(tmp_path):
@@ -147,8 +148,8 @@ def test_quantize_writes_int8_and_its_agreement(checkpoint, synthfer_root,
     for key in ('macro_f1_fp32', 'macro_f1_int8', 'mean_logit_cosine'):
         assert 0 <= report[key] <= 1, key
     assert report['arithmetic'] == quantize.choose_arithmetic(
-        quantize.cpu_flags())
-    assert report['cpu'] == quantize.cpu_description()
+        environment.cpu_flags())
+    assert report['cpu'] == environment.cpu_name()
 
     # A QDQ graph with the fp32 graph's interface (dynamic batch).
     graph = onnx.load(str(out)).graph

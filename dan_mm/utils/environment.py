@@ -1,8 +1,9 @@
 """What a measurement ran on, recorded one way.
 
-The inference benchmark, the video benchmark and the GPU check
-(``.ci/gpu/gpu_check.py``) all put :func:`environment_record` into their
-results, so that numbers from different machines can be told apart.
+The inference benchmark, the video benchmark, the int8 quantizer's report
+and the GPU check (``.ci/gpu/gpu_check.py``) all put
+:func:`environment_record` (or its :func:`cpu_name`) into their results, so
+that numbers from different machines can be told apart.
 """
 import importlib
 import platform
@@ -12,19 +13,42 @@ from typing import Optional
 import torch
 
 
-def cpu_name() -> str:
+def cpu_flags(path: str = '/proc/cpuinfo') -> frozenset:
+    """The instruction-set flags of the first CPU (empty where unknown).
+
+    Args:
+        path (str): The cpuinfo file. Defaults to ``/proc/cpuinfo``.
+
+    Returns:
+        frozenset: Flag names, e.g. ``{'avx2', 'avx512_vnni', ...}``.
+    """
+    try:
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                if key.strip() in ('flags', 'Features'):
+                    return frozenset(value.split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def cpu_name(path: str = '/proc/cpuinfo') -> str:
     """The CPU's model name with its family and model numbers.
 
     Read from ``/proc/cpuinfo`` (what ``lscpu`` shows; elsewhere,
     ``platform``'s name): virtual machines often report only "AMD EPYC",
     and the family/model numbers tell Zen 1 from Zen 4.
 
+    Args:
+        path (str): The cpuinfo file. Defaults to ``/proc/cpuinfo``.
+
     Returns:
         str: e.g. ``'AMD EPYC 7B13 (family 25, model 1)'``.
     """
     fields = {}
     try:
-        with open('/proc/cpuinfo') as f:
+        with open(path) as f:
             for line in f:
                 key, _, value = line.partition(':')
                 key = key.strip()
