@@ -7,7 +7,7 @@ _base_ = ['dan_r18_rafdb.py']
 data_root = 'data/synthfer'
 image_size = 80  # 3x3 final feature map: room for the heads to differ
 # The generator draws a face ellipse filling about 80% of the square, turned
-# by up to 15 degrees (dan_mm/synthfer/generate.py): a box with a margin.
+# by up to 15 degrees (dan_mm/synthfer/draw.py): a box with a margin.
 face_crop = dict(_delete_=True, mode='box', margin=0.1)
 
 # face_224.synthfer_train and face_224.test (_base_/datasets/
