@@ -6,6 +6,7 @@ import copy
 import functools
 import http.server
 import importlib.util
+import json
 import os.path as osp
 import pathlib
 import sys
@@ -56,8 +57,22 @@ def build_model(config=CONFIG,
             Defaults to False.
         **neck: Overrides of ``model.neck`` (e.g. ``num_heads=1``).
     """
-    model, rng_state = _build_once(config, seed, num_classes, init,
-                                   channels_last, tuple(sorted(neck.items())))
+    model_cfg = copy.deepcopy(_model_config(config))
+    model_cfg['neck'].update(neck)
+    if num_classes is not None:
+        model_cfg['head']['num_classes'] = num_classes
+    if channels_last:
+        model_cfg['channels_last'] = True
+    # Keyed by the model config itself: overrides equal to the config's
+    # own values, or two configs of one model, share a build.
+    key = (json.dumps(model_cfg, sort_keys=True, default=repr), seed, init)
+    if key not in _BUILT:
+        torch.manual_seed(seed)
+        built = MODELS.build(model_cfg)
+        if init:
+            built.init_weights()
+        _BUILT[key] = built, torch.get_rng_state()
+    model, rng_state = _BUILT[key]
     model = copy.deepcopy(model)
     torch.set_rng_state(rng_state)
     if random_bn:
@@ -65,19 +80,12 @@ def build_model(config=CONFIG,
     return model.eval()
 
 
+_BUILT = {}  # build_model's models, with the torch RNG state after each
+
+
 @functools.lru_cache(maxsize=None)
-def _build_once(config, seed, num_classes, init, channels_last, neck):
-    cfg = Config.fromfile(config)
-    cfg.model.neck.update(dict(neck))
-    if num_classes is not None:
-        cfg.model.head.num_classes = num_classes
-    if channels_last:
-        cfg.model.channels_last = True
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg.model)
-    if init:
-        model.init_weights()
-    return model, torch.get_rng_state()
+def _model_config(config):
+    return Config.fromfile(config).model.to_dict()
 
 
 def randomize_bn(module, seed=0):
