@@ -1,20 +1,16 @@
 """Shared test helpers: the repository, small DAN models and checkpoints, a
-face photo, running the tools (in a subprocess or in this process) and
-faking a distributed rank."""
+face photo, a checkpoint that runs code, a local HTTP server and faking a
+distributed rank. Tools run through :func:`tool_runner.run_tool`."""
 import contextlib
 import copy
 import functools
 import http.server
 import importlib.util
-import io
 import json
-import os
 import os.path as osp
 import pathlib
-import subprocess
 import sys
 import threading
-from typing import Tuple
 from unittest import mock
 
 import cv2
@@ -23,8 +19,8 @@ import torch
 from matplotlib import cbook
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
+from tool_runner import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # 80x80 test pipeline (3x3 final feature map): the cheapest shipped config.
 CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
 CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger',
@@ -61,8 +57,22 @@ def build_model(config=CONFIG,
             Defaults to False.
         **neck: Overrides of ``model.neck`` (e.g. ``num_heads=1``).
     """
-    model, rng_state = _build_once(config, seed, num_classes, init,
-                                   channels_last, tuple(sorted(neck.items())))
+    model_cfg = copy.deepcopy(_model_config(config))
+    model_cfg['neck'].update(neck)
+    if num_classes is not None:
+        model_cfg['head']['num_classes'] = num_classes
+    if channels_last:
+        model_cfg['channels_last'] = True
+    # Keyed by the model config itself: overrides equal to the config's
+    # own values, or two configs of one model, share a build.
+    key = (json.dumps(model_cfg, sort_keys=True, default=repr), seed, init)
+    if key not in _BUILT:
+        torch.manual_seed(seed)
+        built = MODELS.build(model_cfg)
+        if init:
+            built.init_weights()
+        _BUILT[key] = built, torch.get_rng_state()
+    model, rng_state = _BUILT[key]
     model = copy.deepcopy(model)
     torch.set_rng_state(rng_state)
     if random_bn:
@@ -70,19 +80,12 @@ def build_model(config=CONFIG,
     return model.eval()
 
 
+_BUILT = {}  # build_model's models, with the torch RNG state after each
+
+
 @functools.lru_cache(maxsize=None)
-def _build_once(config, seed, num_classes, init, channels_last, neck):
-    cfg = Config.fromfile(config)
-    cfg.model.neck.update(dict(neck))
-    if num_classes is not None:
-        cfg.model.head.num_classes = num_classes
-    if channels_last:
-        cfg.model.channels_last = True
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg.model)
-    if init:
-        model.init_weights()
-    return model, torch.get_rng_state()
+def _model_config(config):
+    return Config.fromfile(config).model.to_dict()
 
 
 def randomize_bn(module, seed=0):
@@ -128,75 +131,6 @@ def faces_photo(copies=2, width=128):
         [img if i % 2 == 0 else img[:, ::-1] for i in range(copies)], axis=1)
 
 
-def run_tool(*args, env=None, timeout=600, cwd=REPO):
-    """Run ``python <args>`` in the repository, in a new process.
-
-    ``args`` start with a script (``'tools/train.py'``) or ``-m module``
-    (``'-m', 'torch.distributed.run', ...``). The child finds this tree and
-    ``tests/`` (for ``custom_imports=['probe_hook']``) first on its path,
-    and uses one thread per process (several may share the 2 cores).
-
-    Returns:
-        subprocess.CompletedProcess: With text ``stdout`` / ``stderr``.
-    """
-    full_env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(
-            [REPO,
-             osp.join(REPO, 'tests'),
-             os.environ.get('PYTHONPATH', '')]),
-        OMP_NUM_THREADS='1',
-        MKL_NUM_THREADS='1')
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, *map(str, args)],
-                          cwd=cwd,
-                          env=full_env,
-                          capture_output=True,
-                          text=True,
-                          timeout=timeout)
-
-
-def run_tool_cases(tool, cases, tmp_path, env=None, timeout=900):
-    """Run ``tool`` once per case, cheaply (``tests/fork_tool.py``: one
-    start-up, then a forked child per case).
-
-    Args:
-        tool (str): e.g. ``'tools/train.py'``.
-        cases (list[list[str] | dict]): Argument lists, or dicts with
-            ``argv`` and ``env``.
-        tmp_path: A folder for the case and result files.
-
-    Returns:
-        list[subprocess.CompletedProcess]: One per case, in order.
-    """
-    cases = [c if isinstance(c, dict) else dict(argv=c) for c in cases]
-    cases_file, results_file = tmp_path / 'cases.json', tmp_path / 'res.json'
-    cases_file.write_text(json.dumps(cases))
-    proc = run_tool(
-        'tests/fork_tool.py',
-        tool,
-        cases_file,
-        results_file,
-        env=env,
-        timeout=timeout)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return [
-        subprocess.CompletedProcess(c['argv'], r['returncode'], r['stdout'],
-                                    r['stderr'])
-        for c, r in zip(cases, json.loads(results_file.read_text()))
-    ]
-
-
-def load_tool(script):
-    """Import a tools/ script (``'tools/infer.py'``) as a module."""
-    path = osp.join(REPO, script)
-    name = 'tool_' + osp.splitext(script)[0].replace('/', '_')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 HARNESS = osp.join(REPO, '.ci', 'gpu')
 
 
@@ -208,36 +142,6 @@ def import_harness(name):
         return importlib.import_module(name)
     finally:
         sys.path.remove(HARNESS)
-
-
-def call_tool(script, *args) -> Tuple[int, str, str]:
-    """Run a tools/ script's ``main()`` in this process with ``args`` as
-    its command line: the fast way to test a tool.
-
-    The environment (``--debug`` sets a variable) is restored afterwards.
-
-    Returns:
-        tuple: ``(exit status, stdout, stderr)``; the status is that of
-        ``SystemExit`` (1 for ``sys.exit('message')``, whose message goes to
-        stderr as Python does), 0 when ``main()`` returns.
-    """
-    module = load_tool(script)
-    argv = [module.__file__, *map(str, args)]
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with mock.patch.object(sys, 'argv', argv), \
-            mock.patch.dict(os.environ), \
-            contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        try:
-            module.main()
-        except SystemExit as exit_:
-            code = exit_.code
-            if isinstance(code, str):
-                print(code, file=sys.stderr)
-                code = 1
-            code = code or 0
-    return code, out.getvalue(), err.getvalue()
 
 
 def error_lines(stderr):

@@ -14,8 +14,9 @@ import shutil
 import mmpretrain
 import pytest
 from config_utils import write_config
-from fer_test_utils import REPO, run_tool
+from fer_test_utils import REPO
 from mmengine.config import Config
+from tool_runner import run_tool
 
 MMP_TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools')
 
@@ -30,7 +31,7 @@ def mmpretrain_tool(path, *args, via_mim=False, cwd=None):
         ]
     else:
         command = [osp.join(MMP_TOOLS, path)]
-    result = run_tool(*command, *map(str, args), cwd=cwd)
+    result = run_tool(*command, *map(str, args), cwd=cwd, in_process=False)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return output
@@ -65,8 +66,13 @@ def run(synthfer_root, tmp_path_factory):
         ckpt_interval=2,
         val_interval=2)
     work_dir = str(tmp / 'work')
-    result = run_tool('tools/train.py', config, '--work-dir', work_dir,
-                      '--tensorboard')
+    result = run_tool(
+        'tools/train.py',
+        config,
+        '--work-dir',
+        work_dir,
+        '--tensorboard',
+        in_process=False)
     assert result.returncode == 0, result.stderr[-4000:]
     (log_dir, ) = glob.glob(osp.join(work_dir, '2*'))
     return dict(
@@ -227,8 +233,14 @@ def test_tensorboard_switch_logs_scalars_matrix_and_attention(run):
     assert (attention.step, attention.height, attention.width) == (2, 384, 480)
 
     work_dir = str(run['tmp'] / 'test_tb')
-    result = run_tool('tools/test.py', run['config'], run['checkpoint'],
-                      '--work-dir', work_dir, '--tensorboard')
+    result = run_tool(
+        'tools/test.py',
+        run['config'],
+        run['checkpoint'],
+        '--work-dir',
+        work_dir,
+        '--tensorboard',
+        in_process=False)
     assert result.returncode == 0, result.stderr[-4000:]
     (log_dir, ) = glob.glob(osp.join(work_dir, '2*'))
     tags = tensorboard_tags(log_dir).Tags()

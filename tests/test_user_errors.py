@@ -5,7 +5,7 @@ workers and with two (errors raised inside a worker come back through
 PyTorch's re-raise); the run must exit with 1 and print exactly one
 ``error:`` line that names the file or config key, and no traceback. The
 cases run as forked children of one process per tool
-(``fer_test_utils.run_tool_cases``), so the table costs two start-ups. A
+(``tool_runner.run_tool(..., cases=...)``), so the table costs two start-ups. A
 torchrun run of two CPU processes checks the same on every rank, and
 ``--debug`` / ``DAN_MM_DEBUG=1`` bring the traceback back.
 """
@@ -18,9 +18,10 @@ import pytest
 import torch
 from config_utils import write_config
 from fer_fixtures import make_affectnet_folders
-from fer_test_utils import REPO, run_tool_cases
+from fer_test_utils import REPO
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
+from tool_runner import run_tool
 
 pytestmark = pytest.mark.slow
 
@@ -190,10 +191,12 @@ def argv(bad, case, num_workers, work_dir):
 def test_every_user_error_is_one_line(bad, tool, tmp_path):
     table = cases(bad, tool)
     runs = [(case, workers) for case in table for workers in (0, 2)]
-    results = run_tool_cases(f'tools/{tool}.py', [
-        argv(bad, case, workers, tmp_path / f'w{i}')
-        for i, (case, workers) in enumerate(runs)
-    ], tmp_path)
+    results = run_tool(
+        f'tools/{tool}.py',
+        cases=[
+            argv(bad, case, workers, tmp_path / f'w{i}')
+            for i, (case, workers) in enumerate(runs)
+        ])
     failures = []
     for (case, workers), proc in zip(runs, results):
         try:
@@ -208,10 +211,12 @@ def test_debug_shows_the_traceback(bad, tmp_path):
             options(TRAIN, **{'dataset.data_root':
                               bad['tmp'] / 'nowhere'}), '')
     args = argv(bad, case, 0, tmp_path / 'w')
-    flag, env = run_tool_cases(
+    flag, env = run_tool(
         'tools/train.py',
-        [args + ['--debug'],
-         dict(argv=args, env=dict(DAN_MM_DEBUG='1'))], tmp_path)
+        cases=[
+            args + ['--debug'],
+            dict(argv=args, env=dict(DAN_MM_DEBUG='1'))
+        ])
     for proc in (flag, env):
         assert proc.returncode == 1
         assert 'Traceback' in proc.stderr
@@ -227,9 +232,9 @@ def test_a_bug_keeps_its_traceback(synthfer_root, tmp_path):
         synthfer_root,
         probe_dir=tmp_path,
         fail_before_train=True)
-    (proc, ) = run_tool_cases(
-        'tools/train.py',
-        [[cfg, '--work-dir', str(tmp_path / 'w')]], tmp_path)
+    (proc, ) = run_tool(
+        'tools/train.py', cases=[[cfg, '--work-dir',
+                                  str(tmp_path / 'w')]])
     assert proc.returncode == 1
     assert 'Traceback' in proc.stderr and not error_lines(proc)
     assert 'RuntimeError: ProbeHook: a simulated bug' in proc.stderr

@@ -7,8 +7,9 @@ import json
 import re
 
 import pytest
-from fer_test_utils import CONFIG, REPO, build_model, run_tool, save_checkpoint
+from fer_test_utils import CONFIG, REPO, build_model, save_checkpoint
 from mmengine.config import Config
+from tool_runner import run_tool
 
 from dan_mm.analysis import (AgreementRun, ModelSetup, SpeedRun,
                              benchmark_agreement, benchmark_speed_of_config)
@@ -124,8 +125,20 @@ def test_user_errors():
 def test_the_tool_prints_its_table_only_and_writes_json(tmp_path):
     """mmengine's init log (about 600 lines) stays out of the output."""
     out = tmp_path / 'bench.json'
-    proc = run_tool(BENCHMARK, CONFIG, '--batch-size', 1, '--image-size', 32,
-                    '--iters', 1, '--warmup', 0, '--out', out)
+    proc = run_tool(
+        BENCHMARK,
+        CONFIG,
+        '--batch-size',
+        1,
+        '--image-size',
+        32,
+        '--iters',
+        1,
+        '--warmup',
+        0,
+        '--out',
+        out,
+        in_process=False)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 5, proc.stdout  # settings, header, three parts
@@ -133,7 +146,12 @@ def test_the_tool_prints_its_table_only_and_writes_json(tmp_path):
     assert re.match(ROW.format('backbone'), lines[-1])
     result = json.loads(out.read_text())
     assert result['mode'] == 'speed' and len(result['parts']) == 3
-    proc = run_tool(BENCHMARK, CONFIG, '--checkpoint', tmp_path / 'nope.pth')
+    proc = run_tool(
+        BENCHMARK,
+        CONFIG,
+        '--checkpoint',
+        tmp_path / 'nope.pth',
+        in_process=False)
     assert (proc.returncode, proc.stderr.strip().splitlines()[-1]) == (
         1, f'error: checkpoint not found: {tmp_path / "nope.pth"}')
 
@@ -141,8 +159,16 @@ def test_the_tool_prints_its_table_only_and_writes_json(tmp_path):
 @pytest.mark.slow
 def test_benchmark_times_an_onnx_export(checkpoint, tmp_path):
     onnx_file = tmp_path / 'dan.onnx'
-    export = run_tool('tools/deployment/pytorch2onnx.py', CONFIG, checkpoint,
-                      onnx_file, '--deploy', '--image-size', 32, '--no-verify')
+    export = run_tool(
+        'tools/deployment/pytorch2onnx.py',
+        CONFIG,
+        checkpoint,
+        onnx_file,
+        '--deploy',
+        '--image-size',
+        32,
+        '--no-verify',
+        in_process=False)
     assert export.returncode == 0, export.stderr
     result, lines = bench(
         run=SpeedRun(2, 32, iters=2, warmup=1, onnx=str(onnx_file)),

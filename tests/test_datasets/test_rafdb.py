@@ -5,9 +5,9 @@ from unittest import mock
 import numpy as np
 import pytest
 from fer_fixtures import make_rafdb
-from fer_test_utils import call_tool
 from mmengine.logging import MMLogger
 from PIL import Image
+from tool_runner import run_tool
 
 from dan_mm.datasets import RAFDB, RAFDB_CATEGORIES
 from dan_mm.synthfer import EXPRESSION_CUES, generate_synthfer
@@ -112,10 +112,10 @@ def test_generate_synthfer_tool_writes_and_keeps(tmp_path):
     out = tmp_path / 'synth'
     args = ('tools/dataset_converters/generate_synthfer.py', out,
             '--num-train', 7, '--num-test', 0, '--size', 32)
-    code, stdout, _ = call_tool(*args)
+    code, stdout, _ = run_tool(*args)
     assert code == 0 and 'wrote 7 train + 0 test images' in stdout
     assert len(RAFDB(str(out), split='train')) == 7
-    code, stdout, _ = call_tool(*args)  # an existing set is kept
+    code, stdout, _ = run_tool(*args)  # an existing set is kept
     assert code == 0 and 'exists, keeping it' in stdout
 
 
@@ -169,9 +169,8 @@ def test_generate_synthfer_refuses_a_folder_not_empty(tmp_path):
 
 def test_generate_synthfer_tool_refuses_a_partial_folder(tmp_path):
     (tmp_path / 'other.txt').write_text('not SynthFER')
-    code, _, stderr = call_tool(
-        'tools/dataset_converters/generate_synthfer.py', tmp_path,
-        '--num-train', 7, '--num-test', 0)
+    code, _, stderr = run_tool('tools/dataset_converters/generate_synthfer.py',
+                               tmp_path, '--num-train', 7, '--num-test', 0)
     assert code == 1
     assert stderr.startswith('error: ') and stderr.count('\n') == 1
     assert 'other.txt' in stderr and '--overwrite' in stderr

@@ -1,19 +1,16 @@
-"""The web demo without a browser: decoding, answers, HTTP errors, queue."""
+"""The web demo without a browser: answers, HTTP errors, queue, the
+command line (decoding uploads: tests/test_utils/test_image_io.py)."""
 import base64
-import importlib.util
-import io
 import json
 import os
 import os.path as osp
 import re
 import socket
-import struct
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -22,18 +19,18 @@ import pytest
 import uvicorn
 from fer_test_utils import (CONFIG, REPO, build_model, faces_photo,
                             save_checkpoint)
-from PIL import Image
+from tool_runner import run_tool
 
 from dan_mm.demo import DemoService
 from dan_mm.demo.app import STATIC_DIR, create_app
 from dan_mm.utils.cli import find_last_checkpoint
-from dan_mm.utils.errors import CheckpointError, InputError
-from dan_mm.utils.image_io import decode_image
+from dan_mm.utils.errors import CheckpointError
 
 CLASSES = [
     'Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral'
 ]
 NUM_HEADS = 4  # configs/dan_r18_synthfer.py
+WEB_DEMO = 'tools/demo/web_demo.py'
 
 
 def encode(img, ext='.png'):
@@ -53,59 +50,6 @@ def service(tmp_path_factory):
                                  tmp_path_factory.mktemp('demo') / 'dan.pth')
     return DemoService.from_files(
         CONFIG, checkpoint, device='cpu', panel_size=64)
-
-
-# --- decoding uploads ---
-
-
-def test_decode_refuses_what_is_not_an_image():
-    for data in (b'', b'just some text', b'\x89PNG\r\n\x1a\n broken'):
-        with pytest.raises(InputError, match='zero-byte|not an image'):
-            decode_image(data, max_pixels=10**6)
-
-
-def png_header(width, height):
-    """A PNG that claims ``width`` x ``height`` pixels (and holds none)."""
-
-    def chunk(kind, data):
-        crc = zlib.crc32(kind + data)
-        return struct.pack('>I', len(data)) + kind + data + struct.pack(
-            '>I', crc)
-
-    return (
-        b'\x89PNG\r\n\x1a\n' +
-        chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)) +
-        chunk(b'IDAT', zlib.compress(b'')) + chunk(b'IEND', b''))
-
-
-def test_decode_refuses_too_many_pixels_before_decoding():
-    with pytest.raises(InputError, match='8000x8000 pixels .64 MP.'):
-        decode_image(png_header(8000, 8000), max_pixels=50_000_000)
-    # Past PIL's decompression-bomb limit.
-    with pytest.raises(InputError, match='too large'):
-        decode_image(png_header(30000, 30000), max_pixels=10**12)
-
-
-def test_decode_refuses_a_damaged_file():
-    data = encode(faces_photo(), '.jpg')
-    with pytest.raises(InputError, match='damaged'):
-        decode_image(data[:len(data) // 2], max_pixels=10**7)
-
-
-def test_decode_shrinks_and_turns_phone_photos_upright():
-    img = np.zeros((200, 400, 3), np.uint8)
-    img[:, :200] = 255  # left half white
-    pil = Image.fromarray(img)
-    exif = pil.getexif()
-    exif[0x0112] = 6  # EXIF orientation: rotate 90 degrees clockwise
-    buf = io.BytesIO()
-    pil.save(buf, 'JPEG', exif=exif)
-    out, original = decode_image(
-        buf.getvalue(), max_pixels=10**6, max_side=100, return_size=True)
-    assert original == (400, 200)
-    assert out.shape == (100, 50, 3)  # upright: portrait, longer side 100
-    # White (the left half) is on top once turned clockwise.
-    assert out[:40].mean() > 200 and out[60:].mean() < 50
 
 
 # --- answers ---
@@ -310,14 +254,6 @@ def test_http_requests_queue_and_the_server_stays_up(server):
 # --- the command line ---
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'web_demo', osp.join(REPO, 'tools', 'demo', 'web_demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_find_last_checkpoint(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CheckpointError, match='tools/train.py cfg/my.py'):
@@ -337,40 +273,34 @@ def test_find_last_checkpoint(tmp_path, monkeypatch):
 
 
 def test_tool_without_a_trained_model_says_how_to_get_one(
-        tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)  # no work_dirs/ here
+        tmp_path, monkeypatch):
     monkeypatch.delenv('DAN_MM_DEBUG', raising=False)
-    with pytest.raises(SystemExit) as exit_info:
-        load_tool().main([])
-    assert exit_info.value.code == 1
-    lines = capsys.readouterr().err.strip().splitlines()
+    code, _, err = run_tool(WEB_DEMO, cwd=tmp_path)  # no work_dirs/ here
+    assert code == 1
+    lines = err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith('error: no checkpoint given')
     assert 'work_dirs/dan_r18_synthfer/last_checkpoint' in lines[0]
     assert 'python tools/train.py' in lines[0]
 
 
-def test_tool_without_the_demo_extra_names_the_install_command(
-        monkeypatch, capsys):
+def test_tool_without_the_demo_extra_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, 'uvicorn', None)  # not installed
     monkeypatch.delenv('DAN_MM_DEBUG', raising=False)
-    with pytest.raises(SystemExit):
-        load_tool().main([])
-    err = capsys.readouterr().err.strip()
-    assert err == ('error: the web demo needs uvicorn: pip install -r '
-                   'requirements/demo.txt (or pip install ".[demo]")')
+    code, _, err = run_tool(WEB_DEMO)
+    assert code == 1
+    assert err.strip() == ('error: the web demo needs uvicorn: pip install -r '
+                           'requirements/demo.txt (or pip install ".[demo]")')
 
 
-def test_tool_on_a_missing_device_is_one_error_line(tmp_path, monkeypatch,
-                                                    capsys):
+def test_tool_on_a_missing_device_is_one_error_line(tmp_path, monkeypatch):
     """``--device cuda:0`` on a machine without CUDA used to end in a
     37-line traceback; now one line, before the model is built."""
     import torch
     device = f'cuda:{torch.cuda.device_count()}'  # one past the last GPU
     checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
     monkeypatch.delenv('DAN_MM_DEBUG', raising=False)
-    with pytest.raises(SystemExit) as exit_info:
-        load_tool().main([CONFIG, str(checkpoint), '--device', device])
-    assert exit_info.value.code == 1
-    (line, ) = capsys.readouterr().err.strip().splitlines()
+    code, _, err = run_tool(WEB_DEMO, CONFIG, checkpoint, '--device', device)
+    assert code == 1
+    (line, ) = err.strip().splitlines()
     assert line.startswith(f'error: --device {device}: ')

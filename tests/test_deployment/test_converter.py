@@ -3,14 +3,14 @@ compare logits and losses."""
 import pytest
 import torch
 import torchvision
-from api_utils import call_api
-from fer_test_utils import REPO, build_model, run_tool
+from fer_test_utils import REPO, build_model
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from reference_dan import (reference_affinity_loss, reference_partition_loss,
                            save_reference_checkpoint)
+from tool_runner import run_tool
 
 from dan_mm.deployment.reference_checkpoint import convert_reference_checkpoint
 
@@ -19,7 +19,7 @@ CONVERTER = 'tools/model_converters/dan_to_mmpretrain.py'
 
 def convert(src, dst, config=None):
     """The converter, in this process: (exit status, stdout, stderr)."""
-    return call_api(convert_reference_checkpoint, str(src), str(dst), config)
+    return run_tool(convert_reference_checkpoint, str(src), str(dst), config)
 
 
 def build(num_classes, num_heads):
@@ -89,13 +89,20 @@ def test_converter_refuses_config_mismatch(tmp_path):
 @pytest.mark.slow
 def test_converter_clear_errors(tmp_path):
     """Through the command line: one line, no traceback."""
-    result = run_tool(CONVERTER, tmp_path / 'missing.pth',
-                      tmp_path / 'dan.pth')
+    result = run_tool(
+        CONVERTER,
+        tmp_path / 'missing.pth',
+        tmp_path / 'dan.pth',
+        in_process=False)
     assert result.returncode != 0 and 'not found' in result.stderr
     torch.save({'model_state_dict': {
         'classifier.weight': torch.zeros(1)
     }}, tmp_path / 'other.pth')
-    result = run_tool(CONVERTER, tmp_path / 'other.pth', tmp_path / 'dan.pth')
+    result = run_tool(
+        CONVERTER,
+        tmp_path / 'other.pth',
+        tmp_path / 'dan.pth',
+        in_process=False)
     assert result.returncode != 0
     assert 'classifier.weight' in result.stderr
     assert 'Traceback' not in result.stderr

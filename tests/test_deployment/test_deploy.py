@@ -1,12 +1,12 @@
 """switch_to_deploy(): fused MAN equals the original; deploy checkpoints."""
 import pytest
 import torch
-from api_utils import call_api
 from fer_test_utils import CONFIG, build_model, randomize_bn, save_checkpoint
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
+from tool_runner import run_tool
 
 from dan_mm.deployment import reparameterize_checkpoint
 from dan_mm.models import DAN, MultiHeadCrossAttentionNeck
@@ -73,7 +73,7 @@ def test_model_switch_to_deploy_matches(num_heads):
 def test_deploy_checkpoint_round_trip(tmp_path):
     model = build_model()
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
-    code, _, stderr = call_api(reparameterize_checkpoint,
+    code, _, stderr = run_tool(reparameterize_checkpoint,
                                Config.fromfile(CONFIG), ckpt,
                                str(tmp_path / 'dan_deploy.pth'), CONFIG)
     assert code == 0, stderr

@@ -4,9 +4,9 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from api_utils import call_api
-from fer_test_utils import CONFIG, build_model, run_tool, save_checkpoint
+from fer_test_utils import CONFIG, build_model, save_checkpoint
 from mmengine.config import Config
+from tool_runner import run_tool
 
 from dan_mm.deployment import onnx_export
 
@@ -21,7 +21,7 @@ def test_export_size_follows_the_test_pipeline_and_refuses_bad_input(tmp_path):
     with torch.no_grad():
         assert torch.equal(
             onnx_export.LogitsModel(model)(x), model(x, mode='tensor'))
-    code, _, stderr = call_api(onnx_export.export_onnx,
+    code, _, stderr = run_tool(onnx_export.export_onnx,
                                Config.fromfile(CONFIG),
                                str(tmp_path / 'nope.pth'),
                                str(tmp_path / 'dan.onnx'))
@@ -36,8 +36,16 @@ def test_onnx_matches_pytorch(tmp_path, deploy):
     ckpt = save_checkpoint(model, tmp_path / 'dan.pth')
     out = tmp_path / 'dan.onnx'
     extra = ['--deploy'] if deploy else []
-    result = run_tool(PYTORCH2ONNX, CONFIG, ckpt, out, '--image-size', 64,
-                      '--no-verify', *extra)
+    result = run_tool(
+        PYTORCH2ONNX,
+        CONFIG,
+        ckpt,
+        out,
+        '--image-size',
+        64,
+        '--no-verify',
+        *extra,
+        in_process=False)
     assert result.returncode == 0, result.stderr
 
     graph = onnx.load(str(out)).graph

@@ -6,8 +6,8 @@ import sys
 import pytest
 import torch
 from config_utils import write_config
-from fer_test_utils import run_tool
 from mmengine.optim import AmpOptimWrapper
+from tool_runner import run_tool
 
 from dan_mm.engine.optimizers import BF16AmpOptimWrapper
 from dan_mm.models.losses import AffinityLoss, PartitionLoss
@@ -25,8 +25,13 @@ def test_amp_run_on_cpu_is_bf16_and_finite(synthfer_root, tmp_path):
         batch_size=2,
         image_size=32,
         probe_dir=out)
-    proc = run_tool('tools/train.py', cfg, '--amp', '--work-dir',
-                    tmp_path / 'work')
+    proc = run_tool(
+        'tools/train.py',
+        cfg,
+        '--amp',
+        '--work-dir',
+        tmp_path / 'work',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = json.load(open(out / 'rank0.json'))
     assert info['optim_wrapper'] == 'BF16AmpOptimWrapper'

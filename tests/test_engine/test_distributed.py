@@ -6,8 +6,9 @@ import socket
 import pytest
 import torch
 from config_utils import write_config
-from fer_test_utils import REPO, run_tool, sampler_on_rank
+from fer_test_utils import REPO, sampler_on_rank
 from mmengine.config import Config
+from tool_runner import run_tool
 
 from dan_mm.datasets import RAFDB
 from dan_mm.utils import dist_utils
@@ -54,10 +55,19 @@ def test_ddp_two_processes_end_with_identical_weights(synthfer_root, tmp_path):
         ckpt_interval=3,
         sampler=dict(type='ClassBalancedSampler'),
         probe_dir=out)
-    proc = run_tool('-m', 'torch.distributed.run', '--nproc_per_node=2',
-                    f'--master_port={free_port()}', 'tools/train.py', cfg,
-                    '--launcher', 'pytorch', '--auto-scale-lr', '--work-dir',
-                    tmp_path / 'work')
+    proc = run_tool(
+        '-m',
+        'torch.distributed.run',
+        '--nproc_per_node=2',
+        f'--master_port={free_port()}',
+        'tools/train.py',
+        cfg,
+        '--launcher',
+        'pytorch',
+        '--auto-scale-lr',
+        '--work-dir',
+        tmp_path / 'work',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     infos = [json.load(open(out / f'rank{r}.json')) for r in (0, 1)]
     states = [torch.load(out / f'rank{r}.pth') for r in (0, 1)]
@@ -142,9 +152,15 @@ def test_syncbn_config_converts_every_batchnorm_when_distributed(tmp_path):
     on GPUs (torch 2.14: its forward and DDP refuse CPU modules), so this
     checks the model the runner builds and wraps, without training."""
     (tmp_path / 'probe.py').write_text(SYNC_BN_PROBE)
-    proc = run_tool('-m', 'torch.distributed.run', '--nproc_per_node=2',
-                    f'--master_port={free_port()}', tmp_path / 'probe.py',
-                    f'{REPO}/configs/dan_r18_8xb32-syncbn_rafdb.py', tmp_path)
+    proc = run_tool(
+        '-m',
+        'torch.distributed.run',
+        '--nproc_per_node=2',
+        f'--master_port={free_port()}',
+        tmp_path / 'probe.py',
+        f'{REPO}/configs/dan_r18_8xb32-syncbn_rafdb.py',
+        tmp_path,
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rank in (0, 1):
         info = json.load(open(tmp_path / f'rank{rank}.json'))

@@ -13,9 +13,10 @@ import pytest
 import torch
 import torchvision
 from config_utils import write_config
-from fer_test_utils import REPO, run_tool, serve_directory
+from fer_test_utils import REPO, serve_directory
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
+from tool_runner import run_tool
 
 from dan_mm.utils import CheckpointError, PretrainedNotFoundError
 from dan_mm.utils.errors import one_line
@@ -171,7 +172,8 @@ def test_real_data_config_without_the_file_exits_in_one_line(tmp_path):
     proc = run_tool(
         f'{REPO}/tools/train.py',
         f'{REPO}/configs/dan_r18_rafdb.py',
-        cwd=tmp_path)
+        cwd=tmp_path,
+        in_process=False)
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
     errors = [
@@ -207,7 +209,11 @@ def test_training_starts_from_the_file_and_resuming_does_not_need_it(
             batch_size=2,
             image_size=32)
         proc = run_tool(
-            f'{REPO}/tools/train.py', cfg, *map(str, args), cwd=tmp_path)
+            f'{REPO}/tools/train.py',
+            cfg,
+            *map(str, args),
+            cwd=tmp_path,
+            in_process=False)
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stdout + proc.stderr
 

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 from config_utils import write_config
-from fer_test_utils import run_tool
+from tool_runner import run_tool
 
 MAX_ITERS = 6  # 28 train images / batch 4 = 7 iterations per epoch
 
@@ -26,15 +26,27 @@ def train(root, tmp_path, name, kill_after_iter=None, resume=False):
         probe_dir=out,
         kill_after_iter=kill_after_iter)
     work = tmp_path / name / 'work'
-    proc = run_tool('tools/train.py', cfg, '--work-dir', work,
-                    *(['--resume'] if resume else []))
+    proc = run_tool(
+        'tools/train.py',
+        cfg,
+        '--work-dir',
+        work,
+        *(['--resume'] if resume else []),
+        in_process=False)
     return proc, cfg, work, out
 
 
 def metrics_of(cfg, ckpt, out_file):
     """tools/test.py's metrics of ``ckpt``."""
-    proc = run_tool('tools/test.py', cfg, ckpt, '--out', out_file,
-                    '--out-item', 'metrics')
+    proc = run_tool(
+        'tools/test.py',
+        cfg,
+        ckpt,
+        '--out',
+        out_file,
+        '--out-item',
+        'metrics',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.load(open(out_file))
 

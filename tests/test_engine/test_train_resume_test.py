@@ -4,9 +4,9 @@ import os.path as osp
 
 import pytest
 import torch
-from api_utils import call_api, cli_test_args, cli_train_args
+from api_utils import cli_test_args, cli_train_args
 from config_utils import write_config
-from fer_test_utils import run_tool
+from tool_runner import run_tool
 
 from dan_mm.engine.runner import run_test, run_train
 
@@ -23,7 +23,7 @@ def tiny_epochs(tmp_path, root, epochs):
 
 
 def run(*args):
-    result = run_tool(*args)
+    result = run_tool(*args, in_process=False)
     assert result.returncode == 0, (
         result.stdout[-3000:] + result.stderr[-3000:])
     return result.stdout + result.stderr
@@ -68,7 +68,7 @@ def test_missing_config_is_one_clear_line(tmp_path, mode):
             config=config, checkpoint=str(ckpt))
     else:
         run, args = run_train, cli_train_args(config=config)
-    code, _, stderr = call_api(run, args)
+    code, _, stderr = run_tool(run, args)
     assert code == 1
     assert stderr.strip().splitlines() == [
         f'error: config file not found: {tmp_path / "nope.py"}'
@@ -76,7 +76,7 @@ def test_missing_config_is_one_clear_line(tmp_path, mode):
 
 
 def test_missing_checkpoint_is_one_clear_line(tmp_path):
-    code, _, stderr = call_api(
+    code, _, stderr = run_tool(
         run_test, cli_test_args(checkpoint=str(tmp_path / 'nope.pth')))
     assert code == 1
     assert stderr.strip().splitlines() == [

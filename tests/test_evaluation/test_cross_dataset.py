@@ -8,6 +8,7 @@ import torch
 from fer_test_utils import REPO
 from mmengine.config import Config
 from mmpretrain.structures import DataSample
+from tool_runner import run_tool
 
 from dan_mm.datasets import RAFDB, AffectNet, FERPlus, LoadFaceImage
 from dan_mm.datasets.categories import (AFFECTNET_CATEGORIES,
@@ -171,7 +172,6 @@ def test_export_synthfer_to_ferplus_and_affectnet(synthfer_root, tmp_path):
 def test_test_tool_cross_dataset(synthfer_root, tmp_path):
     """tools/test.py --cross-dataset: a RAF-DB-class model on FERPlus."""
     from config_utils import write_config
-    from fer_test_utils import run_tool
     from mmpretrain.registry import MODELS
     export_synthfer(synthfer_root, str(tmp_path / 'fp'), 'ferplus', contempt=3)
     cfg = write_config(tmp_path / 'tiny.py', synthfer_root)
@@ -181,15 +181,22 @@ def test_test_tool_cross_dataset(synthfer_root, tmp_path):
         'state_dict': MODELS.build(model_cfg).state_dict(),
         'meta': {}
     }, tmp_path / 'model.pth')
-    proc = run_tool('tools/test.py', cfg, str(tmp_path / 'model.pth'),
-                    '--cross-dataset',
-                    osp.join(REPO, 'configs',
-                             'dan_r18_ferplus.py'), '--work-dir',
-                    str(tmp_path / 'work'), '--out',
-                    str(tmp_path / 'metrics.json'), '--out-item', 'metrics',
-                    '--cfg-options',
-                    f'test_dataloader.dataset.data_root={tmp_path}/fp',
-                    'test_dataloader.num_workers=0')
+    proc = run_tool(
+        'tools/test.py',
+        cfg,
+        str(tmp_path / 'model.pth'),
+        '--cross-dataset',
+        osp.join(REPO, 'configs', 'dan_r18_ferplus.py'),
+        '--work-dir',
+        str(tmp_path / 'work'),
+        '--out',
+        str(tmp_path / 'metrics.json'),
+        '--out-item',
+        'metrics',
+        '--cfg-options',
+        f'test_dataloader.dataset.data_root={tmp_path}/fp',
+        'test_dataloader.num_workers=0',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / 'metrics.json').read_text())
     assert metrics['fer/matched_classes'] == 7

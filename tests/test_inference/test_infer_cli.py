@@ -7,8 +7,9 @@ import cv2
 import mmcv
 import numpy as np
 import pytest
-from fer_test_utils import (CLASSES, CONFIG, build_model, call_tool,
-                            error_lines, face_photo, run_tool, save_checkpoint)
+from fer_test_utils import (CLASSES, CONFIG, build_model, error_lines,
+                            face_photo, save_checkpoint)
+from tool_runner import run_tool
 
 INFER = 'tools/infer.py'
 
@@ -20,8 +21,8 @@ def checkpoint(tmp_path_factory):
 
 
 def infer(checkpoint, source, out_dir, *extra):
-    return call_tool(INFER, CONFIG, checkpoint, source, '--out-dir', out_dir,
-                     '--batch-size', 2, *extra)
+    return run_tool(INFER, CONFIG, checkpoint, source, '--out-dir', out_dir,
+                    '--batch-size', 2, *extra)
 
 
 def read_jsonl(path):
@@ -180,8 +181,14 @@ def test_exit_status_of_a_real_process(checkpoint, tmp_path):
     and no traceback; --debug shows the traceback."""
     mmcv.imwrite(
         np.full((64, 64, 3), 127, np.uint8), str(tmp_path / 'blank.png'))
-    result = run_tool(INFER, CONFIG, checkpoint, tmp_path / 'blank.png',
-                      '--out-dir', tmp_path / 'o1')
+    result = run_tool(
+        INFER,
+        CONFIG,
+        checkpoint,
+        tmp_path / 'blank.png',
+        '--out-dir',
+        tmp_path / 'o1',
+        in_process=False)
     assert result.returncode == 2
     assert error_lines(result.stderr) == [
         f'error: no face found in {tmp_path / "blank.png"} (for aligned '
@@ -189,8 +196,15 @@ def test_exit_status_of_a_real_process(checkpoint, tmp_path):
     ]
     assert 'Traceback' not in result.stderr
     (tmp_path / 'broken.mp4').write_text('not a video')
-    result = run_tool(INFER, CONFIG, checkpoint, tmp_path / 'broken.mp4',
-                      '--out-dir', tmp_path / 'o2', '--debug')
+    result = run_tool(
+        INFER,
+        CONFIG,
+        checkpoint,
+        tmp_path / 'broken.mp4',
+        '--out-dir',
+        tmp_path / 'o2',
+        '--debug',
+        in_process=False)
     assert result.returncode == 1
     assert 'Traceback' in result.stderr and 'InputError' in result.stderr
 
@@ -217,8 +231,16 @@ def test_missing_device_is_one_error_line_in_a_real_process(
     import torch
     device = f'cuda:{torch.cuda.device_count()}'  # one past the last GPU
     mmcv.imwrite(face_photo(128), str(tmp_path / 'photo.png'))
-    result = run_tool(INFER, CONFIG, checkpoint, tmp_path / 'photo.png',
-                      '--out-dir', tmp_path / 'o', '--device', device)
+    result = run_tool(
+        INFER,
+        CONFIG,
+        checkpoint,
+        tmp_path / 'photo.png',
+        '--out-dir',
+        tmp_path / 'o',
+        '--device',
+        device,
+        in_process=False)
     assert result.returncode == 1
     (error, ) = error_lines(result.stderr)
     assert error.startswith(f'error: --device {device}: ')
@@ -230,9 +252,9 @@ def test_visualize_attention_panels(checkpoint, tmp_path):
     img = face_photo(128)
     two = np.concatenate([img, img[:, ::-1]], axis=1)
     mmcv.imwrite(two, str(tmp_path / 'two.png'))
-    code, stdout, stderr = call_tool('tools/visualize_attention.py', CONFIG,
-                                     checkpoint, tmp_path / 'two.png', '--out',
-                                     tmp_path / 'att.png', '--panel-size', 96)
+    code, stdout, stderr = run_tool('tools/visualize_attention.py', CONFIG,
+                                    checkpoint, tmp_path / 'two.png', '--out',
+                                    tmp_path / 'att.png', '--panel-size', 96)
     assert code == 0, stderr
     assert '2 face(s), 4 heads' in stdout
     panels = mmcv.imread(str(tmp_path / 'att.png'))
@@ -244,16 +266,16 @@ def test_visualize_attention_panels(checkpoint, tmp_path):
 def test_visualize_attention_errors(checkpoint, tmp_path):
     mmcv.imwrite(
         np.full((64, 64, 3), 127, np.uint8), str(tmp_path / 'blank.png'))
-    code, _, stderr = call_tool('tools/visualize_attention.py', CONFIG,
-                                checkpoint, tmp_path / 'blank.png', '--out',
-                                tmp_path / 'att.png')
+    code, _, stderr = run_tool('tools/visualize_attention.py', CONFIG,
+                               checkpoint, tmp_path / 'blank.png', '--out',
+                               tmp_path / 'att.png')
     assert code == 2 and error_lines(stderr) == [
         f'error: no face found in {tmp_path / "blank.png"} (for an aligned '
         'face crop use --no-detect)'
     ]
-    code, _, stderr = call_tool('tools/visualize_attention.py', CONFIG,
-                                tmp_path / 'nope.pth', tmp_path / 'blank.png',
-                                '--out', tmp_path / 'att.png')
+    code, _, stderr = run_tool('tools/visualize_attention.py', CONFIG,
+                               tmp_path / 'nope.pth', tmp_path / 'blank.png',
+                               '--out', tmp_path / 'att.png')
     assert code == 1 and error_lines(stderr) == [
         f'error: checkpoint not found: {tmp_path / "nope.pth"}'
     ]

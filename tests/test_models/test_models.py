@@ -145,7 +145,9 @@ def test_checkpoint_with_other_shape_is_refused():
 
 def test_public_stages_compose_to_the_forward():
     """What tools use instead of reaching into backbone / neck / head."""
-    model = build_model(num_heads=2)
+    # PyTorch's init is enough for stages that must compose exactly, and
+    # skips a second of init_weights()
+    model = build_model(num_heads=2, init=False)
     assert isinstance(model, DAN)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():

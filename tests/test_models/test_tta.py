@@ -4,10 +4,11 @@ import glob
 import pytest
 import torch
 from config_utils import write_config
-from fer_test_utils import REPO, build_model, run_tool, save_checkpoint
+from fer_test_utils import REPO, build_model, save_checkpoint
 from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
 from mmpretrain.registry import MODELS
+from tool_runner import run_tool
 
 from dan_mm.utils.config import apply_tta
 
@@ -93,10 +94,20 @@ def test_test_tool_tta_on_a_deploy_checkpoint(synthfer_root, tmp_path):
     model = build_model()
     model.switch_to_deploy()
     ckpt = save_checkpoint(model, tmp_path / 'deploy.pth')
-    proc = run_tool('tools/test.py', cfg, ckpt, '--tta', '--work-dir',
-                    str(tmp_path / 'work'), '--out',
-                    str(tmp_path / 'metrics.json'), '--out-item', 'metrics',
-                    '--cfg-options', 'model.neck.deploy=True')
+    proc = run_tool(
+        'tools/test.py',
+        cfg,
+        ckpt,
+        '--tta',
+        '--work-dir',
+        str(tmp_path / 'work'),
+        '--out',
+        str(tmp_path / 'metrics.json'),
+        '--out-item',
+        'metrics',
+        '--cfg-options',
+        'model.neck.deploy=True',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert 'AverageClsScoreTTA' in log and 'tta_pipeline does not' not in log

@@ -1,6 +1,6 @@
 """One decoder for every path: the formats photos come in, one-line errors
-(zero-byte, decompression bomb), the same array whichever path reads a
-file, and a device that is not there."""
+(zero-byte, decompression bomb, damaged), uploads shrunk and turned upright,
+and the same array whichever path reads a file."""
 import io
 import struct
 import zlib
@@ -9,15 +9,15 @@ from unittest import mock
 import cv2
 import numpy as np
 import pytest
-import torch
-from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
+from fer_test_utils import (CONFIG, build_model, face_photo, faces_photo,
+                            save_checkpoint)
 from PIL import Image, ImageFile
 
 from dan_mm.datasets import LoadFaceImage
 from dan_mm.demo import DemoService
 from dan_mm.inference import FERInferencer, ModelDomainWarning
-from dan_mm.utils import (DEFAULT_MAX_IMAGE_PIXELS, DeviceError, check_device,
-                          decode_image, max_image_pixels)
+from dan_mm.utils import (DEFAULT_MAX_IMAGE_PIXELS, decode_image,
+                          max_image_pixels)
 from dan_mm.utils.errors import ConfigError, InputError, UnreadableImageError
 
 # A face-like colour image with structure (so that rotations show).
@@ -189,6 +189,49 @@ def test_pixel_limit_from_the_environment(tmp_path, monkeypatch):
     assert 'scale it down and try again' in str(info.value)
 
 
+# ---- uploads (the web demo): bytes in, shrunk to a size ----
+
+
+def encode(img, ext='.png'):
+    return cv2.imencode(ext, img)[1].tobytes()
+
+
+def test_decode_refuses_what_is_not_an_image():
+    for data in (b'', b'just some text', b'\x89PNG\r\n\x1a\n broken'):
+        with pytest.raises(InputError, match='zero-byte|not an image'):
+            decode_image(data, max_pixels=10**6)
+
+
+def test_decode_refuses_too_many_pixels_before_decoding():
+    with pytest.raises(InputError, match='8000x8000 pixels .64 MP.'):
+        decode_image(bomb_png(8000, 8000), max_pixels=50_000_000)
+    # Past PIL's decompression-bomb limit.
+    with pytest.raises(InputError, match='too large'):
+        decode_image(bomb_png(30000, 30000), max_pixels=10**12)
+
+
+def test_decode_refuses_a_damaged_file():
+    data = encode(faces_photo(), '.jpg')
+    with pytest.raises(InputError, match='damaged'):
+        decode_image(data[:len(data) // 2], max_pixels=10**7)
+
+
+def test_decode_shrinks_and_turns_phone_photos_upright():
+    img = np.zeros((200, 400, 3), np.uint8)
+    img[:, :200] = 255  # left half white
+    pil = Image.fromarray(img)
+    exif = pil.getexif()
+    exif[0x0112] = 6  # EXIF orientation: rotate 90 degrees clockwise
+    buf = io.BytesIO()
+    pil.save(buf, 'JPEG', exif=exif)
+    out, original = decode_image(
+        buf.getvalue(), max_pixels=10**6, max_side=100, return_size=True)
+    assert original == (400, 200)
+    assert out.shape == (100, 50, 3)  # upright: portrait, longer side 100
+    # White (the left half) is on top once turned clockwise.
+    assert out[:40].mean() > 200 and out[60:].mean() < 50
+
+
 # ---- every path, the same array ----
 
 
@@ -251,35 +294,3 @@ def _with_exif(png: bytes, exif: bytes) -> bytes:
     chunk = struct.pack('>I', len(exif)) + b'eXIf' + exif + struct.pack(
         '>I', zlib.crc32(b'eXIf' + exif))
     return png[:33] + chunk + png[33:]
-
-
-# ---- a device that is not there ----
-
-
-def test_check_device():
-    assert check_device(None) is None
-    assert check_device('cpu') == torch.device('cpu')
-    for bad in ('gpu0', 'cuda:x', 'cuda:-1', ''):
-        with pytest.raises(DeviceError, match='is not a device name'):
-            check_device(bad)
-    past = f'cuda:{torch.cuda.device_count()}'
-    with pytest.raises(DeviceError, match=f'^--device {past}: ') as info:
-        check_device(past)
-    assert '\n' not in str(info.value)
-    if not torch.cuda.is_available():
-        with pytest.raises(
-                DeviceError,
-                match=r'^--device cuda:0: CUDA is not available on this '
-                r'machine \(torch.cuda.is_available\(\) is False\); use '
-                '--device cpu$'):
-            check_device('cuda:0')
-
-
-def test_inferencer_and_demo_check_the_device_before_loading(checkpoint):
-    past = f'cuda:{torch.cuda.device_count()}'
-    with mock.patch('mmpretrain.apis.base.get_model') as get_model:
-        with pytest.raises(DeviceError, match=f'--device {past}'):
-            FERInferencer(CONFIG, checkpoint, device=past)
-        with pytest.raises(DeviceError, match='not a device name'):
-            DemoService.from_files(CONFIG, checkpoint, device='gpu0')
-    get_model.assert_not_called()

@@ -10,13 +10,13 @@ import pytest
 import torch
 import torchvision
 from config_utils import write_config
-from fer_test_utils import (build_model, run_tool,
-                            save_booby_trapped_checkpoint, save_checkpoint,
-                            serve_directory)
+from fer_test_utils import (build_model, save_booby_trapped_checkpoint,
+                            save_checkpoint, serve_directory)
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import load_checkpoint
 from reference_dan import save_reference_checkpoint
+from tool_runner import run_tool
 
 from dan_mm.utils import (CheckpointError, CheckpointNotFoundError,
                           UnsafeCheckpointError, UserError)
@@ -288,9 +288,16 @@ def test_checkpoints_the_tools_write_load_without_opt_in(
         val_interval=2,
         batch_size=2,
         image_size=32)
-    proc = run_tool('tools/train.py', cfg, '--amp', '--work-dir', str(work),
-                    '--cfg-options', 'default_hooks.checkpoint.save_best='
-                    'fer/top1', 'default_hooks.checkpoint.rule=greater')
+    proc = run_tool(
+        'tools/train.py',
+        cfg,
+        '--amp',
+        '--work-dir',
+        str(work),
+        '--cfg-options', 'default_hooks.checkpoint.save_best='
+        'fer/top1',
+        'default_hooks.checkpoint.rule=greater',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     files = {
         'iteration': work / 'iter_2.pth',
@@ -305,12 +312,17 @@ def test_checkpoints_the_tools_write_load_without_opt_in(
     files['fp16'] = tmp_path / 'fp16.pth'
     torch.save(checkpoint, files['fp16'])
     files['deploy'] = tmp_path / 'deploy.pth'
-    proc = run_tool('tools/model_converters/reparameterize_model.py', cfg,
-                    str(files['iteration']), str(files['deploy']))
+    proc = run_tool(
+        'tools/model_converters/reparameterize_model.py',
+        cfg,
+        str(files['iteration']),
+        str(files['deploy']),
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     save_reference_checkpoint(tmp_path / 'ref.pth')
     files['converted'] = tmp_path / 'converted.pth'
-    proc = run_tool(CONVERTER, tmp_path / 'ref.pth', files['converted'])
+    proc = run_tool(
+        CONVERTER, tmp_path / 'ref.pth', files['converted'], in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for kind, path in files.items():
         assert_only_allowed_globals(path)
@@ -362,7 +374,8 @@ def test_tools_refuse_a_crafted_checkpoint(tool, dan_checkpoint, synthfer_root,
                                            tmp_path):
     path, marker = trapped_dan(dan_checkpoint, tmp_path)
     cfg = write_config(tmp_path / 'tiny.py', synthfer_root, max_iters=1)
-    proc = run_tool(*tool_args(tool, path, cfg, tmp_path, synthfer_root))
+    proc = run_tool(
+        *tool_args(tool, path, cfg, tmp_path, synthfer_root), in_process=False)
     assert proc.returncode != 0
     refusal = [
         line for line in proc.stderr.splitlines()
@@ -380,12 +393,17 @@ def test_converter_refuses_a_crafted_checkpoint_unless_trusted(tmp_path):
     marker = tmp_path / 'ref.ran'
     save_booby_trapped_checkpoint(
         torch.load(reference, weights_only=False), reference, marker)
-    proc = run_tool(CONVERTER, reference, tmp_path / 'out.pth')
+    proc = run_tool(
+        CONVERTER, reference, tmp_path / 'out.pth', in_process=False)
     assert proc.returncode != 0
     assert 'refused to load checkpoint' in proc.stderr
     assert not marker.exists() and not (tmp_path / 'out.pth').exists()
-    proc = run_tool(CONVERTER, reference, tmp_path / 'out.pth',
-                    '--trust-checkpoint')
+    proc = run_tool(
+        CONVERTER,
+        reference,
+        tmp_path / 'out.pth',
+        '--trust-checkpoint',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert marker.exists() and (tmp_path / 'out.pth').exists()
 
@@ -395,8 +413,14 @@ def test_test_tool_loads_a_trusted_checkpoint(dan_checkpoint, synthfer_root,
                                               tmp_path):
     path, marker = trapped_dan(dan_checkpoint, tmp_path)
     cfg = write_config(tmp_path / 'tiny.py', synthfer_root, max_iters=1)
-    proc = run_tool('tools/test.py', cfg, path, '--work-dir',
-                    str(tmp_path / 'work'), '--trust-checkpoint')
+    proc = run_tool(
+        'tools/test.py',
+        cfg,
+        path,
+        '--work-dir',
+        str(tmp_path / 'work'),
+        '--trust-checkpoint',
+        in_process=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'fer/top1' in proc.stdout + proc.stderr
     assert marker.exists()

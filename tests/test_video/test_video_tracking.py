@@ -6,8 +6,8 @@ import json
 import cv2
 import numpy as np
 import pytest
-from fer_test_utils import (CONFIG, build_model, call_tool, face_photo,
-                            save_checkpoint)
+from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
+from tool_runner import run_tool
 
 from dan_mm.inference import FERInferencer
 from dan_mm.utils.errors import ConfigError
@@ -156,9 +156,9 @@ def test_detect_every_n_frames_holds_the_boxes(checkpoint, clip):
 
 def test_infer_writes_track_ids(checkpoint, clip, tmp_path):
     out = tmp_path / 'out'
-    code, stdout, stderr = call_tool('tools/infer.py', CONFIG, checkpoint,
-                                     clip, '--out-dir', out, '--no-smooth',
-                                     '--detect-every', 2)
+    code, stdout, stderr = run_tool('tools/infer.py', CONFIG, checkpoint, clip,
+                                    '--out-dir', out, '--no-smooth',
+                                    '--detect-every', 2)
     assert code == 0, stderr
     lines = [
         json.loads(line)
