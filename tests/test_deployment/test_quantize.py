@@ -7,9 +7,10 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from fer_test_utils import CONFIG, build_model, call_tool, save_checkpoint
+from fer_test_utils import CONFIG, build_model, save_checkpoint
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
+from tool_runner import run_tool
 
 from dan_mm.deployment import quantize
 from dan_mm.utils import environment
@@ -124,10 +125,9 @@ def test_quantize_writes_int8_and_its_agreement(checkpoint, synthfer_root,
         cv2.imwrite(
             str(calib / f'{i}.png'), np.full((100, 90, 3), 40 * i, np.uint8))
     out = tmp_path / 'out' / 'dan.int8.onnx'
-    code, stdout, stderr = call_tool(QUANTIZE, CONFIG, checkpoint, '--out',
-                                     out, '--calib-dir', calib,
-                                     '--min-agreement', 0,
-                                     *data_options(synthfer_root))
+    code, stdout, stderr = run_tool(QUANTIZE, CONFIG, checkpoint, '--out', out,
+                                    '--calib-dir', calib, '--min-agreement', 0,
+                                    *data_options(synthfer_root))
     assert code == 0, stderr
     assert sum(
         line.startswith('int8 arithmetic: ')
