@@ -1,41 +1,106 @@
-"""Drawing FER results: boxes with labels, per-head attention panels and
-the confusion matrix."""
-from typing import List, Optional, Sequence, Tuple
+"""Drawing FER results: each face's box, landmarks and label in its own
+colour, per-head attention panels and the confusion matrix."""
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 import torch
 
 from dan_mm.utils.errors import InputError
+from .palette import (BGR, OUTLINE, face_colour_bgr, face_number,
+                      text_colour_bgr)
 
-BOX_COLOR = (0, 200, 0)  # BGR
+PANEL_LABEL_COLOR = (48, 48, 48)  # BGR: titles of attention panels
 TEXT_COLOR = (255, 255, 255)
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 Rect = Tuple[int, int, int, int]  # x, y (top left), width, height
+Point = Tuple[int, int]
+
+
+class FaceDrawing(NamedTuple):
+    """Where and how one face is drawn (:func:`layout_faces`).
+
+    Attributes:
+        number (int): The face's number (track id in a video, else its
+            place from 1), written on its box and on its label.
+        colour (tuple[int, int, int]): BGR colour of its box, landmarks,
+            label and leader line (:func:`~.palette.face_colour_bgr`).
+        box (tuple[int, int, int, int]): ``x1, y1, x2, y2`` in pixels.
+        text (str): The label, e.g. ``"#2 Happiness 0.91"``.
+        label (Rect): The label's ``x, y, w, h``.
+        tag (Rect): The number's ``x, y, w, h`` inside the box's bottom
+            left corner.
+        leader (tuple[Point, Point] | None): For a label moved away from
+            its box, the line from the label to the nearest point of the
+            box's outline; None when the label touches its box.
+    """
+    number: int
+    colour: BGR
+    box: Tuple[int, int, int, int]
+    text: str
+    label: Rect
+    tag: Rect
+    leader: Optional[Tuple[Point, Point]]
+
+
+class DrawingStyle(NamedTuple):
+    """Line thickness, font scale and font weight (:func:`drawing_style`)."""
+    thickness: int
+    scale: float
+    weight: int
+
+
+def drawing_style(img_shape: Tuple[int, int],
+                  thickness: Optional[int] = None,
+                  scale: Optional[float] = None) -> DrawingStyle:
+    """Lines and text that grow with the image: 1 px and font scale 0.4 up
+    to 450 px, then about 1 px and 0.3 per 300 px of its longer side."""
+    if thickness is None:
+        thickness = max(1, round(max(img_shape[:2]) / 300))
+    if scale is None:
+        scale = max(0.4, thickness * 0.3)
+    return DrawingStyle(int(thickness), float(scale), max(1, round(scale)))
+
+
+def _text_rect_size(text: str, style: DrawingStyle) -> Tuple[int, int]:
+    """``(w, h)`` of ``text`` on its filled box with a small padding."""
+    (tw, th), base = cv2.getTextSize(text, FONT, style.scale, style.weight)
+    pad = style.thickness + 1
+    return tw + 2 * pad, th + base + pad
 
 
 def _put_label(img: np.ndarray,
                text: str,
                x: int,
                y: int,
-               scale: float = 0.5) -> None:
+               scale: float = 0.5,
+               colour: BGR = PANEL_LABEL_COLOR) -> None:
     """Write ``text`` on a filled box whose bottom-left corner is (x, y),
     moved left or down where it would leave the image."""
     (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
     x = max(0, min(x, img.shape[1] - tw))
     y = max(y, th + base)
-    _put_label_at(img, text, (x, y - th - base, tw, th + base), scale)
+    _put_label_at(img, text, (x, y - th - base, tw, th + base), scale, colour)
 
 
-def _put_label_at(img: np.ndarray, text: str, rect: Rect,
-                  scale: float) -> None:
-    """Write ``text`` on a filled box filling ``rect``."""
+def _put_label_at(img: np.ndarray,
+                  text: str,
+                  rect: Rect,
+                  scale: float,
+                  colour: BGR = PANEL_LABEL_COLOR,
+                  outline: bool = False,
+                  weight: int = 1) -> None:
+    """Write ``text`` (black or white, whichever reads better) centred on a
+    box of ``colour`` filling ``rect``, with a dark edge if ``outline``."""
     x, y, w, h = rect
-    base = h - cv2.getTextSize(text, FONT, scale, 1)[0][1]
-    cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), BOX_COLOR, -1)
-    cv2.putText(img, text, (x, y + h - base), FONT, scale, TEXT_COLOR, 1,
-                cv2.LINE_AA)
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, weight)
+    cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), colour, -1)
+    if outline:
+        cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), OUTLINE, 1)
+    origin = (x + (w - tw) // 2, y + (h + th) // 2)
+    cv2.putText(img, text, origin, FONT, scale, text_colour_bgr(colour),
+                weight, cv2.LINE_AA)
 
 
 def _overlaps(a: Rect, b: Rect) -> bool:
@@ -43,95 +108,222 @@ def _overlaps(a: Rect, b: Rect) -> bool:
             and b[1] < a[1] + a[3])
 
 
+def _box_rect(box: Sequence[float]) -> Rect:
+    x1, y1, x2, y2 = (int(round(v)) for v in box[:4])
+    return x1, y1, x2 - x1 + 1, y2 - y1 + 1
+
+
 def layout_labels(boxes: Sequence[Sequence[float]],
                   sizes: Sequence[Tuple[int, int]],
-                  img_shape: Tuple[int, int]) -> List[Rect]:
+                  img_shape: Tuple[int, int],
+                  obstacles: Optional[Sequence[Rect]] = None) -> List[Rect]:
     """Place one label per box so that no two labels overlap.
 
-    Labels are placed in order; each takes the first free place of: above
-    its box, below it, inside its top edge, then (from above the box)
-    moved down past every label in the way. Every place is first moved into
-    the image. Only when the image has no free place left (more labels than
-    fit) does a label overlap, at its place above the box.
+    Labels are placed in order, each at the first place of: above its box,
+    below it, inside its top edge, then one label height further up,
+    further down, and so on, alternately; each at the box's left edge, then
+    at its right one. Every place is first moved into the image. A place
+    must be free of the labels placed before and of ``obstacles``; the
+    first pass also keeps off the other faces' boxes and the leader lines
+    (:func:`leader_line`) of moved labels, and a moved label's own line may
+    not cross a label; a second pass drops these. Only when the image has no
+    free place left (more labels than fit) does a label overlap, at its
+    place above the box.
 
     Args:
         boxes (Sequence): Face boxes ``x1, y1, x2, y2``.
         sizes (Sequence[tuple[int, int]]): ``(width, height)`` of each label.
         img_shape (tuple[int, int]): ``(H, W)`` of the image.
+        obstacles (Sequence[Rect], optional): ``x, y, w, h`` no label may
+            cover (e.g. the numbers on the boxes).
 
     Returns:
         list[tuple[int, int, int, int]]: Per label ``x, y, w, h``, top left
         corner and size, in pixels.
     """
     height, width = img_shape[:2]
+    faces = [_box_rect(box) for box in boxes]
+    obstacles = list(obstacles or [])
     placed: List[Rect] = []
+    lines: List[Rect] = []  # the leader lines of moved labels, as strips
 
     def fit(x: float, y: float, w: int, h: int) -> Rect:
         return (int(max(0, min(round(x), width - w))),
                 int(max(0, min(round(y), height - h))), w, h)
 
-    def clashes(rect: Rect) -> List[Rect]:
-        return [p for p in placed if _overlaps(rect, p)]
+    def free(rect: Rect, own: int, strict: bool) -> bool:
+        taken = [*placed, *obstacles]
+        line = leader_line(rect, boxes[own])
+        if strict:  # off other faces, no leader line crossing a label
+            taken += lines + [f for j, f in enumerate(faces) if j != own]
+            if line is not None and any(
+                    _overlaps(_line_rect(line), p) for p in placed):
+                return False
+        return not any(_overlaps(rect, other) for other in taken)
 
-    for (x1, y1, x2, y2), (w, h) in zip(boxes, sizes):
-        candidates = [
-            fit(x1, y1 - h, w, h),
-            fit(x1, y2, w, h),
-            fit(x1, y1, w, h)
-        ]
-        rect = next((c for c in candidates if not clashes(c)), None)
-        if rect is None:
-            rect = candidates[0]
-            while clashes(rect) and rect[1] + h <= height:
-                below = max(p[1] + p[3] for p in clashes(rect))
-                if below + h > height:
-                    break
-                rect = (rect[0], below, w, h)
-            if clashes(rect):
-                rect = candidates[0]
+    for i, ((x1, y1, x2, y2), (w, h)) in enumerate(zip(boxes, sizes)):
+        ys = [y1 - h, y2, y1]
+        for k in range(1, height // max(h, 1) + 1):
+            ys += [y1 - h - k * h, y2 + k * h]
+        candidates = list(
+            dict.fromkeys(
+                fit(x, y, w, h) for y in ys for x in (x1, x2 + 1 - w)))
+        rect = next((c for strict in (True, False)
+                     for c in candidates if free(c, i, strict)), candidates[0])
         placed.append(rect)
+        line = leader_line(rect, boxes[i])
+        if line is not None:
+            lines.append(_line_rect(line))
     return placed
 
 
-def face_label(face: dict) -> str:
-    """A face's label: ``"#<track id> <class> <score>"`` (the track id for
-    video only)."""
-    name = face.get('pred_class', face['pred_label'])
+def _line_rect(line: Tuple[Point, Point]) -> Rect:
+    """The rectangle a leader line spans (one pixel wide at least)."""
+    (xa, ya), (xb, yb) = line
+    return min(xa, xb), min(ya, yb), abs(xa - xb) + 1, abs(ya - yb) + 1
+
+
+def leader_line(label: Rect,
+                box: Sequence[int],
+                gap: int = 1) -> Optional[Tuple[Point, Point]]:
+    """The line tying a label to its box, or None when they touch.
+
+    Args:
+        label (Rect): The label's ``x, y, w, h``.
+        box (Sequence[int]): The box's ``x1, y1, x2, y2``.
+        gap (int): Labels up to this many pixels away count as touching.
+            Defaults to 1.
+
+    Returns:
+        tuple[Point, Point] | None: From the point of the label nearest to
+        the box to the point of the box's outline nearest to the label's
+        centre (on the outline: a label that touches the box has no line).
+    """
+    x1, y1, x2, y2 = box
+    near = (x1 - gap, y1 - gap, x2 - x1 + 1 + 2 * gap, y2 - y1 + 1 + 2 * gap)
+    if _overlaps(label, near):
+        return None
+    x, y, w, h = label
+    cx, cy = x + w // 2, y + h // 2
+    end = (min(max(cx, x1), x2), min(max(cy, y1), y2))
+    start = (min(max(end[0], x), x + w - 1), min(max(end[1], y), y + h - 1))
+    return start, end
+
+
+def face_label(face: dict, number: Optional[int] = None) -> str:
+    """A face's label: ``"#<number> <class> <score>"``; the number defaults
+    to the face's ``track_id`` (none without one)."""
+    name = face.get('pred_class')
+    name = face['pred_label'] if name is None else name
     text = f'{name} {face["pred_score"]:.2f}'
-    if face.get('track_id') is not None:
-        text = f'#{face["track_id"]} {text}'
+    number = face.get('track_id') if number is None else number
+    if number is not None:
+        text = f'#{number} {text}'
     return text
 
 
-def draw_faces(img: np.ndarray, faces: Sequence[dict]) -> np.ndarray:
-    """Draw every face's box and its label, labels placed so that they do
-    not overlap (:func:`layout_labels`).
+def layout_faces(faces: Sequence[dict],
+                 img_shape: Tuple[int, int],
+                 ids: Optional[Sequence[int]] = None,
+                 thickness: Optional[int] = None,
+                 scale: Optional[float] = None) -> List[FaceDrawing]:
+    """Number, colour, label text and places of every face (no drawing).
+
+    Args:
+        faces (Sequence[dict]): Face results with ``box``, ``pred_class``
+            (or ``pred_label``), ``pred_score`` and, in a video,
+            ``track_id``.
+        img_shape (tuple[int, int]): ``(H, W)`` of the image.
+        ids (Sequence[int], optional): Each face's number; defaults to
+            :func:`~.palette.face_number` (track id, else place from 1).
+        thickness (int, optional): Box line width (see
+            :func:`drawing_style`).
+        scale (float, optional): Font scale (see :func:`drawing_style`).
+
+    Returns:
+        list[FaceDrawing]: One per face, in order; labels placed by
+        :func:`layout_labels`, with a :func:`leader_line` when moved.
+    """
+    style = drawing_style(img_shape, thickness, scale)
+    numbers = [face_number(face, i) for i, face in enumerate(faces)] \
+        if ids is None else [int(n) for n in ids]
+    boxes = [tuple(int(round(v)) for v in face['box'][:4]) for face in faces]
+    texts = [face_label(face, n) for face, n in zip(faces, numbers)]
+    tags = []
+    for number, box in zip(numbers, boxes):
+        tag_w, tag_h = _text_rect_size(str(number), style)
+        tags.append((box[0], max(box[1], box[3] - tag_h + 1), tag_w, tag_h))
+    # labels keep off the numbers: a moved label's number stays readable
+    rects = layout_labels(boxes,
+                          [_text_rect_size(text, style) for text in texts],
+                          img_shape, tags)
+    drawings = []
+    for number, box, text, rect, tag in zip(numbers, boxes, texts, rects,
+                                            tags):
+        drawings.append(
+            FaceDrawing(number, face_colour_bgr(number), box, text, rect, tag,
+                        leader_line(rect, box, style.thickness)))
+    return drawings
+
+
+def draw_faces(img: np.ndarray,
+               faces: Sequence[dict],
+               ids: Optional[Sequence[int]] = None,
+               thickness: Optional[int] = None,
+               scale: Optional[float] = None,
+               landmarks: bool = True,
+               return_layout: bool = False):
+    """Draw every face in its own colour: box, five landmarks, the number
+    on the box and a label (``#number class score``) placed so that labels
+    do not overlap, tied to its box by a thin line when moved away from it
+    (:func:`layout_faces`).
 
     Args:
         img (np.ndarray): BGR image ``(H, W, 3)``; not modified.
         faces (Sequence[dict]): Face results with ``box``, ``pred_class``
-            (or ``pred_label``), ``pred_score`` and, in a video, ``track_id``
-            (see :func:`face_label`).
+            (or ``pred_label``), ``pred_score``, optionally ``landmarks``
+            ``(5, 2)`` and, in a video, ``track_id`` (its number and so its
+            colour, the same in every frame).
+        ids (Sequence[int], optional): Each face's number instead.
+        thickness (int, optional): Box line width (default: grows with the
+            image, :func:`drawing_style`).
+        scale (float, optional): Font scale (default: grows with the image).
+        landmarks (bool): Draw the landmarks. Defaults to True.
+        return_layout (bool): Also return the :class:`FaceDrawing` of every
+            face. Defaults to False.
 
     Returns:
-        np.ndarray: The annotated BGR copy.
+        np.ndarray | tuple[np.ndarray, list[FaceDrawing]]: The annotated
+        BGR copy (and the layout).
     """
     out = img.copy()
-    thickness = max(1, round(max(img.shape[:2]) / 300))
-    scale = max(0.4, thickness * 0.4)
-    texts = [face_label(face) for face in faces]
-    sizes = []
-    for text in texts:
-        (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
-        sizes.append((tw, th + base))
-    for face in faces:
-        x1, y1, x2, y2 = (int(round(v)) for v in face['box'])
-        cv2.rectangle(out, (x1, y1), (x2, y2), BOX_COLOR, thickness)
-    rects = layout_labels([face['box'] for face in faces], sizes,
-                          img.shape[:2])
-    for text, rect in zip(texts, rects):
-        _put_label_at(out, text, rect, scale)
-    return out
+    style = drawing_style(img.shape[:2], thickness, scale)
+    layout = layout_faces(faces, img.shape[:2], ids, style.thickness,
+                          style.scale)
+    t = style.thickness
+    for drawing in layout:
+        if drawing.leader is not None:
+            start, end = drawing.leader
+            # under the boxes; not anti-aliased: the face's exact colour
+            cv2.line(out, start, end, OUTLINE, t + 2)
+            cv2.line(out, start, end, drawing.colour, t)
+    for face, drawing in zip(faces, layout):
+        x1, y1, x2, y2 = drawing.box
+        # a dark edge on both sides: the colour reads on light and dark
+        cv2.rectangle(out, (x1, y1), (x2, y2), OUTLINE, t + 2)
+        cv2.rectangle(out, (x1, y1), (x2, y2), drawing.colour, t)
+        if landmarks and face.get('landmarks') is not None:
+            for x, y in np.asarray(face['landmarks']).reshape(-1, 2):
+                centre = (int(round(x)), int(round(y)))
+                cv2.circle(out, centre, t + 2, OUTLINE, -1, cv2.LINE_AA)
+                cv2.circle(out, centre, t + 1, drawing.colour, -1, cv2.LINE_AA)
+    # all numbers, then all labels: a label never hides another one
+    for attr in ('tag', 'label'):
+        for drawing in layout:
+            text = str(drawing.number) if attr == 'tag' else drawing.text
+            _put_label_at(out, text, getattr(drawing, attr), style.scale,
+                          drawing.colour, True, style.weight)
+    return (out, layout) if return_layout else out
 
 
 def overlay_heatmap(img: np.ndarray,

@@ -12,11 +12,9 @@ import cv2
 import numpy as np
 from matplotlib import cbook
 
-from .fer_drawing import BOX_COLOR, _put_label, face_pixels
-
-# Eye, eye, nose, mouth corner, mouth corner (BGR).
-LANDMARK_COLORS = ((0, 0, 255), (0, 255, 255), (255, 0, 255), (0, 255, 0),
-                   (255, 128, 0))
+from .fer_drawing import (_put_label_at, _text_rect_size, draw_faces,
+                          drawing_style, face_pixels)
+from .palette import OUTLINE
 
 # (angle in degrees, face zoom, mirrored, black and white) per face.
 GROUP_POSES = ((0, 1.0, False, False), (20, 0.8, True, False),
@@ -66,39 +64,15 @@ def group_photo(
     return np.concatenate(tiles, axis=1)
 
 
-def draw_landmarks(img: np.ndarray,
-                   faces: Sequence[dict],
-                   radius: int = 2) -> np.ndarray:
-    """Dots on each face's five landmarks (faces without any are skipped).
-
-    Args:
-        img (np.ndarray): BGR image (drawn on in place).
-        faces (Sequence[dict]): Face results with ``landmarks``.
-        radius (int): Dot radius. Defaults to 2.
-
-    Returns:
-        np.ndarray: ``img``.
-    """
-    for face in faces:
-        for (x, y), color in zip(face.get('landmarks') or [], LANDMARK_COLORS):
-            cv2.circle(img, (round(x), round(y)), radius, color, -1,
-                       cv2.LINE_AA)
-    return img
-
-
-def _label(face: dict) -> str:
-    name = face.get('pred_class', face['pred_label'])
-    return f'{name} {face["pred_score"]:.2f}'
-
-
 def real_photos_figure(inferencer,
                        img: Optional[np.ndarray] = None,
                        crop_size: int = 100) -> np.ndarray:
     """Detect, align and classify the faces of ``img``; draw it all.
 
-    Top: the photo with boxes, landmarks and labels. Below: each face as
-    the model saw it (its crop, e.g. aligned onto the template), with the
-    label and score.
+    Top: the photo drawn by :func:`~.fer_drawing.draw_faces` (each face's
+    box, five landmarks, number and label in its own colour). Below: each
+    face as the model saw it (its crop, e.g. aligned onto the template),
+    framed in its colour, with its label.
 
     Args:
         inferencer (FERInferencer): Detector, cropper and model.
@@ -112,18 +86,27 @@ def real_photos_figure(inferencer,
     """
     img = group_photo() if img is None else img
     faces = inferencer(img)[0]['faces']
-    top = draw_landmarks(img.copy(), faces)
-    for face in faces:  # thin boxes, small labels: the faces are small
-        x1, y1, x2, y2 = (round(v) for v in face['box'])
-        cv2.rectangle(top, (x1, y1), (x2, y2), BOX_COLOR, 1)
-        _put_label(top, _label(face), x1, y1, 0.4)
+    # thin boxes, small labels: the faces are small
+    top, layout = draw_faces(
+        img, faces, thickness=1, scale=0.4, return_layout=True)
     crops: List[np.ndarray] = []
-    for face in faces:
+    for face, drawing in zip(faces, layout):
         crop = cv2.resize(
             face_pixels(img, face), (crop_size, crop_size),
             interpolation=cv2.INTER_AREA)
-        _put_label(crop, _label(face), 0, crop_size, 0.4)
-        crops.append(cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT))
+        style = drawing_style(img.shape[:2], 1, 0.4)
+        while _text_rect_size(drawing.text, style)[0] > crop_size \
+                and style.scale > 0.25:  # the whole label on the crop
+            style = style._replace(scale=style.scale - 0.025)
+        w, h = _text_rect_size(drawing.text, style)
+        _put_label_at(crop, drawing.text, (0, crop_size - h, w, h),
+                      style.scale, drawing.colour, True)
+        # framed in the face's colour: which crop is which face
+        crop = cv2.copyMakeBorder(
+            crop, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=OUTLINE)
+        crops.append(
+            cv2.copyMakeBorder(
+                crop, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=drawing.colour))
     width = top.shape[1]
     row = np.concatenate(
         crops, axis=1) if crops else np.zeros((crop_size + 8, 0, 3), np.uint8)

@@ -105,9 +105,23 @@ function render(answer, roundTrip) {
   const faces = $('faces');
   faces.replaceChildren();
   answer.faces.forEach((face, i) => {
+    // The number and colour the face has on the photo (server-side
+    // dan_mm.visualization.palette); without a colour, a plain heading.
+    const number = face.number ?? face.track_id ?? i + 1;
     const card = el('article', 'face');
-    card.append(el('h2', 'face-label',
-      `Face ${i + 1}: ${face.label} ${(100 * face.score).toFixed(1)}%`));
+    const heading = el('h2', 'face-label');
+    if (face.colour) {
+      const swatch = el('span', 'swatch', `#${number}`);
+      swatch.style.backgroundColor = face.colour;
+      swatch.style.color = face.text_colour || '#fff';
+      card.style.borderLeftColor = face.colour;
+      card.classList.add('coloured');
+      heading.append(swatch);
+    }
+    heading.append(document.createTextNode(
+      `${face.colour ? '' : `Face ${number}: `}${face.label} ` +
+      `${(100 * face.score).toFixed(1)}%`));
+    card.append(heading);
     const bars = el('div', 'bars');
     for (const {name, p} of face.scores) {
       const track = el('div', 'bar-track');
@@ -119,7 +133,7 @@ function render(answer, roundTrip) {
     }
     const panels = el('img', 'panels');
     panels.src = face.panels;
-    panels.alt = `Face ${i + 1} and the attention of each head`;
+    panels.alt = `Face ${number} and the attention of each head`;
     card.append(bars, panels, el('p', 'panels-caption',
       'The face as the model saw it, then each attention head.'));
     faces.append(card);
