@@ -181,3 +181,15 @@ def test_apis_do_not_reach_into_the_model(path):
         if isinstance(node, ast.Attribute):
             assert node.attr not in ('backbone', 'neck', 'head'), \
                 f'{path}:{node.lineno}: {ast.unparse(node)}'
+
+
+@pytest.mark.parametrize(
+    'module', sorted(m for m in MODULES if m.startswith('dan_mm.inference')))
+def test_photo_inference_imports_nothing_from_video(module):
+    """The photo inferencer is below the video loop: the video package uses
+    it, never the other way round."""
+    for line, target in imported_modules(MODULES[module]):
+        assert not target.startswith('dan_mm.video'), \
+            f'{MODULES[module]}:{line}: imports {target}'
+    deps = import_graph()[module]
+    assert not [m for m in deps if m.startswith('dan_mm.video')], deps

@@ -3,9 +3,9 @@
 The clip is generated: a 640x480 MPEG-4 video of 1 or 5 real faces (Grace
 Hopper, the sample photo matplotlib ships) moving over a textured
 background, so that a real face detector finds them. Each run goes through
-:meth:`~dan_mm.apis.FERInferencer.iter_video`, the loop ``tools/infer.py``
+:class:`~dan_mm.video.VideoInferencer`, the loop ``tools/infer.py``
 runs, writing the annotated MP4 as ``infer.py`` does; the stage times are
-recorded by that loop (:class:`~dan_mm.apis.StageTimer`):
+recorded by that loop (:class:`~dan_mm.video.StageTimer`):
 
 - ``decode``: reading a frame from the file;
 - ``detect``: finding the faces and their crop geometry;
@@ -39,7 +39,7 @@ from ..deployment.onnx_export import export, test_image_size
 from ..inference import FERInferencer
 from ..utils.errors import ConfigError
 from ..utils.pretrained import drop_pretrained
-from ..video import StageTimer
+from ..video import StageTimer, VideoInferencer
 from .benchmark import cpu_name
 
 PATHS = ('fp32', 'fast', 'onnxruntime')
@@ -198,7 +198,7 @@ def time_video(inferencer: FERInferencer,
                detect_every: int = 1) -> dict:
     """Run the video loop over ``clip`` once untimed for ``warmup`` frames,
     then timed over all of it (``detect_every``: as
-    :meth:`FERInferencer.iter_video`'s).
+    :class:`~dan_mm.video.VideoInferencer`'s).
 
     Returns:
         dict: ``frames``, ``faces`` (found, all frames), ``fps`` (end to
@@ -206,19 +206,15 @@ def time_video(inferencer: FERInferencer,
         :attr:`StageTimer.STAGES`, ``other`` and ``total``) and
         ``detect_align_share`` (of a frame's time).
     """
+    video = VideoInferencer(
+        inferencer, batch_size=batch_size, detect_every=detect_every)
     if warmup:
-        for _ in inferencer.iter_video(
-                clip, batch_size=batch_size, max_frames=warmup):
+        for _ in video(clip, max_frames=warmup):
             pass
     timer = StageTimer()
     frames = faces = 0
     start = time.perf_counter()
-    for result in inferencer.iter_video(
-            clip,
-            batch_size=batch_size,
-            out_file=out_file,
-            timer=timer,
-            detect_every=detect_every):
+    for result in video(clip, out_file=out_file, timer=timer):
         frames += 1
         faces += len(result['faces'])
     total = time.perf_counter() - start

@@ -9,11 +9,11 @@ from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
 from tqdm import tqdm
 
-from ..inference.face_detectors import WholeImageDetector
-from ..inference.fer_inferencer import FERInferencer, list_image_files
-from ..inference.predictions import to_json_line
+from ..inference import (FERInferencer, WholeImageDetector, list_image_files,
+                         to_json_line)
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
-from ..video.source import count_frames, is_video_file, parse_video_source
+from ..video import (VideoInferencer, count_frames, is_video_file,
+                     parse_video_source)
 
 
 class Source(NamedTuple):
@@ -53,21 +53,23 @@ def iter_source(inferencer: FERInferencer,
     """Results of every image (or frame) of ``source``, with a progress bar
     for folders and videos; annotated copies are saved in ``out_dir``.
     ``max_frames``, ``show``, ``smooth`` and ``detect_every`` apply to
-    videos and cameras (:meth:`FERInferencer.iter_video`)."""
+    videos and cameras (:class:`~dan_mm.video.VideoInferencer`)."""
     if source.is_video:
         total = source.num_frames
         if max_frames is not None:
             total = min(total or max_frames, max_frames)
         name = f'camera{source.path}' if isinstance(source.path, int) \
             else Path(source.path).stem
-        results = inferencer.iter_video(
-            source.path,
+        video = VideoInferencer(
+            inferencer,
             batch_size=batch_size,
-            max_frames=max_frames,
-            out_file=osp.join(out_dir, f'{name}.mp4'),
-            show=show,
             smooth=smooth,
             detect_every=detect_every)
+        results = video(
+            source.path,
+            max_frames=max_frames,
+            out_file=osp.join(out_dir, f'{name}.mp4'),
+            show=show)
         return tqdm(results, total=total, desc='frames', unit='frame')
     is_folder = osp.isdir(source.path)
     inputs = list_image_files(source.path) if is_folder else [source.path]

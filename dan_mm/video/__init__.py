@@ -1,12 +1,14 @@
 """Video and camera: frames in, tracked and smoothed per-face expressions
-and an annotated video out."""
-from .source import (VIDEO_EXTENSIONS, AnnotatedVideoWriter, StageTimer,
-                     count_frames, is_video_file, open_video,
+and an annotated video out (:class:`VideoInferencer`)."""
+from .pipeline import VideoInferencer
+from .source import (VIDEO_EXTENSIONS, count_frames, is_video_file,
                      parse_video_source)
+from .timing import StageTimer
 from .tracking import HeldDetector, IoUTracker, ScoreSmoother, box_iou
+from .writer import AnnotatedVideoWriter
 
 __all__ = [
-    'VIDEO_EXTENSIONS', 'AnnotatedVideoWriter', 'StageTimer', 'count_frames',
-    'is_video_file', 'open_video', 'parse_video_source', 'HeldDetector',
-    'IoUTracker', 'ScoreSmoother', 'box_iou'
+    'VideoInferencer', 'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file',
+    'parse_video_source', 'StageTimer', 'IoUTracker', 'ScoreSmoother',
+    'HeldDetector', 'box_iou', 'AnnotatedVideoWriter'
 ]
