@@ -14,6 +14,7 @@ from mmpretrain.apis import BaseInferencer
 from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
 
+from ..deployment.onnx_export import test_image_size
 from ..deployment.prepare import prepare_for_inference
 from ..utils.device import check_device
 from ..utils.errors import (CheckpointNotFoundError, ConfigError,
@@ -26,6 +27,7 @@ from .face_detectors import (DetectorType, FaceDetections, build_face_detector,
                              to_detections)
 from .image_inputs import chunk_images, inputs_to_list
 from .model_notice import model_notice, warn_model_notice
+from .onnx_backend import build_onnx_backend, check_backend
 from .predictions import set_prediction
 from .torch_backend import TorchBackend
 
@@ -77,6 +79,16 @@ class FERInferencer(BaseInferencer):
             :mod:`dan_mm.utils.precision`). Defaults to ``'fp32'``.
         classes (Sequence[str], optional): Class names; defaults to the
             checkpoint's ``dataset_meta`` or the test dataset's classes.
+        backend (str): What classifies the crops: ``'pytorch'`` (the
+            model), or ``'onnxruntime'`` (``onnx_file``, else the deploy
+            model exported once, see
+            :func:`~dan_mm.inference.onnx_backend.cached_onnx_export`).
+            Attention maps always come from the PyTorch model. Defaults to
+            ``'onnxruntime'`` with ``onnx_file``, else ``'pytorch'``.
+        onnx_file (str, optional): An ONNX export of this model (fp32 or
+            int8) for ONNX Runtime. Defaults to None.
+        num_threads (int, optional): ONNX Runtime's intra-op threads.
+            Defaults to ``torch.get_num_threads()``.
 
     Attributes:
         model_notice (str | None): For a model trained on drawn faces
@@ -107,7 +119,10 @@ class FERInferencer(BaseInferencer):
                  precision: str = 'fp32',
                  classes: Optional[Sequence[str]] = None,
                  crop: Optional[str] = None,
-                 detector_threads: Optional[int] = None) -> None:
+                 detector_threads: Optional[int] = None,
+                 backend: Optional[str] = None,
+                 onnx_file: Optional[str] = None,
+                 num_threads: Optional[int] = None) -> None:
         if isinstance(model, str) and not osp.isfile(model):
             raise ConfigError(f'config file not found: {model}')
         if pretrained is not None and not osp.isfile(pretrained):
@@ -115,6 +130,7 @@ class FERInferencer(BaseInferencer):
                 f'checkpoint not found: {pretrained}')
         precision_dtype(precision)  # refuse an unknown one before loading
         device = check_device(device)  # 'cuda:0' without CUDA: one line
+        backend = check_backend(backend, onnx_file, precision, device)
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
         # Not None for a model of drawn faces (SynthFER): its labels on real
@@ -127,7 +143,7 @@ class FERInferencer(BaseInferencer):
             channels_last=channels_last,
             precision=precision)
         self.precision = precision
-        self.backend = TorchBackend(self.model, precision)
+        self.torch_backend = TorchBackend(self.model, precision)
         if detector is None:
             detector = self.config.get('face_detector', 'retinaface')
         self.detector = build_face_detector(
@@ -135,6 +151,12 @@ class FERInferencer(BaseInferencer):
         self.cropper = FaceCropper.from_config(self.config, crop, margin)
         self.classes = list(classes) if classes is not None else getattr(
             self.model, '_dataset_meta', {}).get('classes')
+        self.backend = self.torch_backend
+        if backend == 'onnxruntime':
+            self.backend = build_onnx_backend(
+                self.model, test_image_size(self.config), pretrained,
+                onnx_file,
+                len(self.classes) if self.classes else None, num_threads)
 
     @property
     def device(self) -> torch.device:
@@ -251,7 +273,9 @@ class FERInferencer(BaseInferencer):
         """
         with torch.no_grad():
             inputs = self.model.data_preprocessor(data, False)['inputs']
-        scores, maps = self.backend(inputs, return_maps)
+        scores, maps = self.backend(inputs)
+        if return_maps:  # always PyTorch's
+            maps = self.torch_backend(inputs, return_maps=True)[1]
         preds = [dict(pred_scores=s) for s in scores]
         for pred, face_maps in zip(preds, [] if maps is None else maps):
             pred['attention_maps'] = face_maps

@@ -1,6 +1,7 @@
 """Video and camera: frames in, tracked and smoothed per-face expressions
 and an annotated video out (:class:`VideoInferencer`)."""
 from .pipeline import VideoInferencer
+from .pipelined import PipelinedVideoInferencer, stage_threads
 from .source import (VIDEO_EXTENSIONS, count_frames, is_video_file,
                      parse_video_source)
 from .timing import StageTimer
@@ -8,7 +9,8 @@ from .tracking import HeldDetector, IoUTracker, ScoreSmoother, box_iou
 from .writer import AnnotatedVideoWriter
 
 __all__ = [
-    'VideoInferencer', 'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file',
-    'parse_video_source', 'StageTimer', 'IoUTracker', 'ScoreSmoother',
-    'HeldDetector', 'box_iou', 'AnnotatedVideoWriter'
+    'VideoInferencer', 'PipelinedVideoInferencer', 'stage_threads',
+    'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file', 'parse_video_source',
+    'StageTimer', 'IoUTracker', 'ScoreSmoother', 'HeldDetector', 'box_iou',
+    'AnnotatedVideoWriter'
 ]

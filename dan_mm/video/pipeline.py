@@ -123,21 +123,31 @@ class VideoInferencer:
             writer = AnnotatedVideoWriter(out_file,
                                           capture.get(cv2.CAP_PROP_FPS) or 25.)
         num_frames = 0
+        runs = self._run(capture, isinstance(source, int), max_frames,
+                         return_maps, timer)
         try:
-            for batch in self._batches(
-                    iter_frames(capture, max_frames, timer)):
-                images = [self.find_faces(frame, timer) for frame in batch]
-                results = self.classify(images, return_maps, timer)
-                for frame, result in zip(batch, results):
-                    self.finish(frame, result, label, timer, writer, show)
-                    yield result
-                num_frames += len(batch)
+            for frame, result in runs:
+                self.finish(frame, result, label, timer, writer, show)
+                yield result
+                num_frames += 1
+                if max_frames is not None and num_frames >= max_frames:
+                    break
             if num_frames == 0:
                 raise InputError(f'cannot read any frame from {label}')
         finally:
+            runs.close()  # stops any worker before the capture goes
             capture.release()
             if writer is not None:
                 writer.release()
+
+    def _run(self, capture: cv2.VideoCapture, is_camera: bool,
+             max_frames: Optional[int], return_maps: bool,
+             timer: StageTimer) -> Iterator[Tuple[Frame, dict]]:
+        """``(frame, result)`` of every frame in order, one stage after
+        the other."""
+        for batch in self._batches(iter_frames(capture, max_frames, timer)):
+            images = [self.find_faces(frame, timer) for frame in batch]
+            yield from zip(batch, self.classify(images, return_maps, timer))
 
     def _batches(self, frames: Iterator[Frame]) -> Iterator[List[Frame]]:
         batch = []
@@ -195,13 +205,19 @@ class VideoInferencer:
         result.update(input=label, frame=index, time_s=time_s)
         self.track(result['faces'])
         if writer is not None or show:
-            with timer('draw_write'):
-                drawn = draw_faces(img, result['faces'])
-                if writer is not None:
-                    writer.write(drawn)
-                if show:
-                    cv2.imshow(label, drawn)
-                    cv2.waitKey(1)
+            self.draw(img, result['faces'], label, timer, writer, show)
+
+    @staticmethod
+    def draw(img: np.ndarray, faces: List[dict], label: str, timer: StageTimer,
+             writer: Optional[AnnotatedVideoWriter], show: bool) -> None:
+        """Draw one frame's faces; write and show it."""
+        with timer('draw_write'):
+            drawn = draw_faces(img, faces)
+            if writer is not None:
+                writer.write(drawn)
+            if show:
+                cv2.imshow(label, drawn)
+                cv2.waitKey(1)
 
     def track(self, faces: List[dict]) -> None:
         """Set each face's ``track_id``; with smoothing, replace its

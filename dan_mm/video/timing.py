@@ -1,4 +1,5 @@
 """Seconds spent per stage of the video loop, for benchmarks."""
+import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ class StageTimer:
 
     def __init__(self):
         self.seconds: Dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()  # stages may run in several threads
 
     @contextmanager
     def __call__(self, stage: str):
@@ -28,7 +30,9 @@ class StageTimer:
         try:
             yield
         finally:
-            self.seconds[stage] += time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            with self._lock:
+                self.seconds[stage] += elapsed
 
     def reset(self) -> None:
         """Forget everything recorded."""
