@@ -5,12 +5,10 @@ from .pipelined import PipelinedVideoInferencer, stage_threads
 from .source import (VIDEO_EXTENSIONS, count_frames, is_video_file,
                      parse_video_source)
 from .timing import StageTimer
-from .tracking import HeldDetector, IoUTracker, ScoreSmoother, box_iou
-from .writer import AnnotatedVideoWriter
+from .tracking import IoUTracker, ScoreSmoother
 
 __all__ = [
     'VideoInferencer', 'PipelinedVideoInferencer', 'stage_threads',
     'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file', 'parse_video_source',
-    'StageTimer', 'IoUTracker', 'ScoreSmoother', 'HeldDetector', 'box_iou',
-    'AnnotatedVideoWriter'
+    'StageTimer', 'IoUTracker', 'ScoreSmoother'
 ]

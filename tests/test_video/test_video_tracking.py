@@ -11,8 +11,8 @@ from fer_test_utils import (CONFIG, build_model, call_tool, face_photo,
 
 from dan_mm.inference import FERInferencer
 from dan_mm.utils.errors import ConfigError
-from dan_mm.video import (HeldDetector, IoUTracker, ScoreSmoother, StageTimer,
-                          VideoInferencer, box_iou)
+from dan_mm.video import IoUTracker, ScoreSmoother, StageTimer, VideoInferencer
+from dan_mm.video.tracking import HeldDetector, box_iou
 from dan_mm.visualization import draw_faces, face_label, layout_labels
 
 
