@@ -150,7 +150,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.onnx and onnx_file is None:
         print(f'note: --backend pytorch: {args.onnx} is not used')
     # A video on ONNX Runtime runs its stages side by side: they share the
-    # cores (one thread each on two) rather than each taking all of them.
+    # cores (stage_threads) rather than each taking all of them.
     pipelined = source.is_video and backend == 'onnxruntime'
     threads = stage_threads() if pipelined else {}
     inferencer = FERInferencer(

@@ -91,6 +91,10 @@ class OnnxRuntimeBackend:
         options.intra_op_num_threads = self.num_threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # its warnings are not the user's
+        # Pool threads wait on the OS, not spinning: another stage (the
+        # detector) may need the core they would spin on.
+        options.add_session_config_entry('session.intra_op.allow_spinning',
+                                         '0')
         try:
             self.session = ort.InferenceSession(
                 onnx_file, options, providers=['CPUExecutionProvider'])

@@ -67,9 +67,11 @@ class LatestFrame:
 
 
 def stage_threads(num_cores: Optional[int] = None) -> dict:
-    """Threads per stage that share ``num_cores`` without oversubscribing:
-    the detector and the classifier each get about half (at least one; one
-    intra-op thread means no pool whose threads spin while waiting).
+    """Threads per stage that share ``num_cores`` without spinning against
+    each other: the classifier, the slowest stage, may use every core (its
+    ONNX Runtime pool threads wait without spinning, so they give a core
+    back the moment the detector needs it); the detector, about half as
+    busy, gets one (no pool at all).
 
     Args:
         num_cores (int, optional): Defaults to the cores this process may
@@ -81,8 +83,7 @@ def stage_threads(num_cores: Optional[int] = None) -> dict:
     if num_cores is None:
         num_cores = len(os.sched_getaffinity(0)) if hasattr(
             os, 'sched_getaffinity') else (os.cpu_count() or 1)
-    detector = max(1, num_cores // 2)
-    return dict(detector=detector, classifier=max(1, num_cores - detector))
+    return dict(detector=1, classifier=max(1, num_cores))
 
 
 class PipelinedVideoInferencer(VideoInferencer):
@@ -97,7 +98,7 @@ class PipelinedVideoInferencer(VideoInferencer):
 
     Set the detector's and the classifier's threads so that they share the
     cores (:func:`stage_threads`), e.g. ``FERInferencer(...,
-    detector_threads=1, num_threads=1)`` on two cores.
+    detector_threads=1, num_threads=2)`` on two cores.
 
     Args:
         inferencer (FERInferencer): As :class:`VideoInferencer`'s.

@@ -124,6 +124,6 @@ def test_a_failing_stage_raises_in_the_caller(inferencer, monkeypatch):
 
 
 def test_stage_threads_share_the_cores():
-    assert stage_threads(2) == dict(detector=1, classifier=1)
+    assert stage_threads(2) == dict(detector=1, classifier=2)
     assert stage_threads(1) == dict(detector=1, classifier=1)
-    assert stage_threads(8) == dict(detector=4, classifier=4)
+    assert stage_threads(8)['detector'] == 1
