@@ -351,3 +351,15 @@ def test_upstream_is_patched_only_in_compat(path):
         found = upstream_patches(f.read(), path)
     assert not found, 'patch upstream in dan_mm/compat.py only: ' + \
         '; '.join(found)
+
+
+@pytest.mark.parametrize(
+    'module', sorted(m for m in MODULES if m.startswith('dan_mm.inference')))
+def test_photo_inference_imports_nothing_from_video(module):
+    """The photo inferencer is below the video loop: the video package uses
+    it, never the other way round."""
+    for line, target in imported_modules(MODULES[module]):
+        assert not target.startswith('dan_mm.video'), \
+            f'{MODULES[module]}:{line}: imports {target}'
+    deps = import_graph()[module]
+    assert not [m for m in deps if m.startswith('dan_mm.video')], deps

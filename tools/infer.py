@@ -10,6 +10,14 @@ Writes to ``--out-dir``: ``<name>.png`` (boxes and labels), with
 for a video (``camera<i>.mp4``), and ``predictions.jsonl``, one JSON object
 per image or frame (format: :mod:`dan_mm.inference.predictions`).
 
+Videos and cameras on the CPU run the fastest path with the same results by
+themselves: the deploy model exported to ONNX once (cached by the
+checkpoint's hash under ``~/.cache/dan_mm/onnx``, ``$DAN_MM_ONNX_CACHE``)
+and run by ONNX Runtime, in a loop whose decoding, detection and
+classification overlap on the cores. ``--onnx FILE`` runs a given export
+(e.g. an int8 one from ``tools/deployment/quantize_onnx.py``) on any input;
+``--backend pytorch`` always runs PyTorch. Attention maps are PyTorch's.
+
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
 be read or a video cannot be opened (one ``error:`` line; ``--debug`` for
 the traceback); 2 when no face is found at all.
@@ -18,6 +26,7 @@ Examples (CFG=configs/dan_r18_rafdb.py):
     python tools/infer.py $CFG dan.pth photo.jpg
     python tools/infer.py $CFG dan.pth photos/ --show-heads --detector haar
     python tools/infer.py $CFG dan.pth clip.mp4 --batch-size 16
+    python tools/infer.py $CFG dan.pth clip.mp4 --onnx dan.int8.onnx
     python tools/infer.py $CFG dan.pth 0 --max-frames 300
     python tools/infer.py $CFG dan.pth rafdb/aligned --no-detect
 """
@@ -25,13 +34,14 @@ import argparse
 import warnings
 from typing import Optional, Sequence
 
-from dan_mm.apis import check_source, predict_source
+from dan_mm.apis import check_source, pick_backend, predict_source
 from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
                               ModelDomainWarning)
 from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
+from dan_mm.video import stage_threads
 
 
 def positive_int(text: str) -> int:
@@ -88,6 +98,24 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument('--channels-last', action='store_true')
     add_precision_argument(parser)
     parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'onnxruntime'],
+        default=None,
+        help='what classifies the faces (default: onnxruntime for a video '
+        'or camera on the CPU, through the deploy model exported once; '
+        'else pytorch); pytorch always runs PyTorch')
+    parser.add_argument(
+        '--onnx',
+        metavar='FILE',
+        help='an ONNX export of this model (fp32 or int8) to run with ONNX '
+        'Runtime')
+    parser.add_argument(
+        '--threads',
+        type=positive_int,
+        default=None,
+        help='CPU threads of the ONNX Runtime classifier (default: torch\'s; '
+        'a video shares the cores between detector and classifier)')
+    parser.add_argument(
         '--max-frames',
         type=positive_int,
         help='stop a video / camera after this many frames')
@@ -116,18 +144,32 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     load_config(args.config)  # one clear line if missing
     check_checkpoint_file(args.checkpoint)
     source = check_source(args.input)  # before the model loads
+    backend = pick_backend(source, args.backend, args.onnx, args.device,
+                           args.precision)
+    onnx_file = args.onnx if backend == 'onnxruntime' else None
+    if args.onnx and onnx_file is None:
+        print(f'note: --backend pytorch: {args.onnx} is not used')
+    # A video on ONNX Runtime runs its stages side by side: they share the
+    # cores (stage_threads) rather than each taking all of them.
+    pipelined = source.is_video and backend == 'onnxruntime'
+    threads = stage_threads() if pipelined else {}
     inferencer = FERInferencer(
         args.config,
         args.checkpoint,
         device=args.device,
         detector=args.detector,
         no_detect=args.no_detect,
-        detector_threads=args.detector_threads,
+        detector_threads=args.detector_threads or threads.get('detector'),
         crop=args.crop,
         margin=args.margin,
         deploy=args.deploy,
         channels_last=args.channels_last,
-        precision=args.precision)
+        precision=args.precision,
+        backend=backend,
+        onnx_file=onnx_file,
+        num_threads=args.threads or threads.get('classifier'))
+    if backend == 'onnxruntime':
+        print(backend_line(inferencer, args.onnx is None, pipelined))
     predict_source(
         inferencer,
         source,
@@ -137,7 +179,25 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         max_frames=args.max_frames,
         show=args.show,
         smooth=not args.no_smooth,
-        detect_every=args.detect_every)
+        detect_every=args.detect_every,
+        pipelined=pipelined)
+
+
+def backend_line(inferencer: FERInferencer, cached: bool,
+                 pipelined: bool) -> str:
+    """One line saying what runs the model, e.g. ``ONNX Runtime (1 thread,
+    the deploy model exported once to ...)``."""
+    backend = inferencer.backend
+    num = backend.num_threads
+    what = f'{num} thread' + ('s' if num > 1 else '')
+    if cached:
+        verb = 'exported now to' if backend.exported else 'cached in'
+        what += f', the deploy model {verb} {backend.onnx_file}'
+    else:
+        what += f', {backend.onnx_file}'
+    loop = '; decode, detect and classify overlap' if pipelined else ''
+    return (f'classifier: ONNX Runtime ({what}){loop}; --backend pytorch '
+            'for PyTorch')
 
 
 if __name__ == '__main__':

@@ -3,9 +3,9 @@
 The clip is generated: a 640x480 MPEG-4 video of 1 or 5 real faces (Grace
 Hopper, the sample photo matplotlib ships) moving over a textured
 background, so that a real face detector finds them. Each run goes through
-:meth:`~dan_mm.apis.FERInferencer.iter_video`, the loop ``tools/infer.py``
+:class:`~dan_mm.video.VideoInferencer`, the loop ``tools/infer.py``
 runs, writing the annotated MP4 as ``infer.py`` does; the stage times are
-recorded by that loop (:class:`~dan_mm.apis.StageTimer`):
+recorded by that loop (:class:`~dan_mm.video.StageTimer`):
 
 - ``decode``: reading a frame from the file;
 - ``detect``: finding the faces and their crop geometry;
@@ -19,7 +19,16 @@ Paths (model weights are random: speed does not depend on them):
 - ``fast``: ``switch_to_deploy()`` (fused attention heads), channels-last,
   and bf16 autocast where the CPU has native bf16 (AVX512-BF16 / AMX);
 - ``onnxruntime``: the deploy model exported to ONNX and run by ONNX
-  Runtime on the CPU, with as many threads as torch.
+  Runtime on the CPU, with as many threads as torch;
+- ``pipelined``: the same in :class:`~dan_mm.video.PipelinedVideoInferencer`
+  (decode, detect, classify and write overlap in threads), the detector and
+  the classifier sharing the cores (:func:`~dan_mm.video.stage_threads`):
+  what ``tools/infer.py`` runs on a video on the CPU;
+- ``int8``, ``int8_pipelined``: a given ONNX file (an int8 export of
+  ``tools/deployment/quantize_onnx.py``), sequential and pipelined.
+
+In the pipelined paths the stages overlap, so the ms per stage (each
+stage's busy time per frame) can add up to more than a frame's wall time.
 """
 import json
 import os.path as osp
@@ -33,16 +42,17 @@ import torch
 import torch.nn as nn
 from matplotlib import cbook
 from mmengine.config import Config
-from mmengine.model import BaseModel
 
 from ..deployment.onnx_export import export, test_image_size
 from ..inference import FERInferencer
 from ..utils.environment import environment_record
 from ..utils.errors import ConfigError
 from ..utils.pretrained import drop_pretrained
-from ..video import StageTimer
+from ..video import (PipelinedVideoInferencer, StageTimer, VideoInferencer,
+                     stage_threads)
 
-PATHS = ('fp32', 'fast', 'onnxruntime')
+PATHS = ('fp32', 'fast', 'onnxruntime', 'pipelined', 'int8', 'int8_pipelined')
+ONNX_FILE_PATHS = ('int8', 'int8_pipelined')  # need a given ONNX file
 FRAME_SIZE = (640, 480)  # width, height
 
 
@@ -103,44 +113,6 @@ def write_face_clip(path: str,
     return path
 
 
-class OnnxRuntimeClassifier(BaseModel):
-    """A model's ONNX export run by ONNX Runtime, usable wherever
-    :class:`FERInferencer` takes a model (``model(inputs, mode='tensor')``
-    returns the logits; the data preprocessor and config are the torch
-    model's).
-
-    Args:
-        model (BaseModel): The exported model (for its data preprocessor and
-            ``_config``; its weights are not used).
-        onnx_file (str): Its export (input ``(N, 3, H, W)`` normalised
-            images, output ``(N, num_classes)`` logits).
-        threads (int, optional): ONNX Runtime's intra-op threads. Defaults
-            to ``torch.get_num_threads()``.
-    """
-
-    def __init__(self,
-                 model: BaseModel,
-                 onnx_file: str,
-                 threads: Optional[int] = None):
-        import onnxruntime as ort
-        super().__init__(data_preprocessor=model.data_preprocessor)
-        self._config = model._config
-        # FERInferencer reads the device from the first parameter.
-        self.device_anchor = nn.Parameter(torch.zeros(0), False)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        self.session = ort.InferenceSession(
-            onnx_file, options, providers=['CPUExecutionProvider'])
-        self.input_name = self.session.get_inputs()[0].name
-
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode='tensor'):
-        if mode != 'tensor':
-            raise ConfigError(f'{type(self).__name__} only runs '
-                              f'mode="tensor", not "{mode}"')
-        feed = {self.input_name: inputs.float().contiguous().cpu().numpy()}
-        return torch.from_numpy(self.session.run(None, feed)[0])
-
-
 def export_onnx(model: nn.Module, path: str, image_size: int) -> str:
     """Export ``model`` to ONNX at ``path`` with a dynamic batch axis, as
     ``tools/deployment/pytorch2onnx.py`` does; returns ``path``."""
@@ -148,11 +120,13 @@ def export_onnx(model: nn.Module, path: str, image_size: int) -> str:
     return path
 
 
-def build_inferencer(cfg: Config,
+def build_video_loop(cfg: Config,
                      path: str,
                      work_dir: str,
-                     detector: Optional[str] = None) -> FERInferencer:
-    """An inferencer of ``cfg``'s model with random weights on ``path``.
+                     detector: Optional[str] = None,
+                     onnx_file: Optional[str] = None,
+                     **loop_kwargs) -> VideoInferencer:
+    """The video loop of ``path`` on ``cfg``'s model with random weights.
 
     Args:
         cfg (Config): A model config.
@@ -160,14 +134,19 @@ def build_inferencer(cfg: Config,
         work_dir (str): Where the ONNX export goes.
         detector (str, optional): The face detector; defaults to the
             inferencer's default.
+        onnx_file (str, optional): The ONNX file of the ``int8`` paths.
+        **loop_kwargs: ``batch_size``, ``detect_every`` of the loop.
 
     Returns:
-        FERInferencer: On the CPU.
+        VideoInferencer: On the CPU (pipelined for the pipelined paths).
     """
     from mmpretrain.apis import get_model
     if path not in PATHS:
         raise ConfigError(f'unknown path "{path}": use one of '
                           f'{", ".join(PATHS)}')
+    if path in ONNX_FILE_PATHS and onnx_file is None:
+        raise ConfigError(f'path "{path}" needs --onnx FILE (an int8 '
+                          'export, tools/deployment/quantize_onnx.py)')
     cfg = cfg.copy()
     drop_pretrained(cfg.model)  # random weights: speed does not need them
     # Built with torch's default init (no init_weights(), which logs every
@@ -175,30 +154,33 @@ def build_inferencer(cfg: Config,
     model = get_model(cfg, pretrained=False, device='cpu')
     model.eval()
     kwargs = {} if detector is None else dict(detector=detector)
-    if path == 'fp32':
-        return FERInferencer(model, **kwargs)
+    pipelined = path.endswith('pipelined')
+    if pipelined:  # the stages share the cores, as tools/infer.py does
+        threads = stage_threads(torch.get_num_threads())
+        kwargs.update(
+            detector_threads=threads['detector'],
+            num_threads=threads['classifier'])
     if path == 'fast':
-        return FERInferencer(
-            model,
+        kwargs.update(
             deploy=True,
             channels_last=True,
-            precision='bf16' if has_native_bf16() else 'fp32',
-            **kwargs)
-    model.switch_to_deploy()
-    onnx_file = export_onnx(model, osp.join(work_dir, 'model.onnx'),
-                            test_image_size(cfg))
-    return FERInferencer(OnnxRuntimeClassifier(model, onnx_file), **kwargs)
+            precision='bf16' if has_native_bf16() else 'fp32')
+    elif path != 'fp32':
+        if path in ('onnxruntime', 'pipelined'):
+            model.switch_to_deploy()
+            onnx_file = export_onnx(model, osp.join(work_dir, 'model.onnx'),
+                                    test_image_size(cfg))
+        kwargs.update(backend='onnxruntime', onnx_file=onnx_file)
+    loop = PipelinedVideoInferencer if pipelined else VideoInferencer
+    return loop(FERInferencer(model, **kwargs), **loop_kwargs)
 
 
-def time_video(inferencer: FERInferencer,
+def time_video(video: VideoInferencer,
                clip: str,
                out_file: str,
-               batch_size: int = 8,
-               warmup: int = 2,
-               detect_every: int = 1) -> dict:
+               warmup: int = 2) -> dict:
     """Run the video loop over ``clip`` once untimed for ``warmup`` frames,
-    then timed over all of it (``detect_every``: as
-    :meth:`FERInferencer.iter_video`'s).
+    then timed over all of it.
 
     Returns:
         dict: ``frames``, ``faces`` (found, all frames), ``fps`` (end to
@@ -207,18 +189,12 @@ def time_video(inferencer: FERInferencer,
         ``detect_align_share`` (of a frame's time).
     """
     if warmup:
-        for _ in inferencer.iter_video(
-                clip, batch_size=batch_size, max_frames=warmup):
+        for _ in video(clip, max_frames=warmup):
             pass
     timer = StageTimer()
     frames = faces = 0
     start = time.perf_counter()
-    for result in inferencer.iter_video(
-            clip,
-            batch_size=batch_size,
-            out_file=out_file,
-            timer=timer,
-            detect_every=detect_every):
+    for result in video(clip, out_file=out_file, timer=timer):
         frames += 1
         faces += len(result['faces'])
     total = time.perf_counter() - start
@@ -238,19 +214,21 @@ def time_video(inferencer: FERInferencer,
 
 def benchmark_video(cfg: Config,
                     num_faces: Sequence[int] = (1, 5),
-                    paths: Sequence[str] = PATHS,
+                    paths: Optional[Sequence[str]] = None,
                     num_frames: int = 100,
                     batch_size: int = 8,
                     warmup: int = 2,
                     detector: Optional[str] = None,
-                    detect_every: int = 1) -> List[Dict]:
+                    detect_every: int = 1,
+                    onnx_file: Optional[str] = None) -> List[Dict]:
     """Time the video loop on generated clips, per number of faces and path.
 
     Args:
         cfg (Config): The model config.
         num_faces (Sequence[int]): A clip per entry, with that many faces.
             Defaults to ``(1, 5)``.
-        paths (Sequence[str]): From :data:`PATHS`. Defaults to all.
+        paths (Sequence[str], optional): From :data:`PATHS`. Defaults to
+            all (the ``int8`` ones with ``onnx_file`` only).
         num_frames (int): Frames per clip. Defaults to 100.
         batch_size (int): Frames per batch (``tools/infer.py``'s
             ``--batch-size``, default 8). Defaults to 8.
@@ -259,40 +237,56 @@ def benchmark_video(cfg: Config,
             inferencer's.
         detect_every (int): Detect faces every N frames and hold the
             tracked boxes in between. Defaults to 1 (every frame).
+        onnx_file (str, optional): The ONNX file (int8) of the ``int8``
+            paths. Defaults to None.
 
     Returns:
         list[dict]: Per clip and path, ``num_faces``, ``path``,
         ``detect_every`` and :func:`time_video`'s keys.
     """
+    if paths is None:
+        paths = [p for p in PATHS if onnx_file or p not in ONNX_FILE_PATHS]
     rows = []
     with tempfile.TemporaryDirectory() as work_dir:
-        inferencers = {
-            path: build_inferencer(cfg, path, work_dir, detector)
+        videos = {
+            path:
+            build_video_loop(
+                cfg,
+                path,
+                work_dir,
+                detector,
+                onnx_file,
+                batch_size=batch_size,
+                detect_every=detect_every)
             for path in paths
         }
         for n in num_faces:
             clip = write_face_clip(
                 osp.join(work_dir, f'faces{n}.mp4'), n, num_frames)
-            for path, inferencer in inferencers.items():
+            for path, video in videos.items():
                 row = dict(num_faces=n, path=path, detect_every=detect_every)
                 row.update(
-                    time_video(inferencer, clip,
-                               osp.join(work_dir, 'annotated.mp4'), batch_size,
-                               warmup, detect_every))
+                    time_video(video, clip, osp.join(work_dir,
+                                                     'annotated.mp4'), warmup))
                 rows.append(row)
     return rows
 
 
 def format_rows(rows: List[Dict]) -> str:
-    """The results as a table, one line per clip and path."""
+    """The results as a table, one line per clip and path; ``x fp32`` is
+    the frames/s over the ``fp32`` path's on the same clip (PyTorch, what
+    ``tools/infer.py --backend pytorch`` runs)."""
     stages = StageTimer.STAGES + ('other', )
+    base = {r['num_faces']: r['fps'] for r in rows if r['path'] == 'fp32'}
     lines = [
-        f'{"faces":>5} {"path":<12} {"frames/s":>8} ' +
+        f'{"faces":>5} {"path":<14} {"frames/s":>8} {"x fp32":>6} ' +
         ' '.join(f'{s:>10}' for s in stages) + f' {"det+align":>9}'
     ]
     for row in rows:
-        lines.append(f'{row["num_faces"]:>5} {row["path"]:<12} '
-                     f'{row["fps"]:>8.1f} ' +
+        ratio = row['fps'] / base[row['num_faces']] \
+            if row['num_faces'] in base else float('nan')
+        lines.append(f'{row["num_faces"]:>5} {row["path"]:<14} '
+                     f'{row["fps"]:>8.1f} {ratio:>6.2f} ' +
                      ' '.join(f'{row["ms"][s]:>7.1f} ms' for s in stages) +
                      f' {100 * row["detect_align_share"]:>8.0f}%')
     return '\n'.join(lines)

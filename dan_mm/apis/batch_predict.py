@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
+import torch
 from tqdm import tqdm
 
-from ..inference.face_detectors import WholeImageDetector
-from ..inference.fer_inferencer import FERInferencer, list_image_files
-from ..inference.predictions import to_json_line
+from ..inference import (FERInferencer, WholeImageDetector, list_image_files,
+                         to_json_line)
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
-from ..video.source import count_frames, is_video_file, parse_video_source
+from ..video import (PipelinedVideoInferencer, VideoInferencer, count_frames,
+                     is_video_file, parse_video_source)
 
 
 class Source(NamedTuple):
@@ -41,6 +42,33 @@ def check_source(text: str) -> Source:
     return Source(source, is_video, count_frames(source) if is_video else None)
 
 
+def pick_backend(source: Source,
+                 backend: Optional[str] = None,
+                 onnx_file: Optional[str] = None,
+                 device: Optional[str] = None,
+                 precision: str = 'fp32') -> str:
+    """The backend to classify ``source`` with.
+
+    ``backend`` wins when given (``'pytorch'`` always means PyTorch); an
+    ``onnx_file`` means ONNX Runtime; otherwise a video or camera on the
+    CPU in fp32 gets ONNX Runtime (the fastest path with the same results,
+    :class:`~dan_mm.inference.FERInferencer`'s cached deploy export) and
+    everything else PyTorch.
+
+    Returns:
+        str: ``'pytorch'`` or ``'onnxruntime'``.
+    """
+    if backend is not None:
+        return backend
+    if onnx_file is not None:
+        return 'onnxruntime'
+    on_cpu = str(device).startswith('cpu') if device is not None \
+        else not torch.cuda.is_available()
+    if source.is_video and on_cpu and precision == 'fp32':
+        return 'onnxruntime'
+    return 'pytorch'
+
+
 def iter_source(inferencer: FERInferencer,
                 source: Source,
                 out_dir: str,
@@ -49,25 +77,30 @@ def iter_source(inferencer: FERInferencer,
                 max_frames: Optional[int] = None,
                 show: bool = False,
                 smooth: bool = True,
-                detect_every: int = 1) -> Iterator[dict]:
+                detect_every: int = 1,
+                pipelined: bool = False) -> Iterator[dict]:
     """Results of every image (or frame) of ``source``, with a progress bar
     for folders and videos; annotated copies are saved in ``out_dir``.
-    ``max_frames``, ``show``, ``smooth`` and ``detect_every`` apply to
-    videos and cameras (:meth:`FERInferencer.iter_video`)."""
+    ``max_frames``, ``show``, ``smooth``, ``detect_every`` and
+    ``pipelined`` (:class:`~dan_mm.video.PipelinedVideoInferencer`, else
+    :class:`~dan_mm.video.VideoInferencer`) apply to videos and cameras."""
     if source.is_video:
         total = source.num_frames
         if max_frames is not None:
             total = min(total or max_frames, max_frames)
         name = f'camera{source.path}' if isinstance(source.path, int) \
             else Path(source.path).stem
-        results = inferencer.iter_video(
-            source.path,
+        loop = PipelinedVideoInferencer if pipelined else VideoInferencer
+        video = loop(
+            inferencer,
             batch_size=batch_size,
-            max_frames=max_frames,
-            out_file=osp.join(out_dir, f'{name}.mp4'),
-            show=show,
             smooth=smooth,
             detect_every=detect_every)
+        results = video(
+            source.path,
+            max_frames=max_frames,
+            out_file=osp.join(out_dir, f'{name}.mp4'),
+            show=show)
         return tqdm(results, total=total, desc='frames', unit='frame')
     is_folder = osp.isdir(source.path)
     inputs = list_image_files(source.path) if is_folder else [source.path]
@@ -94,7 +127,8 @@ def predict_source(inferencer: FERInferencer, source: Source, out_dir: str,
         source (Source): From :func:`check_source`.
         out_dir (str): Where annotated files and predictions.jsonl go.
         **kwargs: ``batch_size``, ``show_heads``, ``max_frames``, ``show``,
-            ``smooth``, ``detect_every`` (see :func:`iter_source`).
+            ``smooth``, ``detect_every``, ``pipelined`` (see
+            :func:`iter_source`).
 
     Prints a summary line, e.g. ``3 images, 5 faces; results in ...``.
 

@@ -85,6 +85,11 @@ class DemoService:
         self.max_pixels = max_pixels
         self.panel_size = panel_size
         self.device = device_name(inferencer.device)
+        if inferencer.backend.name == 'onnxruntime':
+            self.device = (
+                f'cpu, ONNX Runtime ({inferencer.backend.num_threads}'
+                ' threads; attention maps by PyTorch on '
+                f'{self.device})')
         self.num_heads = inferencer.config.model.get('neck',
                                                      {}).get('num_heads')
         self.notice = inferencer.model_notice
@@ -96,6 +101,9 @@ class DemoService:
                    device: Optional[str] = None,
                    precision: str = 'fp32',
                    detector: Optional[str] = None,
+                   backend: Optional[str] = None,
+                   onnx_file: Optional[str] = None,
+                   num_threads: Optional[int] = None,
                    **kwargs) -> 'DemoService':
         """Build the service from a config and a checkpoint file.
 
@@ -107,6 +115,13 @@ class DemoService:
             detector (str | dict, optional): The face detector (see
                 :class:`~dan_mm.apis.FERInferencer`); defaults to the
                 config's, else RetinaFace.
+            backend (str, optional): ``'pytorch'`` or ``'onnxruntime'``
+                (see :class:`~dan_mm.apis.FERInferencer`; the attention
+                panels are PyTorch's either way). Defaults to
+                ``'onnxruntime'`` with ``onnx_file``, else ``'pytorch'``.
+            onnx_file (str, optional): An ONNX export of the model (fp32 or
+                int8) for ONNX Runtime.
+            num_threads (int, optional): ONNX Runtime's threads.
             **kwargs: The other arguments of :class:`DemoService`.
 
         Raises:
@@ -122,11 +137,22 @@ class DemoService:
                 checkpoint,
                 device=device,
                 precision=precision,
-                detector=detector)
+                detector=detector,
+                backend=backend,
+                onnx_file=onnx_file,
+                num_threads=num_threads)
+        # The same network for whole images (and the same ONNX file, already
+        # checked or exported).
+        onnx_file = getattr(inferencer.backend, 'onnx_file', None)
         with warnings.catch_warnings():  # the same model: warned above
             warnings.simplefilter('ignore', ModelDomainWarning)
             whole_image = FERInferencer(
-                inferencer.model, no_detect=True, precision=precision)
+                inferencer.model,
+                no_detect=True,
+                precision=precision,
+                backend=inferencer.backend.name,
+                onnx_file=onnx_file,
+                num_threads=num_threads)
         name = (f'{osp.splitext(osp.basename(config))[0]} · '
                 f'{osp.basename(checkpoint)}')
         return cls(inferencer, whole_image, name, **kwargs)

@@ -231,6 +231,34 @@ class FaceCropper:
         return FaceCrop(img[y1:y2, x1:x2], np.array([x1, y1, x2, y2],
                                                     np.int64), None)
 
+    def crop_faces(self, img: np.ndarray, found) -> dict:
+        """Cut every detected face of one image.
+
+        Args:
+            img (np.ndarray): BGR image ``(H, W, 3)``.
+            found (FaceDetections): Its faces: ``boxes`` ``(M, 4)``,
+                ``scores`` ``(M, )``, ``landmarks`` ``(M, 5, 2)`` or None.
+
+        Returns:
+            dict: ``boxes``, ``det_scores``, ``landmarks`` (or None) of the
+            faces that could be cut, and ``crops``: a :class:`FaceCrop`
+            each (pixels, box in the image, image-to-crop matrix for
+            aligned crops).
+        """
+        crops, keep = [], []
+        for i, box in enumerate(found.boxes):
+            points = None if found.landmarks is None else found.landmarks[i]
+            crop = self(img, box, points)
+            if crop is not None:
+                crops.append(crop)
+                keep.append(i)
+        return dict(
+            boxes=found.boxes[keep],
+            det_scores=found.scores[keep],
+            landmarks=None
+            if found.landmarks is None else found.landmarks[keep],
+            crops=crops)
+
     def __repr__(self) -> str:
         if self.mode == 'aligned':
             return (f'FaceCropper(mode=aligned, size={self.size}, '

@@ -1,5 +1,4 @@
 """From photos to expressions: detect every face, classify it with DAN."""
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Union
@@ -14,28 +13,23 @@ from mmengine.dataset import Compose, default_collate
 from mmpretrain.apis import BaseInferencer
 from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
+from ..deployment.onnx_export import test_image_size
+from ..deployment.prepare import prepare_for_inference
 from ..utils.device import check_device
-from ..utils.errors import (CheckpointNotFoundError, ConfigError, InputError,
+from ..utils.errors import (CheckpointNotFoundError, ConfigError,
                             InputNotFoundError)
 from ..utils.image_io import decode_image
-from ..utils.precision import autocast, precision_dtype
-from ..video.source import (AnnotatedVideoWriter, StageTimer, VideoSource,
-                            iter_frames, open_video, video_label)
-from ..video.tracking import HeldDetector, IoUTracker, ScoreSmoother
+from ..utils.precision import precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
 from .face_alignment import FaceCropper
-from .face_detectors import DetectorType, build_face_detector, to_detections
+from .face_detectors import (DetectorType, FaceDetections, build_face_detector,
+                             to_detections)
+from .image_inputs import chunk_images, inputs_to_list
 from .model_notice import model_notice, warn_model_notice
-
-
-def list_image_files(folder: str) -> List[str]:
-    """The image files of ``folder`` (torchvision's ``IMG_EXTENSIONS``,
-    any case), sorted by name; not recursive."""
-    return sorted(
-        osp.join(folder, name) for name in os.listdir(folder)
-        if name.lower().endswith(IMG_EXTENSIONS))
+from .onnx_backend import build_onnx_backend, check_backend
+from .predictions import set_prediction
+from .torch_backend import TorchBackend
 
 
 class FERInferencer(BaseInferencer):
@@ -76,14 +70,25 @@ class FERInferencer(BaseInferencer):
             :class:`~dan_mm.apis.FaceCropper`). Defaults to None.
         detector_threads (int, optional): CPU threads of the default
             (RetinaFace) detector. Defaults to ``torch.get_num_threads()``.
-        deploy (bool): Call ``model.switch_to_deploy()`` (fused MAN).
-            Defaults to False.
+        deploy (bool): Fuse the attention heads
+            (:func:`~dan_mm.deployment.prepare_for_inference`). Defaults to
+            False.
         channels_last (bool): Run in ``torch.channels_last`` memory format.
             Defaults to False.
         precision (str): ``'fp32'``, ``'fp16'`` or ``'bf16'`` (autocast, see
             :mod:`dan_mm.utils.precision`). Defaults to ``'fp32'``.
         classes (Sequence[str], optional): Class names; defaults to the
             checkpoint's ``dataset_meta`` or the test dataset's classes.
+        backend (str): What classifies the crops: ``'pytorch'`` (the
+            model), or ``'onnxruntime'`` (``onnx_file``, else the deploy
+            model exported once, see
+            :func:`~dan_mm.inference.onnx_backend.cached_onnx_export`).
+            Attention maps always come from the PyTorch model. Defaults to
+            ``'onnxruntime'`` with ``onnx_file``, else ``'pytorch'``.
+        onnx_file (str, optional): An ONNX export of this model (fp32 or
+            int8) for ONNX Runtime. Defaults to None.
+        num_threads (int, optional): ONNX Runtime's intra-op threads.
+            Defaults to ``torch.get_num_threads()``.
 
     Attributes:
         model_notice (str | None): For a model trained on drawn faces
@@ -93,14 +98,10 @@ class FERInferencer(BaseInferencer):
             :class:`~dan_mm.inference.model_notice.ModelDomainWarning`.
 
     Example:
-        >>> from dan_mm.apis import FERInferencer
         >>> inferencer = FERInferencer('configs/dan_r18_rafdb.py',
         ...                            'checkpoints/dan_r18_rafdb.pth')
-        >>> inferencer('group_photo.jpg')[0]['faces'][0]
-        {'box': [x1, y1, x2, y2], 'det_score': 0.99,
-         'landmarks': [[x, y], ...], 'crop_box': [...], 'pred_label': 3,
-         'pred_class': 'Happiness', 'pred_score': 0.93,
-         'pred_scores': array([...], dtype=float32)}
+        >>> inferencer('group_photo.jpg')[0]['faces'][0]['pred_class']
+        'Happiness'
     """
 
     forward_kwargs: set = {'return_maps'}
@@ -118,7 +119,10 @@ class FERInferencer(BaseInferencer):
                  precision: str = 'fp32',
                  classes: Optional[Sequence[str]] = None,
                  crop: Optional[str] = None,
-                 detector_threads: Optional[int] = None) -> None:
+                 detector_threads: Optional[int] = None,
+                 backend: Optional[str] = None,
+                 onnx_file: Optional[str] = None,
+                 num_threads: Optional[int] = None) -> None:
         if isinstance(model, str) and not osp.isfile(model):
             raise ConfigError(f'config file not found: {model}')
         if pretrained is not None and not osp.isfile(pretrained):
@@ -126,21 +130,20 @@ class FERInferencer(BaseInferencer):
                 f'checkpoint not found: {pretrained}')
         precision_dtype(precision)  # refuse an unknown one before loading
         device = check_device(device)  # 'cuda:0' without CUDA: one line
+        backend = check_backend(backend, onnx_file, precision, device)
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
         # Not None for a model of drawn faces (SynthFER): its labels on real
         # photos mean nothing; callers show this next to the results.
         self.model_notice = model_notice(self.config)
         warn_model_notice(self.model_notice)
-        if deploy:
-            if not hasattr(self.model, 'switch_to_deploy'):
-                raise ConfigError(f'{type(self.model).__name__} has no '
-                                  'switch_to_deploy(); use model type "DAN"')
-            self.model.switch_to_deploy()
-        self.channels_last = channels_last
-        if channels_last:
-            self.model.to(memory_format=torch.channels_last)
+        prepare_for_inference(
+            self.model,
+            deploy=deploy,
+            channels_last=channels_last,
+            precision=precision)
         self.precision = precision
+        self.torch_backend = TorchBackend(self.model, precision)
         if detector is None:
             detector = self.config.get('face_detector', 'retinaface')
         self.detector = build_face_detector(
@@ -148,11 +151,12 @@ class FERInferencer(BaseInferencer):
         self.cropper = FaceCropper.from_config(self.config, crop, margin)
         self.classes = list(classes) if classes is not None else getattr(
             self.model, '_dataset_meta', {}).get('classes')
-
-    @property
-    def margin(self) -> float:
-        """The crop margin (see ``margin``)."""
-        return self.cropper.margin
+        self.backend = self.torch_backend
+        if backend == 'onnxruntime':
+            self.backend = build_onnx_backend(
+                self.model, test_image_size(self.config), pretrained,
+                onnx_file,
+                len(self.classes) if self.classes else None, num_threads)
 
     @property
     def device(self) -> torch.device:
@@ -169,12 +173,7 @@ class FERInferencer(BaseInferencer):
         return Compose(transforms)
 
     def _inputs_to_list(self, inputs: InputType) -> list:
-        """A folder becomes its image files (sorted); anything else a list."""
-        if isinstance(inputs, (str, Path)) and osp.isdir(inputs):
-            return list_image_files(str(inputs))
-        if not isinstance(inputs, (list, tuple)):
-            inputs = [inputs]
-        return list(inputs)
+        return inputs_to_list(inputs)
 
     def load_image(self, input_: Union[str, np.ndarray], index: int) -> dict:
         """Read one input and find its faces.
@@ -205,79 +204,35 @@ class FERInferencer(BaseInferencer):
             name, source = Path(path).stem, path
         return dict(input=source, name=name, img=img, **self.find_faces(img))
 
-    def find_faces(self,
-                   img: np.ndarray,
-                   timer: Optional[StageTimer] = None) -> dict:
-        """Detect the faces of one image and crop them for the model.
+    def detect(self,
+               img: np.ndarray,
+               detector: Optional[DetectorType] = None) -> FaceDetections:
+        """Find the faces of one image.
 
         Args:
             img (np.ndarray): BGR ``uint8`` image ``(H, W, 3)``.
-            timer (StageTimer, optional): Adds the seconds of detection
-                (``detect``) and cropping / warping (``align``) to it.
-                Defaults to None.
+            detector (callable, optional): Run this one instead of the
+                inferencer's own (a video loop's held detector). Defaults to
+                None.
+
+        Returns:
+            FaceDetections: ``boxes`` ``(M, 4)``, ``scores`` ``(M, )`` and
+            ``landmarks`` ``(M, 5, 2)`` or None.
+        """
+        return to_detections((detector or self.detector)(img))
+
+    def find_faces(self,
+                   img: np.ndarray,
+                   detector: Optional[DetectorType] = None) -> dict:
+        """Detect the faces of one image and crop them for the model
+        (:meth:`detect`, then :meth:`FaceCropper.crop_faces`).
 
         Returns:
             dict: ``boxes`` ``(M, 4)``, ``det_scores`` ``(M, )``,
-            ``landmarks`` ``(M, 5, 2)`` or None, and ``crops``: per face a
-            :class:`~dan_mm.inference.face_alignment.FaceCrop` (pixels, box in
-            the image, image-to-crop matrix for aligned crops).
+            ``landmarks`` ``(M, 5, 2)`` or None, and ``crops`` (a
+            :class:`~dan_mm.inference.face_alignment.FaceCrop` each).
         """
-        timer = timer or StageTimer()
-        with timer('detect'):
-            found = to_detections(self.detector(img))
-        crops, keep = [], []
-        with timer('align'):
-            for i, box in enumerate(found.boxes):
-                points = None if found.landmarks is None \
-                    else found.landmarks[i]
-                crop = self.cropper(img, box, points)
-                if crop is not None:
-                    crops.append(crop)
-                    keep.append(i)
-        return dict(
-            boxes=found.boxes[keep],
-            det_scores=found.scores[keep],
-            landmarks=None
-            if found.landmarks is None else found.landmarks[keep],
-            crops=crops)
-
-    def _chunk_images(self,
-                      ori_inputs: list,
-                      batch_size: int,
-                      skip_errors: bool = False) -> Iterator[List[dict]]:
-        """Read images until they hold ``batch_size`` faces (or run out).
-
-        With ``skip_errors`` an unreadable input becomes an image with no
-        face and an ``error`` message instead of raising.
-        """
-        chunk, num_faces = [], 0
-        for index, input_ in enumerate(ori_inputs):
-            try:
-                image = self.load_image(input_, index)
-            except (OSError, ValueError) as error:
-                if not skip_errors:
-                    raise
-                image = dict(
-                    input=str(input_),
-                    name=None,
-                    img=None,
-                    error=str(error),
-                    **self._no_faces())
-            chunk.append(image)
-            num_faces += len(image['boxes'])
-            if num_faces >= batch_size:
-                yield chunk
-                chunk, num_faces = [], 0
-        if chunk:
-            yield chunk
-
-    @staticmethod
-    def _no_faces() -> dict:
-        return dict(
-            boxes=np.zeros((0, 4), np.float32),
-            det_scores=np.zeros(0, np.float32),
-            landmarks=None,
-            crops=[])
+        return self.cropper.crop_faces(img, self.detect(img, detector))
 
     def preprocess(self, images: List[dict], batch_size: int = 1):
         """Crop every face of ``images`` and batch them.
@@ -304,7 +259,6 @@ class FERInferencer(BaseInferencer):
         yield from map(default_collate,
                        self._get_chunk_data(crops(), batch_size))
 
-    @torch.no_grad()
     def forward(self, data: dict, return_maps: bool = False) -> List[dict]:
         """Classify a batch of face crops.
 
@@ -317,27 +271,14 @@ class FERInferencer(BaseInferencer):
             list[dict]: Per face ``pred_scores`` ``(num_classes, )`` and,
             with ``return_maps``, ``attention_maps`` ``(K, h, w)``.
         """
-        inputs = self.model.data_preprocessor(data, False)['inputs']
-        if self.channels_last:
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
-        maps = None
-        with autocast(self.device, self.precision):
-            if return_maps:
-                if not hasattr(self.model, 'attention_maps_from_features'):
-                    raise ConfigError(
-                        f'{type(self.model).__name__} has no attention maps;'
-                        ' use model type "DAN"')
-                # One backbone pass for both.
-                feats = self.model.backbone_features(inputs)
-                logits = self.model.logits_from_features(feats)
-                maps = self.model.attention_maps_from_features(feats)
-            else:
-                logits = self.model(inputs, mode='tensor')
-        scores = logits.float().softmax(dim=1).cpu().numpy()
+        with torch.no_grad():
+            inputs = self.model.data_preprocessor(data, False)['inputs']
+        scores, maps = self.backend(inputs)
+        if return_maps:  # always PyTorch's
+            maps = self.torch_backend(inputs, return_maps=True)[1]
         preds = [dict(pred_scores=s) for s in scores]
-        if maps is not None:
-            for pred, face_maps in zip(preds, maps.float().cpu().numpy()):
-                pred['attention_maps'] = face_maps
+        for pred, face_maps in zip(preds, [] if maps is None else maps):
+            pred['attention_maps'] = face_maps
         return preds
 
     def __call__(self,
@@ -380,178 +321,15 @@ class FERInferencer(BaseInferencer):
         """
         _, _, visualize_kwargs, _ = self._dispatch_kwargs(**kwargs)
         return_maps = return_maps or visualize_kwargs.get('draw_heads', False)
-        for images in self._chunk_images(
-                self._inputs_to_list(inputs), batch_size, skip_errors):
+        for images in chunk_images(
+                self._inputs_to_list(inputs), self.load_image, batch_size,
+                skip_errors):
             preds = []
             for data in self.preprocess(images, batch_size):
                 preds.extend(self.forward(data, return_maps=return_maps))
             results = self.postprocess(images, preds)
             self.visualize(images, results, **visualize_kwargs)
             yield from results
-
-    def iter_video(self,
-                   source: VideoSource,
-                   batch_size: int = 1,
-                   max_frames: Optional[int] = None,
-                   out_file: Optional[str] = None,
-                   show: bool = False,
-                   return_maps: bool = False,
-                   smooth: bool = True,
-                   smooth_window: int = 5,
-                   detect_every: int = 1,
-                   tracker: Optional[IoUTracker] = None,
-                   timer: Optional[StageTimer] = None) -> Iterator[dict]:
-        """Find, track and classify every face of every frame of a video or
-        camera.
-
-        Frames are read and classified ``batch_size`` at a time (the faces
-        of a batch of frames go through the model together). Each face gets
-        a ``track_id`` that stays with it across frames
-        (:class:`~dan_mm.video.tracking.IoUTracker`), and with ``smooth`` its
-        probabilities are an exponential moving average over its track's
-        last ``smooth_window`` frames
-        (:class:`~dan_mm.video.tracking.ScoreSmoother`). The capture (and
-        ``out_file``) are closed when the frames run out, after
-        ``max_frames``, or when the caller stops iterating.
-
-        Args:
-            source (str | int): A video file or a camera index.
-            batch_size (int): Frames read, and faces classified, together.
-                Defaults to 1.
-            max_frames (int, optional): Stop after this many frames (a
-                camera never ends). Defaults to None.
-            out_file (str, optional): Write an annotated copy here (MP4, the
-                source's frame rate). Defaults to None.
-            show (bool): Show each annotated frame in a window (needs a
-                display). Defaults to False.
-            return_maps (bool): Add each face's ``attention_maps``.
-                Defaults to False.
-            smooth (bool): Smooth each track's probabilities over time; off,
-                every frame is classified on its own. Defaults to True.
-            smooth_window (int): The smoothing span in frames. Defaults
-                to 5.
-            detect_every (int): Run the face detector on every N-th frame
-                only; the frames in between reuse the last detected faces
-                (held in place). Defaults to 1 (every frame).
-            tracker (IoUTracker, optional): Matches faces across frames;
-                anything with ``update(boxes (M, 4)) -> (M, ) ids``.
-                Defaults to ``IoUTracker()``.
-            timer (StageTimer, optional): Add the seconds spent per stage
-                (decode, detect, align, classify, draw_write) to it, for
-                benchmarks. Defaults to None.
-
-        Yields:
-            dict: Per frame, a result as :meth:`__call__`'s with ``input``
-            the path (or ``camera:<i>``), plus ``frame`` (0-based index)
-            and ``time_s`` (the frame's timestamp in seconds); each face
-            also has ``track_id`` (int, from 1) and, with ``smooth``,
-            ``raw_scores`` (this frame's own probabilities; ``pred_scores``
-            and the predicted class are the smoothed ones).
-
-        Raises:
-            InputNotFoundError: The video file does not exist.
-            InputError: The source cannot be opened, or has no frame.
-        """
-        tracker = tracker if tracker is not None else IoUTracker()
-        smoother = ScoreSmoother(smooth_window) if smooth else None
-        detector = HeldDetector(self.detector, detect_every)
-        timer = timer or StageTimer()
-        capture, label = open_video(source), video_label(source)
-        writer = None
-        if out_file is not None:
-            Path(out_file).parent.mkdir(parents=True, exist_ok=True)
-            writer = AnnotatedVideoWriter(out_file,
-                                          capture.get(cv2.CAP_PROP_FPS) or 25.)
-        num_frames = 0
-        try:
-
-            def classify(batch):
-                return self._classify_frames(batch, batch_size, label, writer,
-                                             show, return_maps, detector,
-                                             tracker, smoother, timer)
-
-            batch = []
-            for item in iter_frames(capture, max_frames, timer):
-                batch.append(item)
-                if len(batch) == batch_size:
-                    yield from classify(batch)
-                    num_frames += len(batch)
-                    batch = []
-            if batch:
-                yield from classify(batch)
-                num_frames += len(batch)
-            if num_frames == 0:
-                raise InputError(f'cannot read any frame from {label}')
-        finally:
-            capture.release()
-            if writer is not None:
-                writer.release()
-
-    def _classify_frames(self, batch: list, batch_size: int, label: str,
-                         writer: Optional[AnnotatedVideoWriter], show: bool,
-                         return_maps: bool, detector: HeldDetector,
-                         tracker: IoUTracker,
-                         smoother: Optional[ScoreSmoother],
-                         timer: StageTimer) -> Iterator[dict]:
-        """Classify ``(index, time_s, frame)`` items in frame order; track,
-        smooth, draw, write, show."""
-        own_detector, self.detector = self.detector, detector
-        try:
-            images = [
-                dict(
-                    input=index,
-                    name=f'{index:06d}',
-                    img=frame,
-                    **self.find_faces(frame, timer))
-                for index, _, frame in batch
-            ]
-        finally:
-            self.detector = own_detector
-        preds = []
-        chunks = self.preprocess(images, batch_size)
-        while True:
-            with timer('align'):
-                data = next(chunks, None)
-            if data is None:
-                break
-            with timer('classify'):
-                preds.extend(self.forward(data, return_maps=return_maps))
-        results = self.postprocess(images, preds)
-        for (index, time_s, frame), result in zip(batch, results):
-            result.update(input=label, frame=index, time_s=time_s)
-            self._track_faces(result['faces'], tracker, smoother)
-            if writer is not None or show:
-                with timer('draw_write'):
-                    drawn = draw_faces(frame, result['faces'])
-                    if writer is not None:
-                        writer.write(drawn)
-                    if show:
-                        cv2.imshow(label, drawn)
-                        cv2.waitKey(1)
-            yield result
-
-    def _track_faces(self, faces: List[dict], tracker: IoUTracker,
-                     smoother: Optional[ScoreSmoother]) -> None:
-        """Set each face's ``track_id``; with a smoother, replace its
-        probabilities (and class) by its track's smoothed ones."""
-        boxes = np.array([face['box'] for face in faces],
-                         np.float64).reshape(-1, 4)
-        for face, track_id in zip(faces, tracker.update(boxes)):
-            face['track_id'] = int(track_id)
-            if smoother is None:
-                continue
-            face['raw_scores'] = face['pred_scores']
-            scores = smoother.update(int(track_id), face['pred_scores'])
-            label = int(scores.argmax())
-            face.update(
-                pred_scores=scores,
-                pred_label=label,
-                pred_score=float(scores[label]))
-            if self.classes is not None:
-                face['pred_class'] = self.classes[label]
-        live = getattr(tracker, 'track_ids', None)
-        if smoother is not None and live is not None:
-            smoother.keep_only(live)
 
     def visualize(self,
                   images: List[dict],
@@ -602,24 +380,19 @@ class FERInferencer(BaseInferencer):
             for i, (box,
                     crop) in enumerate(zip(image['boxes'], image['crops'])):
                 face = next(preds)
-                scores = face['pred_scores']
-                label = int(scores.argmax())
                 landmarks = image['landmarks']
                 face.update(
                     box=[float(v) for v in box],
                     det_score=float(image['det_scores'][i]),
                     landmarks=None
                     if landmarks is None else landmarks[i].round(2).tolist(),
-                    crop_box=[int(v) for v in crop.box],
-                    pred_label=label,
-                    pred_score=float(scores[label]))
+                    crop_box=[int(v) for v in crop.box])
                 if crop.matrix is not None:
                     face.update(
                         crop_matrix=crop.matrix.tolist(),
                         crop_size=crop.img.shape[0])
-                if self.classes is not None:
-                    face['pred_class'] = self.classes[label]
-                faces.append(face)
+                faces.append(
+                    set_prediction(face, face['pred_scores'], self.classes))
             result = dict(input=image['input'], faces=faces)
             if image['img'] is not None:
                 result['img_shape'] = tuple(image['img'].shape[:2])

@@ -80,3 +80,26 @@ def prediction_record(result: dict,
 def to_json_line(result: dict, classes: Optional[Sequence[str]] = None) -> str:
     """One ``predictions.jsonl`` line (no newline)."""
     return json.dumps(prediction_record(result, classes))
+
+
+def set_prediction(face: dict,
+                   scores: np.ndarray,
+                   classes: Optional[Sequence[str]] = None) -> dict:
+    """Give ``face`` the class probabilities ``scores`` and what follows
+    from them: ``pred_scores``, ``pred_label`` (the argmax), ``pred_score``
+    and, with class names, ``pred_class``.
+
+    Args:
+        face (dict): A face result; updated in place.
+        scores (np.ndarray): ``(num_classes, )`` probabilities.
+        classes (Sequence[str], optional): Class names.
+
+    Returns:
+        dict: ``face``.
+    """
+    label = int(np.argmax(scores))
+    face.update(
+        pred_scores=scores, pred_label=label, pred_score=float(scores[label]))
+    if classes is not None:
+        face['pred_class'] = classes[label]
+    return face

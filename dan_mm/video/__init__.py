@@ -1,12 +1,14 @@
 """Video and camera: frames in, tracked and smoothed per-face expressions
-and an annotated video out."""
-from .source import (VIDEO_EXTENSIONS, AnnotatedVideoWriter, StageTimer,
-                     count_frames, is_video_file, open_video,
+and an annotated video out (:class:`VideoInferencer`)."""
+from .pipeline import VideoInferencer
+from .pipelined import PipelinedVideoInferencer, stage_threads
+from .source import (VIDEO_EXTENSIONS, count_frames, is_video_file,
                      parse_video_source)
-from .tracking import HeldDetector, IoUTracker, ScoreSmoother, box_iou
+from .timing import StageTimer
+from .tracking import IoUTracker, ScoreSmoother
 
 __all__ = [
-    'VIDEO_EXTENSIONS', 'AnnotatedVideoWriter', 'StageTimer', 'count_frames',
-    'is_video_file', 'open_video', 'parse_video_source', 'HeldDetector',
-    'IoUTracker', 'ScoreSmoother', 'box_iou'
+    'VideoInferencer', 'PipelinedVideoInferencer', 'stage_threads',
+    'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file', 'parse_video_source',
+    'StageTimer', 'IoUTracker', 'ScoreSmoother'
 ]

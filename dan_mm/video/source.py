@@ -1,14 +1,12 @@
-"""Video files and cameras as a stream of frames, for FERInferencer."""
+"""Video files and cameras as a stream of frames."""
 import os.path as osp
-import time
-from collections import defaultdict
-from contextlib import contextmanager
-from typing import Dict, Iterator, Optional, Tuple, Union
+from typing import Iterator, Optional, Tuple, Union
 
 import cv2
 import numpy as np
 
-from dan_mm.utils.errors import InputError, InputNotFoundError
+from ..utils.errors import InputError, InputNotFoundError
+from .timing import StageTimer, untimed
 
 # Containers OpenCV's FFmpeg backend reads; anything else is an image.
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
@@ -71,39 +69,6 @@ def count_frames(source: VideoSource) -> Optional[int]:
         capture.release()
 
 
-class StageTimer:
-    """Wall-clock seconds spent per stage of a video loop, summed.
-
-    :meth:`FERInferencer.iter_video` records into one when given it, with
-    the stages ``decode`` (reading a frame), ``detect`` (the face
-    detector), ``align`` (cropping or warping each face onto the model's
-    template, and the test pipeline), ``classify`` (the model) and
-    ``draw_write`` (drawing, writing and showing the annotated frame).
-    """
-
-    STAGES = ('decode', 'detect', 'align', 'classify', 'draw_write')
-
-    def __init__(self):
-        self.seconds: Dict[str, float] = defaultdict(float)
-
-    @contextmanager
-    def __call__(self, stage: str):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[stage] += time.perf_counter() - start
-
-    def reset(self) -> None:
-        """Forget everything recorded."""
-        self.seconds.clear()
-
-
-@contextmanager
-def _untimed(stage: str):
-    yield
-
-
 def iter_frames(
     capture: cv2.VideoCapture,
     max_frames: Optional[int] = None,
@@ -120,7 +85,7 @@ def iter_frames(
         tuple: ``(index, time_s, frame)``: the 0-based frame index, its
         timestamp in seconds and the BGR ``uint8`` frame.
     """
-    timer = timer or _untimed
+    timer = timer or untimed
     index = 0
     while max_frames is None or index < max_frames:
         with timer('decode'):
@@ -129,33 +94,3 @@ def iter_frames(
             return
         yield index, capture.get(cv2.CAP_PROP_POS_MSEC) / 1000., frame
         index += 1
-
-
-class AnnotatedVideoWriter:
-    """Write frames to an MP4 file (``mp4v``), opened at the first frame
-    (when the frame size is known).
-
-    Args:
-        path (str): The output file.
-        fps (float): Frames per second.
-    """
-
-    def __init__(self, path: str, fps: float):
-        self.path = path
-        self.fps = fps
-        self._writer = None
-
-    def write(self, frame: np.ndarray) -> None:
-        """Append one BGR frame."""
-        if self._writer is None:
-            height, width = frame.shape[:2]
-            self._writer = cv2.VideoWriter(self.path,
-                                           cv2.VideoWriter_fourcc(*'mp4v'),
-                                           self.fps, (width, height))
-        self._writer.write(frame)
-
-    def release(self) -> None:
-        """Close the file (nothing was written without frames)."""
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None

@@ -65,19 +65,20 @@ def test_benchmark_on_onnxruntime():
 
 
 @pytest.mark.slow
-def test_onnxruntime_classifier_matches_torch(tmp_path):
-    from fer_test_utils import build_model, face_photo, save_checkpoint
+def test_benchmark_on_the_pipelined_and_int8_paths(tmp_path):
+    from fer_test_utils import build_model
 
-    from dan_mm.analysis.video_benchmark import (OnnxRuntimeClassifier,
-                                                 export_onnx)
-    from dan_mm.inference import FERInferencer
-    checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
-    inferencer = FERInferencer(CONFIG, checkpoint, deploy=True)
-    model = inferencer.model
-    onnx_file = export_onnx(model, str(tmp_path / 'm.onnx'), 80)
-    photo = face_photo(128)
-    (expected, ) = inferencer(photo)
-    (got, ) = FERInferencer(OnnxRuntimeClassifier(model, onnx_file))(photo)
-    assert len(got['faces']) == 1
-    assert got['faces'][0]['pred_scores'] == pytest.approx(
-        expected['faces'][0]['pred_scores'], abs=1e-4)
+    from dan_mm.deployment import export
+    onnx_file = str(tmp_path / 'm.onnx')  # any export of the model
+    export(build_model().eval(), onnx_file, 80)
+    paths = ('fp32', 'pipelined', 'int8_pipelined')
+    rows = benchmark_video(
+        Config.fromfile(CONFIG),
+        num_faces=(1, ),
+        paths=paths,
+        num_frames=3,
+        batch_size=2,
+        warmup=0,
+        onnx_file=onnx_file)
+    check_rows(rows, paths)
+    assert 'x fp32' in format_rows(rows)

@@ -304,3 +304,23 @@ def test_tool_on_a_missing_device_is_one_error_line(tmp_path, monkeypatch):
     assert code == 1
     (line, ) = err.strip().splitlines()
     assert line.startswith(f'error: --device {device}: ')
+
+
+def test_predict_on_onnxruntime_keeps_the_panels(tmp_path):
+    from onnx_test_utils import tiny_onnx
+    checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
+    service = DemoService.from_files(
+        CONFIG,
+        checkpoint,
+        device='cpu',
+        panel_size=64,
+        onnx_file=tiny_onnx(tmp_path / 'tiny.onnx'),
+        num_threads=1)
+    assert 'ONNX Runtime (1 threads' in service.info()['device']
+    for whole_image in (False, True):
+        answer = service.predict(encode(faces_photo(copies=1)), whole_image)
+        (face, ) = answer['faces']
+        # the tiny model's equal logits: uniform scores; panels by PyTorch
+        assert all(s['p'] == pytest.approx(1 / 7, abs=1e-4)
+                   for s in face['scores'])
+        assert from_data_url(face['panels']).shape[0] > 0

@@ -7,12 +7,13 @@ import pytest
 import torch
 from fer_test_utils import CONFIG, build_model, face_photo, save_checkpoint
 
-from dan_mm.inference import (BaseFaceDetector, FERInferencer, expand_box,
-                              list_image_files)
+from dan_mm.inference import BaseFaceDetector, FERInferencer, list_image_files
+from dan_mm.inference.face_alignment import expand_box
 from dan_mm.synthfer import draw_face
 from dan_mm.utils.errors import (ConfigError, InputError, InputNotFoundError,
                                  UserError)
-from dan_mm.video import count_frames, is_video_file, parse_video_source
+from dan_mm.video import (VideoInferencer, count_frames, is_video_file,
+                          parse_video_source)
 
 
 @pytest.fixture(scope='module')
@@ -186,7 +187,8 @@ def test_video_frames_match_images_and_are_written(inferencer, tmp_path):
     assert is_video_file(clip) and not is_video_file('a.jpg')
     assert count_frames(clip) == 3
     out = tmp_path / 'out' / 'clip.mp4'
-    results = list(inferencer.iter_video(clip, batch_size=2, out_file=out))
+    results = list(
+        VideoInferencer(inferencer, batch_size=2)(clip, out_file=out))
     assert [r['frame'] for r in results] == [0, 1, 2]
     assert all(r['input'] == clip for r in results)
     assert [len(r['faces']) for r in results] == [1, 0, 1]
@@ -204,14 +206,14 @@ def test_video_frames_match_images_and_are_written(inferencer, tmp_path):
     assert int(written.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
     written.release()
     # max_frames stops early (a camera never ends)
-    assert len(list(inferencer.iter_video(clip, max_frames=2))) == 2
+    assert len(list(VideoInferencer(inferencer)(clip, max_frames=2))) == 2
 
 
 def test_video_errors(inferencer, tmp_path):
     assert parse_video_source('0') == 0
     assert parse_video_source('clip.mp4') == 'clip.mp4'
     with pytest.raises(InputNotFoundError, match='missing.mp4'):
-        next(inferencer.iter_video(str(tmp_path / 'missing.mp4')))
+        next(VideoInferencer(inferencer)(str(tmp_path / 'missing.mp4')))
     (tmp_path / 'broken.mp4').write_text('not a video')
     with pytest.raises(InputError, match='cannot open the video'):
-        next(inferencer.iter_video(str(tmp_path / 'broken.mp4')))
+        next(VideoInferencer(inferencer)(str(tmp_path / 'broken.mp4')))

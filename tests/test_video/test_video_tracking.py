@@ -11,8 +11,8 @@ from tool_runner import run_tool
 
 from dan_mm.inference import FERInferencer
 from dan_mm.utils.errors import ConfigError
-from dan_mm.video import (HeldDetector, IoUTracker, ScoreSmoother, StageTimer,
-                          box_iou)
+from dan_mm.video import IoUTracker, ScoreSmoother, StageTimer, VideoInferencer
+from dan_mm.video.tracking import HeldDetector, box_iou
 from dan_mm.visualization import draw_faces, face_label, layout_labels
 
 
@@ -115,10 +115,10 @@ def clip(tmp_path_factory):
 def test_video_tracks_and_smooths(checkpoint, clip):
     inferencer = FERInferencer(CONFIG, checkpoint)
     timer = StageTimer()
-    raw = list(inferencer.iter_video(clip, batch_size=4, smooth=False))
+    raw = list(VideoInferencer(inferencer, batch_size=4, smooth=False)(clip))
     smoothed = list(
-        inferencer.iter_video(
-            clip, smooth_window=3, batch_size=4, timer=timer))
+        VideoInferencer(inferencer, smooth_window=3,
+                        batch_size=4)(clip, timer=timer))
     assert [len(r['faces']) for r in raw] == [1] * 6
     assert [f['track_id'] for r in smoothed for f in r['faces']] == [1] * 6
     assert 'raw_scores' not in raw[0]['faces'][0]
@@ -145,13 +145,14 @@ def test_detect_every_n_frames_holds_the_boxes(checkpoint, clip):
         return haar(img)
 
     inferencer.detector = counting
-    results = list(inferencer.iter_video(clip, batch_size=4, detect_every=4))
+    video = VideoInferencer(inferencer, batch_size=4, detect_every=4)
+    results = list(video(clip))
     assert len(calls) == 2  # frames 0 and 4
     boxes = [r['faces'][0]['box'] for r in results]
     assert boxes[0] == boxes[1] == boxes[2] == boxes[3] != boxes[4]
     assert boxes[4] == boxes[5]
     assert [r['faces'][0]['track_id'] for r in results] == [1] * 6
-    assert inferencer.detector is counting  # restored
+    assert inferencer.detector is counting  # never swapped
 
 
 def test_infer_writes_track_ids(checkpoint, clip, tmp_path):

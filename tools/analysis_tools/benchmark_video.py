@@ -1,12 +1,16 @@
 """End-to-end video speed: frames/s and ms per stage (decode, detect, align,
 classify, draw/write) on generated 640x480 clips with 1 and 5 real faces, in
-fp32, on the fast torch path and in ONNX Runtime (see
-:mod:`dan_mm.analysis.video_benchmark`). Weights are random.
+fp32, on the fast torch path, in ONNX Runtime, in the pipelined loop
+``tools/infer.py`` runs on a video on the CPU, and on a given int8 ONNX file
+(see :mod:`dan_mm.analysis.video_benchmark`). Weights are random (the int8
+file's are its own). ``x fp32`` is the speed-up over PyTorch fp32.
 
 Examples:
     python tools/analysis_tools/benchmark_video.py configs/dan_r18_rafdb.py
     python tools/analysis_tools/benchmark_video.py configs/dan_r18_rafdb.py \
         --faces 1 --paths fast onnxruntime --frames 200 --out video.json
+    python tools/analysis_tools/benchmark_video.py configs/dan_r18_rafdb.py \
+        --onnx dan.int8.onnx --paths fp32 pipelined int8_pipelined
 """
 import argparse
 from typing import Optional, Sequence
@@ -33,7 +37,15 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         default=[1, 5],
         help='a clip with each number of faces')
     parser.add_argument(
-        '--paths', nargs='+', choices=PATHS, default=list(PATHS))
+        '--paths',
+        nargs='+',
+        choices=PATHS,
+        default=None,
+        help='default: all (int8 ones with --onnx)')
+    parser.add_argument(
+        '--onnx',
+        metavar='FILE',
+        help='an ONNX file of the config\'s model (int8) for the int8 paths')
     parser.add_argument(
         '--batch-size',
         type=int,
@@ -78,7 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           f'detection every {args.detect_every} frame(s)')
     rows = benchmark_video(cfg, args.faces, args.paths, args.frames,
                            args.batch_size, args.warmup, args.detector,
-                           args.detect_every)
+                           args.detect_every, args.onnx)
     print(format_rows(rows))
     if args.out:
         write_json(
@@ -87,7 +99,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             config=args.config,
             frames=args.frames,
             batch_size=args.batch_size,
-            detect_every=args.detect_every)
+            detect_every=args.detect_every,
+            onnx=args.onnx)
         print(f'results in {args.out}')
 
 

@@ -61,6 +61,22 @@ def parse_args(argv=None):
         default='fp32',
         help='autocast precision')
     parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'onnxruntime'],
+        default=None,
+        help='what classifies the faces (default: onnxruntime with --onnx, '
+        'else pytorch; the attention panels are PyTorch\'s)')
+    parser.add_argument(
+        '--onnx',
+        metavar='FILE',
+        help='an ONNX export of the model (fp32 or int8) to run with ONNX '
+        'Runtime')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='CPU threads of ONNX Runtime (default: torch\'s)')
+    parser.add_argument(
         '--detector',
         choices=['retinaface', 'haar'],
         default=None,
@@ -112,6 +128,9 @@ def main(argv=None):
         device=args.device,
         precision=args.precision,
         detector=args.detector,
+        backend=args.backend,
+        onnx_file=None if args.backend == 'pytorch' else args.onnx,
+        num_threads=args.threads,
         max_side=args.max_side,
         max_pixels=int(args.max_megapixels * 1e6))
     app = create_app(
