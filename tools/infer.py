@@ -7,8 +7,10 @@ margin for others); ``--crop`` and ``--margin`` override it.
 
 Writes to ``--out-dir``: ``<name>.png`` (boxes and labels), with
 ``--show-heads`` ``<name>_attention.png`` (DAN's Figure 1), ``<name>.mp4``
-for a video (``camera<i>.mp4``), and ``predictions.jsonl``, one JSON object
-per image or frame (format: :mod:`dan_mm.inference.predictions`).
+for a video (``camera<i>.mp4``), ``predictions.jsonl``, one JSON object
+per image or frame (format: :mod:`dan_mm.inference.predictions`), and for a
+video or camera ``timeline.csv`` and ``timeline.png``, each tracked face's
+expression over time (``--no-timeline``: not).
 
 Videos and cameras on the CPU run the fastest path with the same results by
 themselves: the deploy model exported to ONNX once (cached by the
@@ -122,6 +124,10 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument(
         '--show', action='store_true', help='show video frames in a window')
     parser.add_argument(
+        '--no-timeline',
+        action='store_true',
+        help='video / camera: do not write timeline.csv and timeline.png')
+    parser.add_argument(
         '--no-smooth',
         action='store_true',
         help='video / camera: classify every frame on its own (default: a '
@@ -180,7 +186,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         show=args.show,
         smooth=not args.no_smooth,
         detect_every=args.detect_every,
-        pipelined=pipelined)
+        pipelined=pipelined,
+        timeline=not args.no_timeline)
 
 
 def backend_line(inferencer: FERInferencer, cached: bool,

@@ -13,8 +13,8 @@ from tqdm import tqdm
 from ..inference import (FERInferencer, WholeImageDetector, list_image_files,
                          to_json_line)
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
-from ..video import (PipelinedVideoInferencer, VideoInferencer, count_frames,
-                     is_video_file, parse_video_source)
+from ..video import (PipelinedVideoInferencer, Timeline, VideoInferencer,
+                     count_frames, is_video_file, parse_video_source)
 
 
 class Source(NamedTuple):
@@ -117,15 +117,22 @@ def iter_source(inferencer: FERInferencer,
     return results
 
 
-def predict_source(inferencer: FERInferencer, source: Source, out_dir: str,
+def predict_source(inferencer: FERInferencer,
+                   source: Source,
+                   out_dir: str,
+                   timeline: bool = True,
                    **kwargs) -> Tuple[int, int]:
     """Classify every face of ``source``; write ``out_dir/predictions.jsonl``
-    (one :func:`~dan_mm.inference.predictions.prediction_record` a line).
+    (one :func:`~dan_mm.inference.predictions.prediction_record` a line)
+    and, for a video or camera, each track's expression over time
+    (``timeline.csv``, ``timeline.png``: :class:`~dan_mm.video.Timeline`).
 
     Args:
         inferencer (FERInferencer): The model and its detector.
         source (Source): From :func:`check_source`.
         out_dir (str): Where annotated files and predictions.jsonl go.
+        timeline (bool): For a video or camera, also write the timeline.
+            Defaults to True.
         **kwargs: ``batch_size``, ``show_heads``, ``max_frames``, ``show``,
             ``smooth``, ``detect_every``, ``pipelined`` (see
             :func:`iter_source`).
@@ -144,10 +151,14 @@ def predict_source(inferencer: FERInferencer, source: Source, out_dir: str,
     results = iter_source(inferencer, source, out_dir, **kwargs)
     num_items = num_faces = 0
     unreadable = []
+    track = Timeline(inferencer.classes) \
+        if source.is_video and timeline else None
     with open(osp.join(out_dir, 'predictions.jsonl'), 'w') as jsonl:
         try:
             for result in results:
                 jsonl.write(to_json_line(result, inferencer.classes) + '\n')
+                if track is not None:
+                    track.add(result)
                 num_items += 1
                 num_faces += len(result['faces'])
                 if 'error' in result:
@@ -160,6 +171,11 @@ def predict_source(inferencer: FERInferencer, source: Source, out_dir: str,
     kind = 'frames' if source.is_video else 'images'
     print(f'{num_items} {kind}, {num_faces} faces; results in {out_dir} '
           '(predictions.jsonl)')
+    if track is not None and len(track):
+        title = ('classes not meaningful: a model of drawn faces (SynthFER)'
+                 if inferencer.model_notice else None)
+        csv_path, png_path = track.write(out_dir, title=title)
+        print(f'timeline: {csv_path}, {png_path}')
     if inferencer.model_notice:  # a model of drawn faces (SynthFER)
         print(f'note: {inferencer.model_notice}')
     if unreadable:

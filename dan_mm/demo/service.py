@@ -13,7 +13,7 @@ import base64
 import os.path as osp
 import time
 import warnings
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import cv2
 import numpy as np
@@ -24,7 +24,8 @@ from ..utils.cli import naming_checkpoint
 from ..utils.config import load_config
 from ..utils.errors import CheckpointError
 from ..utils.image_io import decode_image
-from ..visualization import draw_attention_panels, draw_faces
+from ..visualization import (draw_attention_panels, draw_faces, face_number,
+                             face_style)
 
 NO_FACE_MESSAGE = (
     'No face found. The detector finds faces of at least about 16 pixels; '
@@ -234,8 +235,13 @@ class DemoService:
         infer_time = time.perf_counter() - infer_start
         size = [img.shape[1], img.shape[0]]
         answer = dict(
-            image=data_url(draw_faces(img, self._numbered(faces)), '.jpg'),
-            faces=[self._face_json(img, face) for face in faces],
+            image=data_url(draw_faces(img, faces), '.jpg'),
+            faces=[
+                dict(
+                    self._face_json(img, face),
+                    **face_style(face_number(face, i)))
+                for i, face in enumerate(faces)
+            ],
             size=size,
             resized_from=list(original) if list(original) != size else None,
             whole_image=whole_image,
@@ -247,12 +253,3 @@ class DemoService:
             total=round(time.perf_counter() - start, 4),
             inference=round(infer_time, 4))
         return answer
-
-    def _numbered(self, faces: Sequence[dict]) -> List[dict]:
-        """Faces labelled ``"1 Happiness"``, matching the page's cards."""
-        return [
-            dict(
-                face,
-                pred_class=f'{i + 1} {self._class_name(face["pred_label"])}')
-            for i, face in enumerate(faces)
-        ]

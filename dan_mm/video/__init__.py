@@ -4,11 +4,12 @@ from .pipeline import VideoInferencer
 from .pipelined import PipelinedVideoInferencer, stage_threads
 from .source import (VIDEO_EXTENSIONS, count_frames, is_video_file,
                      parse_video_source)
+from .timeline import Timeline
 from .timing import StageTimer
 from .tracking import IoUTracker, ScoreSmoother
 
 __all__ = [
     'VideoInferencer', 'PipelinedVideoInferencer', 'stage_threads',
     'VIDEO_EXTENSIONS', 'count_frames', 'is_video_file', 'parse_video_source',
-    'StageTimer', 'IoUTracker', 'ScoreSmoother'
+    'StageTimer', 'IoUTracker', 'ScoreSmoother', 'Timeline'
 ]

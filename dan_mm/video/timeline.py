@@ -2,7 +2,7 @@
 ``timeline.png``.
 
 A :class:`Timeline` collects the faces of every frame, as
-:meth:`~dan_mm.inference.FERInferencer.iter_video` yields them or as
+:class:`~dan_mm.video.VideoInferencer` yields them or as
 ``predictions.jsonl`` records them (:mod:`dan_mm.inference.predictions`),
 and writes:
 
@@ -44,7 +44,7 @@ class Timeline:
 
     Example:
         >>> timeline = Timeline(inferencer.classes, fps=25)
-        >>> for result in inferencer.iter_video('clip.mp4'):
+        >>> for result in VideoInferencer(inferencer)('clip.mp4'):
         ...     timeline.add(result)
         >>> timeline.write('work_dirs/infer')  # timeline.csv, timeline.png
     """
@@ -65,7 +65,8 @@ class Timeline:
         """Add one frame's faces.
 
         Args:
-            result (dict): A frame's result of ``iter_video`` or its
+            result (dict): A frame's result of
+                :class:`~dan_mm.video.VideoInferencer` or its
                 ``predictions.jsonl`` record: ``frame``, ``time_s`` and
                 ``faces``, each with ``box``, ``pred_scores`` (smoothed in
                 a smoothed run), ``track_id`` and, when smoothed,

@@ -1,6 +1,7 @@
 """tools/infer.py (images, folders, videos, errors, JSON lines) and
 tools/visualize_attention.py (K + 1 panels), run in this process; one run
 through a real process checks the exit statuses."""
+import csv
 import json
 
 import cv2
@@ -125,6 +126,20 @@ def test_video(checkpoint, tmp_path):
     capture = cv2.VideoCapture(str(out / 'clip.mp4'))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
     capture.release()
+    # the timeline: one row per face per frame, the JSON lines' scores
+    with open(out / 'timeline.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert [int(row['frame']) for row in rows] == [0, 1, 2]
+    first = lines[0]['faces'][0]
+    for name, score in first['pred_scores'].items():
+        assert float(rows[0][f'{name}_smoothed']) == pytest.approx(
+            score, abs=1e-5)
+    assert (out / 'timeline.png').stat().st_size > 0
+
+    code, _, stderr = infer(checkpoint, clip, tmp_path / 'o2', '--no-timeline')
+    assert code == 0, stderr
+    assert not (tmp_path / 'o2' / 'timeline.csv').exists()
+    assert not (tmp_path / 'o2' / 'timeline.png').exists()
 
 
 def test_clear_errors(checkpoint, tmp_path):

@@ -13,7 +13,7 @@ CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger',
 
 
 def frame_result(frame, fps, track_ids, rng):
-    """A result as iter_video yields it (smoothed): one face per track."""
+    """A result as VideoInferencer yields it (smoothed): one face per track."""
     faces = []
     for k, track in enumerate(track_ids):
         raw = rng.dirichlet(np.ones(len(CLASSES)))

@@ -17,16 +17,15 @@ from typing import Optional, Sequence
 
 import torch
 
+from dan_mm.analysis.timeline_clip import (clip_timeline, mark_script,
+                                           random_weights, write_timeline_clip)
 from dan_mm.inference import FERInferencer, ModelDomainWarning
 from dan_mm.utils.cli import (add_debug_argument, check_checkpoint_file,
                               exit_on_user_error)
 from dan_mm.utils.config import load_config
-from dan_mm.visualization.timeline_clip import (clip_timeline, mark_script,
-                                                random_weights,
-                                                write_timeline_clip)
 
 NOTE = ('classes not meaningful: {}SynthFER model, drawn faces '
-        '(dan_mm.visualization.timeline_clip)')
+        '(dan_mm.analysis.timeline_clip)')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):

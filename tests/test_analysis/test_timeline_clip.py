@@ -3,10 +3,9 @@ long as it says, and the drawn expressions marked on the timeline."""
 import cv2
 import numpy as np
 
+from dan_mm.analysis.timeline_clip import (SCRIPT, ScriptedDetector,
+                                           mark_script, write_timeline_clip)
 from dan_mm.video.timeline import Timeline
-from dan_mm.visualization.timeline_clip import (SCRIPT, ScriptedDetector,
-                                                mark_script,
-                                                write_timeline_clip)
 
 
 def test_clip_has_the_scripted_faces_and_the_detector_finds_them(tmp_path):

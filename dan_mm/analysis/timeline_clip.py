@@ -17,6 +17,7 @@ import torch
 
 from ..datasets.categories import RAFDB_CATEGORIES
 from ..synthfer.generate import draw_face
+from ..video import VideoInferencer
 from ..video.timeline import Timeline
 
 # Per face: (first s, last s, [(from s, expression), ...]); the last face
@@ -122,7 +123,7 @@ def clip_timeline(inferencer,
     detector = inferencer.detector
     inferencer.detector = ScriptedDetector(boxes_per_frame)
     try:
-        for result in inferencer.iter_video(clip, batch_size=8):
+        for result in VideoInferencer(inferencer, batch_size=8)(clip):
             timeline.add(result)
     finally:
         inferencer.detector = detector
