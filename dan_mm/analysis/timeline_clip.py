@@ -1,7 +1,7 @@
 """A generated clip and its timeline (the README's video picture).
 
 :func:`write_timeline_clip` writes a short video of drawn SynthFER faces
-(:func:`dan_mm.synthfer.generate.draw_face`) that change expression on a
+(:func:`dan_mm.synthfer.draw_face`) that change expression on a
 script, drift a little, and come and go; :func:`clip_timeline` runs a
 :class:`~dan_mm.inference.FERInferencer` over it as ``tools/infer.py``
 does (tracking, smoothing) and returns the
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..datasets.categories import RAFDB_CATEGORIES
-from ..synthfer.generate import draw_face
+from ..synthfer import draw_face
 from ..video import VideoInferencer
 from ..video.timeline import Timeline
 

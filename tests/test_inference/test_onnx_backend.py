@@ -7,9 +7,10 @@ import json
 import cv2
 import numpy as np
 import pytest
-from fer_test_utils import (CLASSES, CONFIG, build_model, call_tool,
-                            error_lines, face_photo, save_checkpoint)
+from fer_test_utils import (CLASSES, CONFIG, build_model, error_lines,
+                            face_photo, save_checkpoint)
 from onnx_test_utils import tiny_onnx
+from tool_runner import run_tool
 
 from dan_mm.inference import FERInferencer
 from dan_mm.inference.onnx_backend import (CACHE_ENV, OnnxModelError,
@@ -104,14 +105,14 @@ def read_jsonl(path):
 def test_infer_picks_onnxruntime_for_a_video_and_pytorch_when_told(
         checkpoint, cache, tmp_path):
     clip = write_clip(tmp_path / 'clip.avi')
-    code, out, err = call_tool(INFER, CONFIG, checkpoint, clip, '--out-dir',
-                               tmp_path / 'fast')
+    code, out, err = run_tool(INFER, CONFIG, checkpoint, clip, '--out-dir',
+                              tmp_path / 'fast')
     assert code == 0, err
     (line, ) = [x for x in out.splitlines() if 'ONNX Runtime' in x]
     assert 'exported now' in line and str(cache) in line
-    code, out, err = call_tool(INFER, CONFIG, checkpoint, clip, '--out-dir',
-                               tmp_path / 'torch', '--backend', 'pytorch',
-                               '--onnx', tiny_onnx(tmp_path / 'x.onnx'))
+    code, out, err = run_tool(INFER, CONFIG, checkpoint, clip, '--out-dir',
+                              tmp_path / 'torch', '--backend', 'pytorch',
+                              '--onnx', tiny_onnx(tmp_path / 'x.onnx'))
     assert code == 0, err
     assert 'ONNX Runtime' not in out and 'is not used' in out
     fast = read_jsonl(tmp_path / 'fast' / 'predictions.jsonl')
@@ -127,8 +128,8 @@ def test_infer_picks_onnxruntime_for_a_video_and_pytorch_when_told(
     # a photo stays on PyTorch unless asked
     photo = tmp_path / 'face.png'
     cv2.imwrite(str(photo), face_photo(128))
-    code, out, err = call_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
-                               tmp_path / 'photo')
+    code, out, err = run_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
+                              tmp_path / 'photo')
     assert code == 0 and 'ONNX Runtime' not in out
 
 
@@ -136,15 +137,15 @@ def test_infer_refuses_a_bad_onnx_file_in_one_line(checkpoint, tmp_path):
     photo = tmp_path / 'face.png'
     cv2.imwrite(str(photo), face_photo(128))
     wrong = tiny_onnx(tmp_path / 'wrong.onnx', num_classes=3)
-    code, out, err = call_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
-                               tmp_path / 'out', '--onnx', wrong)
+    code, out, err = run_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
+                              tmp_path / 'out', '--onnx', wrong)
     assert code == 1
     (line, ) = error_lines(err)
     assert wrong in line and '3 logits' in line and '7 classes' in line
     # a valid file of the right shape classifies (with its own weights)
     right = tiny_onnx(tmp_path / 'right.onnx')
-    code, out, err = call_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
-                               tmp_path / 'out', '--onnx', right)
+    code, out, err = run_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
+                              tmp_path / 'out', '--onnx', right)
     assert code == 0, err
     (record, ) = read_jsonl(tmp_path / 'out' / 'predictions.jsonl')
     scores = record['faces'][0]['pred_scores']  # equal logits: uniform

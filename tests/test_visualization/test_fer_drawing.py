@@ -3,7 +3,7 @@ and a leader line from each moved label to its own box."""
 import numpy as np
 import pytest
 
-from dan_mm.synthfer.generate import draw_face
+from dan_mm.synthfer import draw_face
 from dan_mm.visualization import (PALETTE, draw_faces, face_colour,
                                   face_colour_bgr, face_number, layout_faces,
                                   leader_line)
