@@ -24,8 +24,12 @@ from dan_mm.utils.cli import (add_debug_argument, check_checkpoint_file,
                               exit_on_user_error)
 from dan_mm.utils.config import load_config
 
-NOTE = ('classes not meaningful: {}SynthFER model, drawn faces '
-        '(dan_mm.analysis.timeline_clip)')
+# A trained SynthFER model knows drawn faces, so its classes mean something
+# on this clip (never on real photos); random weights' mean nothing.
+TRAINED = ('a SynthFER model on a clip of drawn faces (its labels are not '
+           'meaningful on real photos)')
+RANDOM = ('classes not meaningful: a randomly initialised SynthFER model, '
+          'drawn faces')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -61,8 +65,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         clip = osp.join(tmp, 'clip.mp4')
         timeline = clip_timeline(inferencer, clip, write_timeline_clip(clip))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    kind = 'a trained ' if args.checkpoint else 'a randomly initialised '
-    figure = timeline.figure(title=NOTE.format(kind))
+    figure = timeline.figure(title=TRAINED if args.checkpoint else RANDOM)
     mark_script(figure)  # what the clip shows, for comparison
     figure.savefig(args.out, dpi=90, bbox_inches='tight')
     if args.csv:
