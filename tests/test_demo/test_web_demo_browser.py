@@ -26,6 +26,8 @@ from fer_test_utils import (CONFIG, REPO, build_model, face_photo,
                             save_checkpoint)
 from PIL import Image
 
+from dan_mm.visualization import face_colour
+
 CHROMIUM = '/usr/bin/chromium'
 # Headless Chromium on a closed network, as root: no sandbox, no calls home;
 # every host name but this machine's fails, so the page must need none.
@@ -156,8 +158,13 @@ def test_demo_page_in_chromium(demo_url, tmp_path):
         faces = page.locator('#faces .face')
         expect(faces).to_have_count(3)
         for i in range(3):
+            # the number and colour the face has on the drawn photo
             expect(faces.nth(i).locator('.face-label')).to_have_text(
-                re.compile(rf'Face {i + 1}: ({CLASSES}) \d+\.\d%'))
+                re.compile(rf'#{i + 1} ?({CLASSES}) \d+\.\d%'))
+            red, green, blue = (
+                int(face_colour(i + 1)[k:k + 2], 16) for k in (1, 3, 5))
+            expect(faces.nth(i).locator('.swatch')).to_have_css(
+                'background-color', f'rgb({red}, {green}, {blue})')
             expect(faces.nth(i).locator('.bar')).to_have_count(7)
             expect(faces.nth(i).locator('.bar.top')).to_have_count(1)
         if os.environ.get('DAN_MM_DEMO_CHECKPOINT'):  # a trained model
