@@ -35,7 +35,7 @@ from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import naming_config_keys
 from ..utils.environment import cpu_flags, cpu_name
 from ..utils.errors import ConfigError, DataError, UserError
-from ..utils.image_io import decode_image
+from ..utils.image_io import decode_image, list_image_files
 from ..utils.log import quiet_mmengine_log
 from .onnx_export import export, test_image_size, verify
 
@@ -135,9 +135,7 @@ def folder_images(folder: str) -> List[str]:
     if not osp.isdir(folder):
         raise DataError(f'--calib-dir {folder} is not a folder; pass a '
                         'folder of face images')
-    paths = sorted(
-        osp.join(root, name) for root, _, names in os.walk(folder)
-        for name in names if name.lower().endswith(IMG_EXTENSIONS))
+    paths = list_image_files(folder, recursive=True)
     if not paths:
         raise DataError(f'--calib-dir {folder} holds no image '
                         f'({", ".join(IMG_EXTENSIONS)}); pass a folder of '

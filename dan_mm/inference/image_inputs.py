@@ -1,20 +1,12 @@
 """Photos in: a path, an array, a folder or a list of them, read in chunks
 that hold a batch of faces."""
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Callable, Iterator, List
 
 import numpy as np
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
-
-def list_image_files(folder: str) -> List[str]:
-    """The image files of ``folder`` (torchvision's ``IMG_EXTENSIONS``,
-    any case), sorted by name; not recursive."""
-    return sorted(
-        osp.join(folder, name) for name in os.listdir(folder)
-        if name.lower().endswith(IMG_EXTENSIONS))
+from ..utils.image_io import list_image_files
 
 
 def inputs_to_list(inputs) -> list:

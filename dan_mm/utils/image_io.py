@@ -31,14 +31,16 @@ the header and the image refused before any pixel is decoded. It is
 """
 import io
 import os
+import os.path as osp
 import re
 import warnings
 from pathlib import Path
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .errors import ConfigError, UnreadableImageError
 
@@ -85,6 +87,25 @@ def max_image_pixels() -> int:
             'positive number of pixels; set it to e.g. 200000000, or unset '
             f'it for the default ({DEFAULT_MAX_IMAGE_PIXELS})')
     return limit
+
+
+def list_image_files(folder: str, recursive: bool = False) -> List[str]:
+    """The image files of ``folder`` (torchvision's ``IMG_EXTENSIONS``, any
+    case), sorted by path.
+
+    Args:
+        folder (str): The folder.
+        recursive (bool): Include subfolders. Defaults to False.
+
+    Returns:
+        list[str]: The paths.
+    """
+    if recursive:
+        paths = (osp.join(root, name) for root, _, names in os.walk(folder)
+                 for name in names)
+    else:
+        paths = (osp.join(folder, name) for name in os.listdir(folder))
+    return sorted(p for p in paths if p.lower().endswith(IMG_EXTENSIONS))
 
 
 def decode_image(source: ImageSource,
