@@ -34,16 +34,18 @@ Examples (CFG=configs/dan_r18_rafdb.py):
 """
 import argparse
 import warnings
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from dan_mm.apis import check_source, pick_backend, predict_source
-from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
-                              ModelDomainWarning)
-from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
-                              add_trust_checkpoint_argument,
-                              check_checkpoint_file, exit_on_user_error)
-from dan_mm.utils.config import load_config
-from dan_mm.video import stage_threads
+# Arguments and files are checked before torch and MMPretrain load (~3 s):
+# dan_mm defers them to the first import beyond dan_mm.utils.cli.
+DAN_MM_DEFER_IMPORTS = True
+from dan_mm.utils.cli import (DETECTOR_NAMES, add_debug_argument,
+                              add_precision_argument,
+                              add_trust_checkpoint_argument, check_files_exist,
+                              exit_on_user_error)
+
+if TYPE_CHECKING:
+    from dan_mm.inference import FERInferencer
 
 
 def positive_int(text: str) -> int:
@@ -67,7 +69,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--show-heads', action='store_true', help='save attention maps')
     parser.add_argument(
         '--detector',
-        choices=list(DETECTOR_SHORTCUTS),
+        choices=list(DETECTOR_NAMES),
         default=None,
         help='face detector (default: the config\'s face_detector, else '
         'retinaface); none: each image is one face')
@@ -146,9 +148,13 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    check_files_exist(args.config, args.checkpoint, [args.input], camera=True)
+    from dan_mm.apis import check_source, pick_backend, predict_source
+    from dan_mm.inference import FERInferencer, ModelDomainWarning
+    from dan_mm.utils.config import load_config
+    from dan_mm.video import stage_threads
     warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
-    load_config(args.config)  # one clear line if missing
-    check_checkpoint_file(args.checkpoint)
+    load_config(args.config)  # one clear line if it cannot be read
     source = check_source(args.input)  # before the model loads
     backend = pick_backend(source, args.backend, args.onnx, args.device,
                            args.precision)
@@ -190,7 +196,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         timeline=not args.no_timeline)
 
 
-def backend_line(inferencer: FERInferencer, cached: bool,
+def backend_line(inferencer: 'FERInferencer', cached: bool,
                  pipelined: bool) -> str:
     """One line saying what runs the model, e.g. ``ONNX Runtime (1 thread,
     the deploy model exported once to ...)``."""
