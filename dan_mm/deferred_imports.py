@@ -22,7 +22,8 @@ DEFER_FLAG = 'DAN_MM_DEFER_IMPORTS'
 # What a tool may import before the registration: the standard library only.
 LIGHT_MODULES = frozenset({
     'dan_mm', 'dan_mm.deferred_imports', 'dan_mm.version', 'dan_mm.utils',
-    'dan_mm.utils.cli', 'dan_mm.utils.errors', 'dan_mm.utils.worker_errors'
+    'dan_mm.utils.cli', 'dan_mm.utils.errors', 'dan_mm.utils.onnx_cache',
+    'dan_mm.utils.worker_errors'
 })
 
 

@@ -14,10 +14,12 @@ expression over time (``--no-timeline``: not).
 
 Videos and cameras on the CPU run the fastest path with the same results by
 themselves: the deploy model exported to ONNX once (cached by the
-checkpoint's hash under ``~/.cache/dan_mm/onnx``, ``$DAN_MM_ONNX_CACHE``)
-and run by ONNX Runtime, in a loop whose decoding, detection and
-classification overlap on the cores. ``--onnx FILE`` runs a given export
-(e.g. an int8 one from ``tools/deployment/quantize_onnx.py``) on any input;
+checkpoint's hash under ``~/.cache/dan_mm/onnx``, ``$DAN_MM_ONNX_CACHE``;
+the 4 most recently used are kept, ``$DAN_MM_ONNX_CACHE_KEEP``;
+``--clear-onnx-cache`` empties it) and run by ONNX Runtime, in a loop
+whose decoding, detection and classification overlap on the cores.
+``--onnx FILE`` runs a given export (e.g. an int8 one from
+``tools/deployment/quantize_onnx.py``) on any input;
 ``--backend pytorch`` always runs PyTorch. Attention maps are PyTorch's.
 
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
@@ -140,9 +142,27 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         default=1,
         help='video / camera: detect faces every N frames, hold them in '
         'between')
+    parser.add_argument(
+        '--clear-onnx-cache',
+        nargs=0,
+        action=ClearOnnxCache,
+        help='delete the cached ONNX exports (made again when needed) and '
+        'exit')
     add_trust_checkpoint_argument(parser)
     add_debug_argument(parser)
     return parser.parse_args(argv)
+
+
+class ClearOnnxCache(argparse.Action):
+    """``--clear-onnx-cache``: empty the cache and exit, as ``--help``
+    does, without the other arguments."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from dan_mm.utils.onnx_cache import clear_onnx_cache, onnx_cache_dir
+        files, size = clear_onnx_cache()
+        print(f'removed {files} ONNX export(s), {size / 2**20:.0f} MB, from '
+              f'{onnx_cache_dir()}')
+        parser.exit(0)
 
 
 @exit_on_user_error
