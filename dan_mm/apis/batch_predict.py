@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
-import torch
 from tqdm import tqdm
 
 from ..inference import (FERInferencer, WholeImageDetector, list_image_files,
@@ -40,33 +39,6 @@ def check_source(text: str) -> Source:
     if not isinstance(source, int) and not osp.exists(source):
         raise InputNotFoundError(f'input not found: {source}')
     return Source(source, is_video, count_frames(source) if is_video else None)
-
-
-def pick_backend(source: Source,
-                 backend: Optional[str] = None,
-                 onnx_file: Optional[str] = None,
-                 device: Optional[str] = None,
-                 precision: str = 'fp32') -> str:
-    """The backend to classify ``source`` with.
-
-    ``backend`` wins when given (``'pytorch'`` always means PyTorch); an
-    ``onnx_file`` means ONNX Runtime; otherwise a video or camera on the
-    CPU in fp32 gets ONNX Runtime (the fastest path with the same results,
-    :class:`~dan_mm.inference.FERInferencer`'s cached deploy export) and
-    everything else PyTorch.
-
-    Returns:
-        str: ``'pytorch'`` or ``'onnxruntime'``.
-    """
-    if backend is not None:
-        return backend
-    if onnx_file is not None:
-        return 'onnxruntime'
-    on_cpu = str(device).startswith('cpu') if device is not None \
-        else not torch.cuda.is_available()
-    if source.is_video and on_cpu and precision == 'fp32':
-        return 'onnxruntime'
-    return 'pytorch'
 
 
 def iter_source(inferencer: FERInferencer,

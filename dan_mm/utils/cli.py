@@ -5,6 +5,7 @@ import contextlib
 import functools
 import os
 import os.path as osp
+import re
 import sys
 from typing import Callable, Optional
 
@@ -19,8 +20,35 @@ __all__ = [
     'DEBUG_ENV', 'add_debug_argument', 'add_trust_checkpoint_argument',
     'add_precision_argument', 'add_tensorboard_argument', 'debug_enabled',
     'exit_on_user_error', 'naming_checkpoint', 'check_checkpoint_file',
-    'find_last_checkpoint'
+    'find_last_checkpoint', 'API_FLAGS', 'in_flags'
 ]
+
+#: The package's API parameters and the flags every tool spells them with.
+#: Package errors name a parameter as ``name='value'`` (or ``name=True``);
+#: :func:`in_flags` turns that into ``--flag value`` on the command line.
+API_FLAGS = {
+    'onnx_file': '--onnx',
+    'backend': '--backend',
+    'precision': '--precision',
+    'device': '--device',
+    'deploy': '--deploy',
+    'num_threads': '--threads',
+    'no_detect': '--no-detect',
+    'return_maps': '--show-heads',
+}
+_API_VALUE = re.compile(r"\b(%s)=(?:'([^']*)'|True\b)" % '|'.join(API_FLAGS))
+
+
+def in_flags(message: str) -> str:
+    """A package error message as the command line says it: each
+    ``name='value'`` of :data:`API_FLAGS` becomes ``--flag value`` and
+    ``name=True`` becomes ``--flag``."""
+
+    def flag(match: re.Match) -> str:
+        name, value = match.groups()
+        return API_FLAGS[name] + ('' if value is None else f' {value}')
+
+    return _API_VALUE.sub(flag, message)
 
 
 def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +141,7 @@ def exit_on_user_error(main: Callable) -> Callable:
         except UserError as err:
             if debug_enabled():
                 raise
-            message = one_line(err)
+            message = in_flags(one_line(err))
             # A torchelastic worker records it for the launcher
             # (dan_mm.engine.torchrun), which prints it once for all ranks.
             if not (record_user_error(message) and launched_here()):
