@@ -3,7 +3,6 @@ or a camera, and write ``predictions.jsonl`` (what ``tools/infer.py`` does).
 """
 import os
 import os.path as osp
-import sys
 from pathlib import Path
 from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
@@ -11,6 +10,7 @@ from tqdm import tqdm
 
 from ..inference import (FERInferencer, WholeImageDetector, list_image_files,
                          to_json_line)
+from ..utils.cli import report_logger
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
 from ..video import (PipelinedVideoInferencer, Timeline, VideoInferencer,
                      count_frames, is_video_file, parse_video_source)
@@ -109,7 +109,8 @@ def predict_source(inferencer: FERInferencer,
             ``smooth``, ``detect_every``, ``pipelined`` (see
             :func:`iter_source`).
 
-    Prints a summary line, e.g. ``3 images, 5 faces; results in ...``.
+    Logs a summary line, e.g. ``3 images, 5 faces; results in ...``, to
+    :data:`~dan_mm.utils.cli.REPORT_LOGGER` (the tools print it).
 
     Returns:
         tuple[int, int]: Images (or frames) and faces.
@@ -135,21 +136,20 @@ def predict_source(inferencer: FERInferencer,
                 num_faces += len(result['faces'])
                 if 'error' in result:
                     unreadable.append(result['error'])
-                    print(
-                        f'warning: {result["error"]}; skipped',
-                        file=sys.stderr)
+                    report_logger().warning(f'{result["error"]}; skipped')
         except KeyboardInterrupt:  # a camera runs until stopped
             results.close()
     kind = 'frames' if source.is_video else 'images'
-    print(f'{num_items} {kind}, {num_faces} faces; results in {out_dir} '
-          '(predictions.jsonl)')
+    log = report_logger()
+    log.info(f'{num_items} {kind}, {num_faces} faces; results in {out_dir} '
+             '(predictions.jsonl)')
     if track is not None and len(track):
         title = ('classes not meaningful: a model of drawn faces (SynthFER)'
                  if inferencer.model_notice else None)
         csv_path, png_path = track.write(out_dir, title=title)
-        print(f'timeline: {csv_path}, {png_path}')
+        log.info(f'timeline: {csv_path}, {png_path}')
     if inferencer.model_notice:  # a model of drawn faces (SynthFER)
-        print(f'note: {inferencer.model_notice}')
+        log.info(f'note: {inferencer.model_notice}')
     if unreadable:
         raise InputError(
             f'{len(unreadable)} of {num_items} images in {source.path} could '

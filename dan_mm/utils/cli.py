@@ -3,6 +3,7 @@ a user error as one ``error:`` line with exit status 1."""
 import argparse
 import contextlib
 import functools
+import logging
 import os
 import os.path as osp
 import re
@@ -20,8 +21,46 @@ __all__ = [
     'DEBUG_ENV', 'add_debug_argument', 'add_trust_checkpoint_argument',
     'add_precision_argument', 'add_tensorboard_argument', 'debug_enabled',
     'exit_on_user_error', 'naming_checkpoint', 'check_checkpoint_file',
-    'find_last_checkpoint', 'API_FLAGS', 'in_flags'
+    'find_last_checkpoint', 'API_FLAGS', 'in_flags', 'REPORT_LOGGER',
+    'report_logger', 'show_report', 'print_errors'
 ]
+
+#: The logger of the lines a tool shows its user (summaries, notes, skipped
+#: files): the package logs them; :func:`show_report` prints them.
+REPORT_LOGGER = 'dan_mm.report'
+
+
+def report_logger() -> logging.Logger:
+    """The logger of :data:`REPORT_LOGGER`."""
+    return logging.getLogger(REPORT_LOGGER)
+
+
+class _ConsoleHandler(logging.Handler):
+    """INFO lines on stdout as they are, warnings on stderr as
+    ``warning: ...`` (the streams looked up when each line is written)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            print(f'warning: {record.getMessage()}', file=sys.stderr)
+        else:
+            print(record.getMessage(), flush=True)
+
+
+def show_report() -> None:
+    """Print the package's report lines (:data:`REPORT_LOGGER`): what
+    every tool does before its work (:func:`exit_on_user_error` calls it)."""
+    logger = report_logger()
+    if not any(isinstance(h, _ConsoleHandler) for h in logger.handlers):
+        logger.addHandler(_ConsoleHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def print_errors(messages) -> None:
+    """Print one ``error:`` line per message on stderr."""
+    for message in messages:
+        print(f'error: {message}', file=sys.stderr, flush=True)
+
 
 #: The package's API parameters and the flags every tool spells them with.
 #: Package errors name a parameter as ``name='value'`` (or ``name=True``);
@@ -136,6 +175,7 @@ def exit_on_user_error(main: Callable) -> Callable:
 
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
+        show_report()
         try:
             return main(*args, **kwargs)
         except UserError as err:
@@ -145,7 +185,7 @@ def exit_on_user_error(main: Callable) -> Callable:
             # A torchelastic worker records it for the launcher
             # (dan_mm.engine.torchrun), which prints it once for all ranks.
             if not (record_user_error(message) and launched_here()):
-                print(f'error: {message}', file=sys.stderr, flush=True)
+                print_errors([message])
             sys.exit(err.exit_code)
         except Exception:
             # Another rank stopped on a user error, and this one failed
