@@ -14,11 +14,11 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from ..engine.pretrained import drop_pretrained
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import naming_config_keys
 from ..utils.errors import ConfigError
 from ..utils.log import quiet_mmengine_log
-from ..utils.pretrained import drop_pretrained
 
 ModelSpec = Union[str, Config]
 
