@@ -102,7 +102,7 @@ def read_jsonl(path):
 
 
 @pytest.mark.slow
-def test_infer_picks_onnxruntime_for_a_video_and_pytorch_when_told(
+def test_infer_picks_onnxruntime_for_every_source_and_pytorch_when_told(
         checkpoint, cache, tmp_path):
     clip = write_clip(tmp_path / 'clip.avi')
     code, out, err = run_tool(INFER, CONFIG, checkpoint, clip, '--out-dir',
@@ -125,11 +125,17 @@ def test_infer_picks_onnxruntime_for_a_video_and_pytorch_when_told(
         for name in CLASSES:
             assert fa['pred_scores'][name] == pytest.approx(
                 fb['pred_scores'][name], abs=1e-4)
-    # a photo stays on PyTorch unless asked
+    # a photo follows the same rule (the export is cached by now) ...
     photo = tmp_path / 'face.png'
     cv2.imwrite(str(photo), face_photo(128))
     code, out, err = run_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
                               tmp_path / 'photo')
+    assert code == 0, err
+    (line, ) = [x for x in out.splitlines() if 'ONNX Runtime' in x]
+    assert 'cached in' in line
+    # ... and attention maps are PyTorch's, which then classifies
+    code, out, err = run_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
+                              tmp_path / 'heads', '--show-heads')
     assert code == 0 and 'ONNX Runtime' not in out
 
 
