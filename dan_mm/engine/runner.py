@@ -20,12 +20,13 @@ from mmengine.runner import Runner
 
 from ..evaluation import cross_dataset_config, model_classes
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
-from ..utils.config import (amp_optim_wrapper, apply_tta, check_data_roots,
-                            enable_tensorboard, enable_visualization,
-                            load_config, merge_cfg_options, naming_config_keys,
-                            set_dataloader_defaults, set_work_dir)
-from ..utils.dist_utils import setup_cpu_distributed
+from ..utils.config import (check_data_roots, load_config, merge_cfg_options,
+                            naming_config_keys, set_dataloader_defaults,
+                            set_work_dir)
+from .dist_utils import setup_cpu_distributed
 from .pretrained import naming_pretrained_keys, prepare_pretrained_start
+from .run_config import (amp_optim_wrapper, apply_tta, enable_tensorboard,
+                         enable_visualization)
 
 # The loaders each mode builds: training validates but never tests.
 LOADERS = {

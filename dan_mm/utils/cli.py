@@ -91,7 +91,8 @@ def in_flags(message: str) -> str:
 
 
 def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:
-    """``--tensorboard``: see :func:`enable_tensorboard`."""
+    """``--tensorboard``: see
+    :func:`dan_mm.engine.run_config.enable_tensorboard`."""
     parser.add_argument(
         '--tensorboard',
         action='store_true',
