@@ -1,6 +1,6 @@
-"""Run a :class:`~dan_mm.apis.FERInferencer` over an image, a folder, a video
-or a camera, and write ``predictions.jsonl`` (what ``tools/infer.py`` does).
-"""
+"""Run a :class:`~dan_mm.inference.FERInferencer` over an image, a folder, a
+video or a camera, and write ``predictions.jsonl`` (what ``tools/infer.py``
+does)."""
 import os
 import os.path as osp
 from pathlib import Path
