@@ -9,12 +9,12 @@ older ones after each new export; :func:`clear_onnx_cache` empties it
 tools' command line uses it before torch is imported.
 """
 import glob
-import logging
 import os
 import os.path as osp
 import time
 from typing import List, Tuple
 
+from .cli import report_logger
 from .errors import ConfigError
 
 CACHE_ENV = 'DAN_MM_ONNX_CACHE'
@@ -23,8 +23,6 @@ DEFAULT_KEEP = 4
 # A half-written export (``<file>.<pid>.partial``) older than this was left
 # by a process that died.
 STALE_PARTIAL_S = 24 * 3600
-
-logger = logging.getLogger(__name__)
 
 
 def onnx_cache_dir() -> str:
@@ -115,23 +113,25 @@ def clear_onnx_cache(cache_dir: str = None) -> Tuple[int, int]:
 
 
 def note_new_export(path: str, first: bool) -> None:
-    """After an export into the cache: prune it, and the first time (a new
-    cache folder) say where the file went and how to clear it.
+    """After an export into the cache: prune it, and the first time (an
+    empty cache) say where the file went and how to clear it, on the
+    report logger (:func:`dan_mm.utils.cli.report_logger`).
 
     Args:
         path (str): The new export.
         first (bool): Whether the cache folder was empty before.
     """
     removed = prune_onnx_cache(cache_dir=osp.dirname(path))
+    log = report_logger()  # the tools print it
     if first:
-        logger.warning(
-            'dan_mm: the deploy model was exported to ONNX once for this '
-            'checkpoint (%d MB), kept for the next runs in %s; the %d most '
-            'recently used exports are kept; clear them with "python '
-            'tools/infer.py --clear-onnx-cache" (or '
-            'dan_mm.utils.onnx_cache.clear_onnx_cache()); %s=DIR moves '
-            'the folder', round(osp.getsize(path) / 2**20), osp.dirname(path),
-            onnx_cache_keep(), CACHE_ENV)
+        log.info(
+            f'note: the deploy model was exported to ONNX once for this '
+            f'checkpoint ({osp.getsize(path) / 2**20:.0f} MB), kept for the '
+            f'next runs in {osp.dirname(path)} with the {onnx_cache_keep()} '
+            'most recently used exports; clear them with "python '
+            'tools/infer.py --clear-onnx-cache" ('
+            f'dan_mm.utils.onnx_cache.clear_onnx_cache()); {CACHE_ENV}=DIR '
+            'moves the folder')
     if removed:
-        logger.info('dan_mm: removed %d older ONNX export(s) from %s',
-                    len(removed), osp.dirname(path))
+        log.info(f'note: removed {len(removed)} older ONNX export(s) from '
+                 f'{osp.dirname(path)}')

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from dan_mm.utils.cli import REPORT_LOGGER
 from dan_mm.utils.errors import ConfigError
 from dan_mm.utils.onnx_cache import (CACHE_ENV, KEEP_ENV, STALE_PARTIAL_S,
                                      cached_exports, clear_onnx_cache,
@@ -60,19 +61,34 @@ def test_clear_empties_the_cache(cache):
     assert cached_exports() == []
 
 
-def test_first_export_says_where_and_how_to_clear(cache, caplog):
+@pytest.fixture
+def report(caplog):
+    """The report logger's records (the tools set it not to propagate)."""
+    logger = logging.getLogger(REPORT_LOGGER)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(caplog.handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # each record once
+    yield caplog
+    logger.removeHandler(caplog.handler)
+    logger.setLevel(level)
+    logger.propagate = propagate
+
+
+def test_first_export_says_where_and_how_to_clear(cache, report):
+    caplog = report
     (path, ) = make_exports(cache, 1)
-    with caplog.at_level(logging.INFO, logger='dan_mm.utils.onnx_cache'):
-        note_new_export(str(path), first=True)
+    note_new_export(str(path), first=True)
     (record, ) = caplog.records
-    assert record.levelno == logging.WARNING
+    assert record.name == REPORT_LOGGER  # the tools print it
     message = record.getMessage()
+    assert message.startswith('note: the deploy model was exported')
     assert str(cache) in message and '--clear-onnx-cache' in message
     caplog.clear()
     make_exports(cache, 5)
-    with caplog.at_level(logging.WARNING, logger='dan_mm.utils.onnx_cache'):
-        note_new_export(str(path), first=False)  # later exports: quiet
-    assert not caplog.records
+    note_new_export(str(path), first=False)  # later exports: quiet...
+    (record, ) = caplog.records  # ... but for what was pruned
+    assert record.getMessage().startswith('note: removed 1 older ONNX')
     assert len(cached_exports()) == onnx_cache_keep() == 4
 
 
