@@ -16,16 +16,14 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
-import mmcv
-
-from dan_mm.inference import DETECTOR_SHORTCUTS, FERInferencer
-from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
-                              add_trust_checkpoint_argument,
-                              check_checkpoint_file, exit_on_user_error)
-from dan_mm.utils.config import load_config
-from dan_mm.utils.errors import InputNotFoundError, NoFaceFoundError
-from dan_mm.utils.image_io import decode_image
-from dan_mm.visualization import draw_attention_panels
+# Arguments and files are checked before torch and MMPretrain load (~3 s):
+# dan_mm defers them to the first import beyond dan_mm.utils.cli.
+DAN_MM_DEFER_IMPORTS = True
+from dan_mm.utils.cli import (DETECTOR_NAMES, add_debug_argument,
+                              add_precision_argument,
+                              add_trust_checkpoint_argument, check_files_exist,
+                              exit_on_user_error)
+from dan_mm.utils.errors import InputNotFoundError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -41,7 +39,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         help='the image is an aligned face crop')
     parser.add_argument(
         '--detector',
-        choices=list(DETECTOR_SHORTCUTS),
+        choices=list(DETECTOR_NAMES),
         default=None,
         help='face detector (default: retinaface)')
     parser.add_argument(
@@ -66,10 +64,17 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    load_config(args.config)  # one clear line if missing
-    check_checkpoint_file(args.checkpoint)
+    check_files_exist(args.config, args.checkpoint)
     if not osp.isfile(args.image):
         raise InputNotFoundError(f'image not found: {args.image}')
+    import mmcv
+
+    from dan_mm.inference import FERInferencer
+    from dan_mm.utils.config import load_config
+    from dan_mm.utils.errors import NoFaceFoundError
+    from dan_mm.utils.image_io import decode_image
+    from dan_mm.visualization import draw_attention_panels
+    load_config(args.config)  # one clear line if it cannot be read
     img = decode_image(args.image)  # the inferencer's decoder
     inferencer = FERInferencer(
         args.config,

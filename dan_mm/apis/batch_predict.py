@@ -14,6 +14,7 @@ from ..utils.cli import report_logger
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
 from ..video import (PipelinedVideoInferencer, Timeline, VideoInferencer,
                      count_frames, is_video_file, parse_video_source)
+from ..video.writer import video_codec
 
 
 class Source(NamedTuple):
@@ -60,8 +61,7 @@ def iter_source(inferencer: FERInferencer,
         total = source.num_frames
         if max_frames is not None:
             total = min(total or max_frames, max_frames)
-        name = f'camera{source.path}' if isinstance(source.path, int) \
-            else Path(source.path).stem
+        name = video_name(source)
         loop = PipelinedVideoInferencer if pipelined else VideoInferencer
         video = loop(
             inferencer,
@@ -87,6 +87,12 @@ def iter_source(inferencer: FERInferencer,
     if is_folder:
         results = tqdm(results, total=len(inputs), desc='images', unit='img')
     return results
+
+
+def video_name(source: Source) -> str:
+    """The name of a video's outputs: ``camera<i>`` or the file's stem."""
+    return f'camera{source.path}' if isinstance(source.path, int) \
+        else Path(source.path).stem
 
 
 def predict_source(inferencer: FERInferencer,
@@ -143,6 +149,9 @@ def predict_source(inferencer: FERInferencer,
     log = report_logger()
     log.info(f'{num_items} {kind}, {num_faces} faces; results in {out_dir} '
              '(predictions.jsonl)')
+    if source.is_video and num_items:
+        log.info(f'video: {osp.join(out_dir, video_name(source))}.mp4, '
+                 f'{video_codec()}')
     if track is not None and len(track):
         title = ('classes not meaningful: a model of drawn faces (SynthFER)'
                  if inferencer.model_notice else None)
