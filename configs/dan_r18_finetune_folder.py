@@ -38,8 +38,7 @@ val_dataloader = dict(
     batch_size=64,
     num_workers=2,
     dataset=dict(
-        _delete_=True,
-        type='CustomDataset',
+        _delete_=True, type='CustomDataset',
         pipeline={{_base_.test_pipeline}}))
 test_dataloader = val_dataloader
 

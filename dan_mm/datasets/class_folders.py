@@ -86,8 +86,7 @@ def stratified_split(labels: List[int], val_fraction: float,
         tuple[list[int], list[int]]: Sorted train and val indices.
     """
     if not 0 < val_fraction < 1:
-        raise ValueError(
-            f'val_fraction must be in (0, 1), got {val_fraction}')
+        raise ValueError(f'val_fraction must be in (0, 1), got {val_fraction}')
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     train, val = [], []
@@ -99,7 +98,9 @@ def stratified_split(labels: List[int], val_fraction: float,
     return sorted(train), sorted(val)
 
 
-def write_split(root: str, out_dir: str, val_fraction: float = 0.2,
+def write_split(root: str,
+                out_dir: str,
+                val_fraction: float = 0.2,
                 seed: int = 0) -> Tuple[Tuple[str, ...], str, str]:
     """Split a folder-per-class data set, stratified, into annotation files
     for mmpretrain's ``CustomDataset`` (``path label`` per line, paths

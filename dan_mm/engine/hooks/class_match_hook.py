@@ -75,11 +75,12 @@ class ClassMatchHook(Hook):
 
     When mmengine loads ``load_from`` (``after_load_checkpoint``, before the
     weights go into the model), the head's class rows are reordered to the
-    classes of the data set being run (training's; testing's in a test run) by expression name (``happy`` is the
-    checkpoint's ``Happiness``): rows of classes both have are kept, new
-    classes start from the model's initialisation, classes the data lacks
-    are dropped. One log line says which. A checkpoint with the data's
-    classes in the data's order passes unchanged (resuming, testing).
+    classes of the data set being run (training's; in a test run,
+    testing's) by expression name (``happy`` is the checkpoint's
+    ``Happiness``): rows of classes both have are kept, new classes start
+    from the model's initialisation, classes the data lacks are dropped.
+    One log line says which. A checkpoint with the data's classes in the
+    data's order passes unchanged (resuming).
 
     Args:
         require_classes (bool): Refuse a checkpoint that does not name its
@@ -97,9 +98,11 @@ class ClassMatchHook(Hook):
         """Remap the head rows of ``checkpoint['state_dict']`` in place."""
         # The data set of the loop being run (training, or testing a model
         # on a folder); an unbuilt loop must not be built here.
-        loop = next((loop for loop in (runner._train_loop, runner._test_loop,
-                                       runner._val_loop)
-                     if isinstance(loop, BaseLoop)), None)
+        loop = next(
+            (loop
+             for loop in (runner._train_loop, runner._test_loop,
+                          runner._val_loop) if isinstance(loop, BaseLoop)),
+            None)
         dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
         data_classes = (getattr(dataset, 'metainfo', None)
                         or {}).get('classes')
@@ -125,8 +128,9 @@ class ClassMatchHook(Hook):
             runner.model) else runner.model
         self.report = remap_class_rows(state_dict, model.state_dict(),
                                        ckpt_classes, data_classes)
-        checkpoint.setdefault('meta', {}).setdefault(
-            'dataset_meta', {})['classes'] = data_classes
+        checkpoint.setdefault('meta',
+                              {}).setdefault('dataset_meta',
+                                             {})['classes'] = data_classes
         kept = ', '.join(f'{d}={c}' if d != c else d
                          for d, c in self.report['kept'])
         runner.logger.info(

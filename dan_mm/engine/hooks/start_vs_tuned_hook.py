@@ -98,6 +98,6 @@ def _plain(metrics: dict) -> dict:
     """Only the numbers (FERMetric adds a confusion matrix)."""
     return {
         k: float(v)
-        for k, v in metrics.items() if isinstance(v, (int, float))
-        or getattr(v, 'numel', lambda: 0)() == 1
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) or getattr(v, 'numel', lambda: 0)() == 1
     }
