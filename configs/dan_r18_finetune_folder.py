@@ -44,7 +44,7 @@ test_dataloader = val_dataloader
 
 # The head learns at lr, the pretrained backbone 10x slower, so that a few
 # hundred faces adapt it without wiping out what it knows.
-max_epochs = 10
+max_epochs = 6
 optim_wrapper = dict(
     _delete_=True,
     optimizer=dict(type='AdamW', lr=3e-4, weight_decay=0.05),

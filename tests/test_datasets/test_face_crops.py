@@ -93,11 +93,9 @@ def test_report_and_rerun(tmp_path):
 def test_all_faces_and_no_detect(tmp_path):
     photos = make_photos(tmp_path / 'photos')
     out = tmp_path / 'all'
-    crop_face_folders(photos, str(out), CONFIG, all_faces=True,
-                      progress=False)
-    assert sorted(os.listdir(out / 'happy')) == [
-        'grace_0.png', 'pair_0.png', 'pair_1.png'
-    ]
+    crop_face_folders(photos, str(out), CONFIG, all_faces=True, progress=False)
+    assert sorted(os.listdir(
+        out / 'happy')) == ['grace_0.png', 'pair_0.png', 'pair_1.png']
     # Already cropped faces pass whole (the box crop clips to the image).
     whole = tmp_path / 'whole'
     summary = crop_face_folders(
