@@ -44,6 +44,15 @@ test_pipeline = [
         interpolation='bilinear'),
     dict(type='PackInputs'),
 ]
+tta_pipeline = [
+    *test_pipeline[:-1],
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+        ], [dict(type='PackInputs')]]),
+]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
