@@ -1,6 +1,7 @@
 """The runner of ``configs/dan_r18_finetune_folder.py``: fine-tune on a
 folder of faces with one subfolder per expression."""
 import copy
+import logging
 import os.path as osp
 
 from mmengine.config import Config
@@ -89,6 +90,12 @@ def prepare_folder_finetune(cfg: Config) -> Config:
         f'Fine-tuning on {root}: {len(classes)} classes '
         f'({", ".join(classes)}), {how}',
         logger='current')
+    if not cfg.get('load_from') and not cfg.get('resume'):
+        print_log(
+            'No load_from: training from the config\'s initialisation, not '
+            'fine-tuning; set load_from to the checkpoint to start from',
+            logger='current',
+            level=logging.WARNING)
     return cfg
 
 
