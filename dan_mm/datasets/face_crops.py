@@ -196,7 +196,9 @@ def crop_face_folders(photos: str,
         try:
             img = decode_image(path)  # inference's decoder
         except (UserError, OSError) as err:
-            problem(name, path, f'unreadable: {err}')
+            # the line names the photo already
+            problem(name, path,
+                    f'unreadable: {str(err).replace(f" {path}", "")}')
             continue
         found = finder.find_faces(img)
         crops = found['crops']
