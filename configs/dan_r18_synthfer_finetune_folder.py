@@ -63,4 +63,4 @@ model = dict(
         dict(type='Kaiming', layer=['Conv2d']),
         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
     ]))
-training_data = dict(name='SynthFER', real_faces=False)
+# No training_data notice: the tuned model has seen your faces.
