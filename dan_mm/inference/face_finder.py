@@ -1,5 +1,5 @@
 """Find the faces of a photo and cut them as a model's config says: the
-detector and the crop of :class:`~dan_mm.apis.FERInferencer`, without the
+detector and the crop of :class:`~dan_mm.inference.FERInferencer`, without the
 model (``tools/dataset_converters/crop_faces.py`` cuts training faces
 with it, so that they look like the faces inference will show the model)."""
 from typing import Optional

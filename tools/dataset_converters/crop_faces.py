@@ -62,7 +62,7 @@ def main():
     args = parse_args()
     from tqdm import tqdm
 
-    from dan_mm.datasets.face_crops import crop_face_folders
+    from dan_mm.inference.face_crops import crop_face_folders
     from dan_mm.utils.errors import UserError
 
     def problem(photo, what):

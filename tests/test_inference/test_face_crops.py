@@ -12,8 +12,8 @@ from fer_test_utils import CONFIG, error_lines, faces_photo
 from matplotlib import cbook
 from tool_runner import REPO, run_tool
 
-from dan_mm.datasets.face_crops import crop_face_folders
 from dan_mm.inference import FERInferencer
+from dan_mm.inference.face_crops import crop_face_folders
 
 # An aligned crop (five landmarks onto RAF-DB's template) and a box crop.
 RAFDB_CONFIG = osp.join(REPO, 'configs', 'dan_r18_rafdb.py')
@@ -116,5 +116,5 @@ def test_tool_errors(tmp_path):
                               'no_such_config.py')
     assert code == 1
     (line, ) = error_lines(err)
-    assert line.startswith('error: --model: no_such_config.py is not a '
-                           'config file')
+    assert line.startswith('error: --model: config file not found: '
+                           'no_such_config.py')

@@ -4,7 +4,7 @@ exactly as inference cuts them, for fine-tuning a model on your own people.
 Every photo of ``PHOTOS/<class>/`` (any depth) is read with the decoder
 inference uses, its faces are found and cut by the model config's
 :class:`~dan_mm.inference.face_finder.FaceFinder` (the detector and crop of
-:class:`~dan_mm.apis.FERInferencer`), and written losslessly to
+:class:`~dan_mm.inference.FERInferencer`), and written losslessly to
 ``OUT/<class>/`` as PNG. Photos with no face, several faces (the largest is
 kept unless ``all_faces``) or that cannot be read are listed in
 ``OUT/crop_report.csv``. Nothing is overwritten: a photo whose face is
@@ -22,9 +22,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..runtime import resolve_model
+from ..utils.cli import report_logger
 from ..utils.config import load_config
 from ..utils.errors import ConfigError, DataError, DataNotFoundError, UserError
 from ..utils.image_io import decode_image, list_image_files
+from .face_finder import FaceFinder
 
 REPORT_NAME = 'crop_report.csv'
 REPORT_HEADER = ['photo', 'class', 'problem']
@@ -57,23 +60,26 @@ class CropSummary(NamedTuple):
 
 
 def load_model_config(model: str):
-    """The config of the model faces are cut for.
+    """The config of the model faces are cut for, through the runtime's
+    model resolution (:func:`dan_mm.runtime.resolve_model`, where released
+    models' names resolve too).
 
     Args:
-        model (str): A model config file.
+        model (str): A model config file (or a released model's name).
 
     Returns:
         Config: The config (its ``face_detector`` and ``face_crop``).
 
     Raises:
-        ConfigError: ``model`` is not a config file.
+        ConfigError: ``model`` is neither.
     """
-    # Released models' names resolve here too once the model zoo knows them.
-    if not osp.isfile(model):
-        raise ConfigError(f'model: {model} is not a config file: give the '
-                          'config of the model you will fine-tune (e.g. '
-                          'configs/dan_r18_rafdb.py)')
-    return load_config(model)
+    try:
+        cfg, _ = resolve_model(model)
+    except ConfigError as err:
+        raise ConfigError(
+            f'model: {err}: give the config of the model you will '
+            'fine-tune (e.g. configs/dan_r18_rafdb.py)') from None
+    return load_config(cfg) if isinstance(cfg, str) else cfg
 
 
 def output_names(photos: List[str], folder: str) -> List[str]:
@@ -150,7 +156,6 @@ def crop_face_folders(photos: str,
         DataNotFoundError: ``photos`` is not a folder.
         DataError: It has no class folders.
     """
-    from ..inference.face_finder import FaceFinder
     if not osp.isdir(photos):
         raise DataNotFoundError(f'photos: folder not found: {photos}')
     classes = sorted(
@@ -167,9 +172,8 @@ def crop_face_folders(photos: str,
         no_detect=no_detect,
         detector_threads=detector_threads)
     if on_problem is None:
-        from mmengine.logging import print_log
-        on_problem = (lambda photo, problem: print_log(
-            f'{photo}: {problem}', logger='current', level=30))
+        on_problem = (lambda photo, problem: report_logger().warning(
+            f'{photo}: {problem}'))
     jobs = []
     for name in classes:
         folder = osp.join(photos, name)
