@@ -18,6 +18,8 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmpretrain.apis import get_model
 
+from ..evaluation.temperature import (checkpoint_temperature,
+                                      set_onnx_temperature)
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import naming_config_keys
 
@@ -106,7 +108,9 @@ def export_onnx(cfg: Config,
         check (bool): Compare onnxruntime with PyTorch afterwards.
 
     Returns:
-        dict: ``image_size`` and ``max_abs_diff`` (None without ``check``).
+        dict: ``image_size``, ``max_abs_diff`` (None without ``check``)
+        and ``temperature`` (the checkpoint's, written into the file's
+        ``metadata_props``; None when it has none).
 
     Raises:
         CheckpointError: ``checkpoint`` is missing or does not fit.
@@ -123,4 +127,8 @@ def export_onnx(cfg: Config,
     diff = verify(model, out, image_size) if check else None
     if diff is not None and diff > 1e-4:  # an exporter bug, not the input
         raise RuntimeError(f'the ONNX model differs from PyTorch by {diff}')
-    return dict(image_size=image_size, max_abs_diff=diff)
+    # A calibrated checkpoint's temperature goes along (metadata_props).
+    temperature = checkpoint_temperature(checkpoint)
+    set_onnx_temperature(out, temperature)
+    return dict(
+        image_size=image_size, max_abs_diff=diff, temperature=temperature)

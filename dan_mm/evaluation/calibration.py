@@ -132,16 +132,15 @@ def apply_temperature(probs, temperature: Optional[float]) -> np.ndarray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(dtype)
 
 
-def fit_temperature(logits,
-                    labels,
-                    bounds: Tuple[float, float] = (0.05, 20.0)) -> float:
+def fit_temperature(logits, labels, bounds=(0.05, 20.0)) -> float:
     """The temperature that minimises the NLL of ``softmax(logits / T)``.
 
     Args:
         logits (array): ``(N, num_classes)`` logits (or log-probabilities,
             :func:`log_probs`: the same up to a per-row constant).
         labels (array): ``(N, )`` true class indices.
-        bounds (tuple[float, float]): Where to look for ``T``.
+        bounds (tuple[float, float]): Where to look for ``T``. Defaults to
+            ``(0.05, 20)``.
 
     Returns:
         float: ``T``.
@@ -156,8 +155,8 @@ def fit_temperature(logits,
     rows = np.arange(len(labels))
 
     def nll(log_t: float) -> float:
-        return -log_softmax(logits / np.exp(log_t), axis=1)[rows,
-                                                              labels].mean()
+        return -log_softmax(
+            logits / np.exp(log_t), axis=1)[rows, labels].mean()
 
     found = minimize_scalar(
         nll,

@@ -131,7 +131,8 @@ def _parse_manu_attri(path: str, names: Dict[str, Dict[int, str]]) -> dict:
     for lineno, line in enumerate(lines[:5], 1):
         fields = line.split()
         try:
-            ok = len(fields) == 2 and all(np.isfinite(float(v)) for v in fields)
+            ok = len(fields) == 2 and all(
+                np.isfinite(float(v)) for v in fields)
         except ValueError:
             ok = False
         if not ok:
@@ -148,7 +149,8 @@ def _parse_manu_attri(path: str, names: Dict[str, Dict[int, str]]) -> dict:
     return groups
 
 
-def read_group_csv(path: str, img_paths: Sequence[str],
+def read_group_csv(path: str,
+                   img_paths: Sequence[str],
                    data_root: Optional[str] = None) -> List[dict]:
     """Read ``image,group_name,group_value`` rows for the images.
 
@@ -248,8 +250,8 @@ def group_report(probs,
                     top1_low=100 * low,
                     top1_high=100 * high,
                     balanced_accuracy=100 * float(np.mean(recalls)),
-                    ece=100 * expected_calibration_error(
-                        probs[idx], labels[idx]),
+                    ece=100 *
+                    expected_calibration_error(probs[idx], labels[idx]),
                     small=len(idx) < min_size))
         rows.extend(attr_rows)
         big = [r for r in attr_rows if not r['small']]

@@ -146,8 +146,7 @@ class FERMetric(BaseMetric):
         scores = None
         if all(r[0] is not None for r in results):
             scores = apply_temperature(
-                torch.stack([r[0] for r in results]).numpy(),
-                self.temperature)
+                torch.stack([r[0] for r in results]).numpy(), self.temperature)
             pred = torch.from_numpy(scores.argmax(axis=1))
         else:  # labels only (no probabilities: no calibration metrics)
             pred = torch.tensor([r[1] for r in results])
