@@ -363,3 +363,51 @@ def write_group_csv(report: dict, path: str) -> str:
                 for k, v in row.items()
             })
     return path
+
+
+def enable_group_report(cfg, groups: str = 'auto') -> str:
+    """Make the config's test evaluator's :class:`FERMetric` report groups.
+
+    Args:
+        cfg (Config): The test config; changed in place.
+        groups (str): A CSV of ``image,group_name,group_value`` rows, or
+            ``'auto'``: a RAF-DB-layout data set's ``Annotation/manual``
+            folder under its ``data_root``, with SynthFER's group names for
+            a SynthFER model (the config's ``training_data``).
+
+    Returns:
+        str: The folder or file the groups come from.
+
+    Raises:
+        ConfigError: ``'auto'`` for a data set without RAF-DB's layout, or
+            no FERMetric in ``test_evaluator``.
+        DataNotFoundError: The annotation folder or CSV is missing.
+    """
+    from ..inference.model_notice import training_data
+    from ..utils.errors import ConfigError
+    dataset = cfg.test_dataloader.dataset
+    names = 'rafdb'
+    if groups == 'auto':
+        if dataset.get('type') not in ('RAFDB', 'dan_mm.RAFDB'):
+            raise ConfigError(
+                f'groups: a {dataset.get("type")} data set has no attribute '
+                'files; give a CSV of image,group_name,group_value rows')
+        groups = osp.join(
+            dataset.get('data_root') or '', 'Annotation', 'manual')
+        if not osp.isdir(groups):
+            raise DataNotFoundError(
+                f'annotation folder not found: {groups} (RAF-DB: unzip '
+                'basic/Annotation/manual.zip there; SynthFER: generate the '
+                'data again, its generator writes it)')
+        if training_data(cfg).get('name') == 'SynthFER':
+            names = 'synthfer'
+    elif not osp.isfile(groups):
+        raise DataNotFoundError(f'group CSV not found: {groups}')
+    evaluators = cfg.test_evaluator
+    evaluators = evaluators if isinstance(evaluators, list) else [evaluators]
+    metrics = [e for e in evaluators if 'FERMetric' in str(e.get('type'))]
+    if not metrics:
+        raise ConfigError('groups: test_evaluator has no FERMetric')
+    for metric in metrics:
+        metric.update(groups=groups, group_names=names)
+    return groups
