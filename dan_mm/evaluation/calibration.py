@@ -173,8 +173,10 @@ def save_reliability_diagram(panels: Sequence[Tuple[str, np.ndarray,
     """Reliability diagrams side by side, as a PNG.
 
     Each panel shows each bin's accuracy (bars) against the diagonal of a
-    calibrated model, the gap to it (red), and the share of faces per bin
-    (grey, bottom strip), with ECE in the title.
+    calibrated model, the gap to the bin's mean confidence (red hatching:
+    above a bar, over-confident; inside it, under-confident), and the share
+    of faces per bin (grey, bottom strip), with ECE, NLL and Brier in the
+    title.
 
     Args:
         panels (Sequence[tuple]): ``(title, probs (N, C), labels (N, ))``.
@@ -207,16 +209,19 @@ def save_reliability_diagram(panels: Sequence[Tuple[str, np.ndarray,
             color='#4477aa',
             edgecolor='white',
             label='accuracy')
-        gap = bins['confidence'][used] - bins['accuracy'][used]
+        # from accuracy to mean confidence: above the bar (over-confident)
+        # or inside it (under-confident), hatched so both read
+        low = np.minimum(bins['accuracy'][used], bins['confidence'][used])
         ax.bar(
             centers[used],
-            gap,
-            bottom=bins['accuracy'][used],
+            np.abs(bins['confidence'][used] - bins['accuracy'][used]),
+            bottom=low,
             width=width,
-            color='#ee6677',
-            alpha=0.45,
+            facecolor='none',
+            hatch='///',
             edgecolor='#cc3344',
-            label='gap to confidence')
+            linewidth=0.8,
+            label='gap to mean confidence')
         ax.plot([0, 1], [0, 1], '--', color='0.3', lw=1, label='calibrated')
         ax.set(xlim=(0, 1), ylim=(0, 1), xticklabels=[])
         ax.set_title(
@@ -225,16 +230,24 @@ def save_reliability_diagram(panels: Sequence[Tuple[str, np.ndarray,
             fontsize=9)
         if col == 0:
             ax.set_ylabel('accuracy')
-            ax.legend(loc='upper left', fontsize=7, frameon=False)
+            # below the panels: bars may fill any corner of them
+            fig.legend(
+                *ax.get_legend_handles_labels(),
+                loc='upper center',
+                bbox_to_anchor=(0.5, 0.0),
+                ncol=3,
+                fontsize=8,
+                frameon=False)
         hist.bar(
             centers,
-            bins['count'] / max(bins['count'].sum(), 1),
+            100 * bins['count'] / max(bins['count'].sum(), 1),
             width=width,
             color='0.6',
             edgecolor='white')
-        hist.set(xlim=(0, 1), xlabel='confidence (top probability)')
+        hist.set(
+            xlim=(0, 1), ylim=(0, 100), xlabel='confidence (top probability)')
         if col == 0:
-            hist.set_ylabel('faces', fontsize=8)
+            hist.set_ylabel('% of faces', fontsize=8)
         hist.tick_params(labelsize=7)
     fig.savefig(path, dpi=110, bbox_inches='tight')
     plt.close(fig)

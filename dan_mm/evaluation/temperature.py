@@ -208,10 +208,10 @@ def calibration_loader(cfg: Config,
             'the config validates on its test split (val_dataloader is '
             'test_dataloader; RAF-DB and SynthFER have no validation split), '
             'and a temperature fitted there would be judged on the faces it '
-            'was fitted on: give a separate calibration set, a copy of the '
-            'data set in the same layout, as the calibration data root (for '
-            'SynthFER: tools/dataset_converters/generate_synthfer.py DIR '
-            '--seed 1)')
+            'was fitted on; give a second copy of the data set, in the same '
+            'layout, whose test split is the calibration set (SynthFER: '
+            'tools/dataset_converters/generate_synthfer.py DIR --seed 1), as '
+            'the calibration data root')
     dataset = val['dataset']
     return val, (
         f'val_dataloader: {dataset.get("type")} '
@@ -280,12 +280,14 @@ def calibrate_checkpoint(cfg: Config,
         CalibrationSetError: No calibration set apart from the test split.
         CheckpointError: The checkpoint is missing or does not fit.
     """
+    from mmengine.registry import init_default_scope
     from mmpretrain.apis import get_model
 
     from ..utils.cli import check_checkpoint_file, naming_checkpoint
     from ..utils.config import naming_config_keys
     check_checkpoint_file(checkpoint, 'the CHECKPOINT argument')
     calib_loader, calib_name = calibration_loader(cfg, calib_root)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     out = out or f'{osp.splitext(checkpoint)[0]}_calibrated.pth'
     with naming_config_keys(cfg), naming_checkpoint(checkpoint):
         model = get_model(cfg, pretrained=checkpoint, device=device).eval()

@@ -64,9 +64,8 @@ def main(argv=None):
         report = calibrate_checkpoint(cfg, args.checkpoint, args.out,
                                       args.calib_root, args.device)
     except CalibrationSetError as err:
-        raise CalibrationSetError(
-            f'{err} (--calib-root DIR)' if args.calib_root is
-            None else f'--calib-root: {err}') from err
+        raise CalibrationSetError(f'{err}: --calib-root DIR' if args.calib_root
+                                  is None else f'--calib-root: {err}') from err
     print(format_calibration_report(report))
     return report
 
