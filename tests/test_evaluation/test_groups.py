@@ -124,3 +124,40 @@ def test_malformed_annotation_file_is_named_with_its_line(
     with pytest.raises(DataError, match=where) as err:
         read_rafdb_attributes(str(tmp_path), ['test_0001'])
     assert '\n' not in str(err.value)
+
+
+@pytest.mark.slow
+def test_test_tool_groups_on_synthfer_and_a_malformed_file(
+        synthfer_root, tmp_path):
+    import shutil
+
+    from fer_test_utils import CONFIG, build_model, save_checkpoint
+    from tool_runner import run_tool
+    root = str(tmp_path / 'synthfer')
+    shutil.copytree(synthfer_root, root)
+    checkpoint = save_checkpoint(build_model(), tmp_path / 'dan.pth')
+    args = [
+        'tools/test.py', CONFIG, checkpoint, '--groups', '--work-dir',
+        tmp_path / 'work', '--cfg-options',
+        f'test_dataloader.dataset.data_root={root}'
+    ]
+    code, stdout, stderr = run_tool(*args, in_process=False)
+    assert code == 0, stderr
+    log = stdout + stderr
+    # SynthFER's own groups: skin tone and apparent age, no gender drawn
+    assert 'per-group report' in log and 'skin tone' in log
+    assert 'largest top-1 gap, skin tone: none (fewer than two groups ' \
+        'of 30 faces)' in log  # 14 test faces: every group flagged
+    assert list((tmp_path / 'work').rglob('groups.png'))
+
+    bad = osp.join(root, 'Annotation', 'manual', 'test_0003_manu_attri.txt')
+    with open(bad, 'a') as f:
+        f.write('7\n')
+    code, stdout, stderr = run_tool(*args, in_process=False)
+    assert code == 1
+    errors = [line for line in stderr.splitlines() if line.strip()]
+    assert errors == [
+        f'error: {bad}: 9 lines, RAF-DB\'s layout has 8 (5 '
+        'landmark lines "x y", then gender, race and age, one '
+        'integer each)'
+    ], stderr
