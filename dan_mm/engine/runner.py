@@ -20,6 +20,7 @@ from mmengine.runner import Runner
 
 from ..evaluation import cross_dataset_config, model_classes
 from ..evaluation.groups import enable_group_report
+from ..evaluation.temperature import use_checkpoint_temperature
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import (amp_optim_wrapper, apply_tta, check_data_roots,
                             enable_tensorboard, enable_visualization,
@@ -96,6 +97,8 @@ def merge_test_args(cfg: Config, args: Namespace) -> Config:
     merge_cfg_options(cfg, args.cfg_options)
     if getattr(args, 'groups', None):  # after --cfg-options: data_root
         enable_group_report(cfg, args.groups)
+    # a calibrated checkpoint is tested with its temperature
+    use_checkpoint_temperature(cfg, args.checkpoint)
     if args.tta:  # after --cfg-options: model.* still means DAN there
         apply_tta(cfg)
     set_dataloader_defaults(

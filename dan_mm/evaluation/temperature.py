@@ -342,3 +342,23 @@ def format_calibration_report(report: dict) -> str:
         f'reliability diagrams: {report["figure"]}; report: '
         f'{report["report"]}',
     ])
+
+
+def use_checkpoint_temperature(cfg: Config,
+                               checkpoint: str) -> Optional[float]:
+    """Give the test evaluator's :class:`FERMetric` the checkpoint's
+    temperature (unless the config sets one), so that a calibrated model is
+    tested as inference runs it.
+
+    Returns:
+        float | None: The temperature used, if any.
+    """
+    temperature = checkpoint_temperature(checkpoint)
+    if temperature is None:
+        return None
+    evaluators = cfg.test_evaluator
+    for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
+        if 'FERMetric' in str(metric.get('type')) and \
+                metric.get('temperature') is None:
+            metric['temperature'] = temperature
+    return temperature
