@@ -283,8 +283,9 @@ def format_group_report(report: dict) -> str:
                      f'{r["balanced_accuracy"]:>7.2f} {r["ece"]:>6.2f}{flag}')
     for g in report['gaps']:
         if g['gap'] is None:
-            lines.append(f'largest top-1 gap, {g["attribute"]}: none (fewer '
-                         f'than two groups of {report["min_size"]} faces)')
+            lines.append(f'largest top-1 gap, {g["attribute"]}: none (it '
+                         'needs two groups of at least '
+                         f'{report["min_size"]} faces)')
         else:
             lines.append(f'largest top-1 gap, {g["attribute"]}: '
                          f'{g["gap"]:.2f} points ({g["best"]} vs '
@@ -331,8 +332,9 @@ def save_group_plot(report: dict, path: str) -> str:
                 color='white' if not r['small'] else '0.2')
         ax.set_xticks(x, [r['group'] for r in rows], fontsize=8)
         gap = next(g for g in report['gaps'] if g['attribute'] == attr)
-        note = 'gap: n/a' if gap['gap'] is None else \
-            f'gap {gap["gap"]:.1f} points'
+        note = f'gap {gap["gap"]:.1f} points'
+        if gap['gap'] is None:
+            note = 'one group' if len(rows) == 1 else 'gap: n/a'
         ax.set_title(f'{attr} ({note})', fontsize=9)
         ax.set_ylim(0, 100)
     axes[0, 0].set_ylabel('top-1 (%), 95% interval')

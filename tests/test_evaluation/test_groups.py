@@ -146,8 +146,8 @@ def test_test_tool_groups_on_synthfer_and_a_malformed_file(
     log = stdout + stderr
     # SynthFER's own groups: skin tone and apparent age, no gender drawn
     assert 'per-group report' in log and 'skin tone' in log
-    assert 'largest top-1 gap, skin tone: none (fewer than two groups ' \
-        'of 30 faces)' in log  # 14 test faces: every group flagged
+    assert 'largest top-1 gap, skin tone: none (it needs two groups of ' \
+        'at least 30 faces)' in log  # 14 test faces: every group flagged
     assert list((tmp_path / 'work').rglob('groups.png'))
 
     bad = osp.join(root, 'Annotation', 'manual', 'test_0003_manu_attri.txt')
