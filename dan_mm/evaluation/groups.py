@@ -332,8 +332,9 @@ def save_group_plot(report: dict, path: str) -> str:
                 color='white' if not r['small'] else '0.2')
         ax.set_xticks(x, [r['group'] for r in rows], fontsize=8)
         gap = next(g for g in report['gaps'] if g['attribute'] == attr)
-        note = f'gap {gap["gap"]:.1f} points'
-        if gap['gap'] is None:
+        if gap['gap'] is not None:
+            note = f'gap {gap["gap"]:.1f} points'
+        else:
             note = 'one group' if len(rows) == 1 else 'gap: n/a'
         ax.set_title(f'{attr} ({note})', fontsize=9)
         ax.set_ylim(0, 100)
