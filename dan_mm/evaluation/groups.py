@@ -376,7 +376,7 @@ def enable_group_report(cfg, groups: str = 'auto') -> str:
         groups (str): A CSV of ``image,group_name,group_value`` rows, or
             ``'auto'``: a RAF-DB-layout data set's ``Annotation/manual``
             folder under its ``data_root``, with SynthFER's group names for
-            a SynthFER model (the config's ``training_data``).
+            a SynthFER model (the config's ``training_data.name``).
 
     Returns:
         str: The folder or file the groups come from.
@@ -386,7 +386,6 @@ def enable_group_report(cfg, groups: str = 'auto') -> str:
             no FERMetric in ``test_evaluator``.
         DataNotFoundError: The annotation folder or CSV is missing.
     """
-    from ..inference.model_notice import training_data
     from ..utils.errors import ConfigError
     dataset = cfg.test_dataloader.dataset
     names = 'rafdb'
@@ -402,7 +401,8 @@ def enable_group_report(cfg, groups: str = 'auto') -> str:
                 f'annotation folder not found: {groups} (RAF-DB: unzip '
                 'basic/Annotation/manual.zip there; SynthFER: generate the '
                 'data again, its generator writes it)')
-        if training_data(cfg).get('name') == 'SynthFER':
+        # a SynthFER model is tested on SynthFER: the generator's groups
+        if (cfg.get('training_data') or {}).get('name') == 'SynthFER':
             names = 'synthfer'
     elif not osp.isfile(groups):
         raise DataNotFoundError(f'group CSV not found: {groups}')
