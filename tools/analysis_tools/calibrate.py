@@ -21,9 +21,9 @@ import argparse
 from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN; safe checkpoint loading)
-from dan_mm.evaluation.temperature import (CalibrationSetError,
-                                           calibrate_checkpoint,
-                                           format_calibration_report)
+from dan_mm.analysis.calibrate import (CalibrationSetError,
+                                       calibrate_checkpoint,
+                                       format_calibration_report)
 from dan_mm.utils.cli import (add_debug_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
