@@ -143,16 +143,14 @@ def calibrate_checkpoint(cfg: Config,
         CheckpointError: The checkpoint is missing or does not fit.
     """
     from mmengine.registry import init_default_scope
-    from mmpretrain.apis import get_model
 
-    from ..utils.cli import check_checkpoint_file, naming_checkpoint
-    from ..utils.config import naming_config_keys
+    from ..runtime import load_model
+    from ..utils.cli import check_checkpoint_file
     check_checkpoint_file(checkpoint, 'the CHECKPOINT argument')
     calib_loader, calib_name = calibration_loader(cfg, calib_root)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     out = out or f'{osp.splitext(checkpoint)[0]}_calibrated.pth'
-    with naming_config_keys(cfg), naming_checkpoint(checkpoint):
-        model = get_model(cfg, pretrained=checkpoint, device=device).eval()
+    model = load_model(cfg, checkpoint, device)
     calib_probs, calib_labels = collect_probabilities(model, calib_loader,
                                                       'calibration set')
     temperature = fit_temperature(log_probs(calib_probs), calib_labels)

@@ -60,13 +60,16 @@ def onnx_temperature(model) -> Optional[float]:
     """
     if model is None:
         return None
-    if not hasattr(model, 'get_modelmeta'):
-        if not osp.isfile(model):
-            return None
-        import onnxruntime as ort
-        model = ort.InferenceSession(model, providers=['CPUExecutionProvider'])
-    value = model.get_modelmeta().custom_metadata_map.get(ONNX_KEY)
-    return None if value is None else float(value)
+    if hasattr(model, 'get_modelmeta'):
+        value = model.get_modelmeta().custom_metadata_map.get(ONNX_KEY)
+        return None if value is None else float(value)
+    if not osp.isfile(model):
+        return None
+    import onnx  # the deploy extra, which writes such files
+    for prop in onnx.load(model, load_external_data=False).metadata_props:
+        if prop.key == ONNX_KEY:
+            return float(prop.value)
+    return None
 
 
 def set_onnx_temperature(onnx_file: str, temperature: Optional[float]) -> None:
