@@ -134,12 +134,12 @@ def test_calibrate_tool_fits_on_the_calibration_set_and_exports_carry_it(
     assert f'temperature {temperature:.4f}' in stdout
 
     # ONNX and int8 exports of the calibrated checkpoint carry it
-    from dan_mm.deployment import export_onnx
+    from dan_mm.runtime import export_checkpoint
     cfg = load_config(CONFIG)
     cfg.test_dataloader.dataset.data_root = synthfer_root
     cfg.train_dataloader.dataset.data_root = synthfer_root
     fp32 = str(tmp_path / 'dan.onnx')
-    assert export_onnx(cfg, out, fp32)['temperature'] == temperature
+    assert export_checkpoint(cfg, out, fp32)['temperature'] == temperature
     assert onnx_temperature(fp32) == pytest.approx(temperature)
     int8 = str(tmp_path / 'dan.int8.onnx')
     quantize_onnx(
