@@ -150,9 +150,40 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         action=ClearOnnxCache,
         help='delete the cached ONNX exports (made again when needed) and '
         'exit')
+    parser.add_argument(
+        '--min-confidence',
+        type=probability,
+        default=None,
+        metavar='P',
+        help='mark a face whose top probability (calibrated, when the model '
+        'has a temperature) is below P as uncertain: "uncertain": true in '
+        'predictions.jsonl and the timeline, "?" on the picture (default: '
+        'none is marked)')
+    parser.add_argument(
+        '--temperature',
+        type=float,
+        default=None,
+        help='divide the logits by this before the softmax (default: the '
+        'temperature the checkpoint or --onnx file carries, from '
+        'tools/analysis_tools/calibrate.py; 1 turns it off)')
     add_trust_checkpoint_argument(parser)
     add_debug_argument(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.temperature is not None and not args.temperature > 0:
+        parser.error(f'--temperature {args.temperature}: must be > 0')
+    return args
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float('nan')
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f'{text} is not a probability from 0 to 1')
+    return value
 
 
 class ClearOnnxCache(argparse.Action):
@@ -202,7 +233,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         precision=args.precision,
         backend=backend,
         onnx_file=onnx_file,
-        num_threads=args.threads or threads.get('classifier'))
+        num_threads=args.threads or threads.get('classifier'),
+        temperature=args.temperature,
+        min_confidence=args.min_confidence)
+    if inferencer.calibration_note:
+        print(f'note: {inferencer.calibration_note}')
     if backend == 'onnxruntime':
         print(backend_line(inferencer, args.onnx is None, pipelined))
     predict_source(

@@ -66,6 +66,17 @@ def parse_args():
         help='flip test-time augmentation (the config\'s tta_model and '
         'tta_pipeline)')
     parser.add_argument(
+        '--groups',
+        nargs='?',
+        const='auto',
+        metavar='CSV',
+        help='also report top-1 (95%% interval), balanced accuracy and ECE '
+        'per group of people, and the largest gap: RAF-DB\'s gender, race '
+        'and age from its Annotation/manual files (SynthFER: the '
+        'generator\'s skin tone and apparent age), or for another data set '
+        'a CSV of image,group_name,group_value rows; groups.png and '
+        'groups.csv go to the work dir')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',

@@ -4,11 +4,13 @@
   nothing is loaded from outside the server, so it works offline).
 - ``GET /api/info``: model, device, classes, limits, and the model's
   ``notice`` (None, or why its labels on real photos mean nothing).
-- ``POST /api/predict[?whole_image=true]``: the image file as the request
-  body; answers :meth:`DemoService.predict`'s dict, or ``{"error": ...}``
-  with status 400 (not an image, too many pixels), 413 (file too big), 503
-  (too many requests waiting) or 500 (a bug; the traceback goes to the
-  server's log, the server stays up).
+- ``POST /api/predict[?whole_image=true][&min_confidence=P]``: the image
+  file as the request body (``min_confidence``: faces less sure are
+  marked ``uncertain``, the page's slider); answers
+  :meth:`DemoService.predict`'s dict, or ``{"error": ...}`` with status
+  400 (not an image, too many pixels, a bad ``min_confidence``), 413
+  (file too big), 503 (too many requests waiting) or 500 (a bug; the
+  traceback goes to the server's log, the server stays up).
 
 Requests are queued: the model runs in one worker thread, one image at a
 time, while the server keeps answering.
@@ -18,6 +20,7 @@ import logging
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -80,7 +83,13 @@ def create_app(service: DemoService,
             waiting=state['pending'])
 
     @app.post('/api/predict')
-    async def predict(request: Request, whole_image: bool = False):
+    async def predict(request: Request,
+                      whole_image: bool = False,
+                      min_confidence: Optional[float] = None):
+        if min_confidence is not None and not 0 <= min_confidence <= 1:
+            return _error(
+                400, f'min_confidence {min_confidence} is not a '
+                'probability from 0 to 1')
         too_big = (f'the file is larger than the demo accepts '
                    f'({max_upload_mb:g} MB): scale the photo down')
         declared = int(request.headers.get('content-length') or 0)
@@ -103,7 +112,8 @@ def create_app(service: DemoService,
         state['pending'] += 1
         try:
             answer = await asyncio.get_running_loop().run_in_executor(
-                executor, service.predict, bytes(body), whole_image)
+                executor, service.predict, bytes(body), whole_image,
+                min_confidence)
         except InputError as err:
             return _error(400, one_line(err))
         except Exception as err:  # a bug: log it, keep serving

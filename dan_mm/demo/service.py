@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..inference import FERInferencer, ModelDomainWarning, face_record
+from ..inference.predictions import mark_uncertain
 from ..utils.cli import naming_checkpoint
 from ..utils.config import load_config
 from ..utils.errors import CheckpointError
@@ -153,7 +154,8 @@ class DemoService:
                 precision=precision,
                 backend=inferencer.backend.name,
                 onnx_file=onnx_file,
-                num_threads=num_threads)
+                num_threads=num_threads,
+                temperature=inferencer.temperature)  # the checkpoint's
         name = (f'{osp.splitext(osp.basename(config))[0]} · '
                 f'{osp.basename(checkpoint)}')
         return cls(inferencer, whole_image, name, **kwargs)
@@ -171,7 +173,8 @@ class DemoService:
             num_heads=self.num_heads,
             max_side=self.max_side,
             max_pixels=self.max_pixels,
-            notice=self.notice)
+            notice=self.notice,
+            calibration=self.inferencer.calibration_note)
 
     def _class_name(self, label: int) -> str:
         return self.classes[label] if self.classes else str(label)
@@ -191,6 +194,7 @@ class DemoService:
                 track_id=record['track_id'])),
             label=self._class_name(label),
             score=round(float(scores[label]), 4),
+            uncertain=bool(face.get('uncertain', False)),
             scores=[
                 dict(name=self._class_name(i), p=round(float(p), 4))
                 for i, p in enumerate(scores)
@@ -199,18 +203,25 @@ class DemoService:
                 draw_attention_panels(
                     img, [face], self.panel_size, ids=[number]), '.jpg'))
 
-    def predict(self, data: bytes, whole_image: bool = False) -> dict:
+    def predict(self,
+                data: bytes,
+                whole_image: bool = False,
+                min_confidence: Optional[float] = None) -> dict:
         """Find and classify every face of one uploaded image.
 
         Args:
             data (bytes): The uploaded file.
             whole_image (bool): Skip detection: the whole image is one face.
                 Defaults to False.
+            min_confidence (float, optional): Mark faces whose (calibrated)
+                top probability is below it ``uncertain``: drawn with "?"
+                (the page's slider). Defaults to the inferencer's.
 
         Returns:
             dict: ``image`` (the photo with numbered, labelled boxes, a
             ``data:`` URL), ``faces`` (per face ``box``, ``label``,
-            ``score``, ``scores`` [``{name, p}`` per class] and ``panels``,
+            ``score``, ``uncertain``, ``scores`` [``{name, p}`` per class]
+            and ``panels``,
             the crop and each head's attention, a ``data:`` URL), ``size``
             ``[W, H]`` as classified, ``resized_from`` (the upload's
             ``[W, H]`` when it was shrunk, else None), ``whole_image``,
@@ -233,6 +244,9 @@ class DemoService:
             else self.inferencer
         infer_start = time.perf_counter()
         faces = inferencer(img, return_maps=True)[0]['faces']
+        if min_confidence is not None:
+            for face in faces:
+                mark_uncertain(face, min_confidence)
         infer_time = time.perf_counter() - infer_start
         size = [img.shape[1], img.shape[0]]
         answer = dict(

@@ -31,6 +31,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
+from ..evaluation.temperature import (checkpoint_temperature,
+                                      set_onnx_temperature)
 from ..runtime import (agreement_record, create_session, export_verified,
                        inference_image_size, load_model, prepare_for_inference)
 from ..utils.cli import check_checkpoint_file
@@ -429,6 +431,9 @@ def quantize_onnx(cfg: Config,
         int8_tmp = osp.join(tmp, 'int8.onnx')
         quantize_model(fp32_path, int8_tmp, FaceCalibrationReader(batches),
                        arithmetic, calib_method, tmp)
+        # A calibrated checkpoint's temperature goes along (metadata_props).
+        temperature = checkpoint_temperature(checkpoint)
+        set_onnx_temperature(int8_tmp, temperature)
         report = compare_on_test_split(fp32_path, int8_tmp, cfg,
                                        model.data_preprocessor, threads,
                                        batch_size)
@@ -440,7 +445,8 @@ def quantize_onnx(cfg: Config,
             cpu=cpu_name(),
             threads=threads,
             image_size=image_size,
-            onnx=osp.basename(out))
+            onnx=osp.basename(out),
+            temperature=temperature)
         log(format_report(report))
         if report['agreement'] < min_agreement:
             raise AgreementError(

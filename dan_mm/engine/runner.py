@@ -19,6 +19,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..evaluation import cross_dataset_config, model_classes
+from ..evaluation.groups import enable_group_report
+from ..evaluation.temperature import use_checkpoint_temperature
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import (check_data_roots, load_config, merge_cfg_options,
                             naming_config_keys, set_dataloader_defaults,
@@ -94,6 +96,10 @@ def merge_test_args(cfg: Config, args: Namespace) -> Config:
     if args.tensorboard:
         enable_tensorboard(cfg)
     merge_cfg_options(cfg, args.cfg_options)
+    if getattr(args, 'groups', None):  # after --cfg-options: data_root
+        enable_group_report(cfg, args.groups)
+    # a calibrated checkpoint is tested with its temperature
+    use_checkpoint_temperature(cfg, args.checkpoint)
     if args.tta:  # after --cfg-options: model.* still means DAN there
         apply_tta(cfg)
     set_dataloader_defaults(

@@ -10,10 +10,13 @@ import torch
 from mmcv.transforms import LoadImageFromFile
 from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
+from mmengine.logging import MMLogger
 from mmpretrain.apis import BaseInferencer
 from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
 
+from ..evaluation.calibration import apply_temperature
+from ..evaluation.temperature import check_calibration_args, model_temperature
 from ..runtime import (TorchBackend, build_onnx_backend, check_backend,
                        inference_image_size, load_model, prepare_for_inference)
 from ..utils.device import check_device
@@ -89,6 +92,15 @@ class FERInferencer(BaseInferencer):
             int8) for ONNX Runtime. Defaults to None.
         num_threads (int, optional): ONNX Runtime's intra-op threads.
             Defaults to ``torch.get_num_threads()``.
+        temperature (float, optional): Divide the logits by this before the
+            softmax (``tools/analysis_tools/calibrate.py`` fits one). Defaults
+            to the model's own: ``onnx_file``'s, else the checkpoint's
+            (:func:`~dan_mm.evaluation.temperature.model_temperature`);
+            none: the raw softmax. 1 turns a model's temperature off.
+        min_confidence (float, optional): A face whose (calibrated) top
+            probability is below this is marked ``uncertain`` (its class and
+            probabilities stay; it is drawn with a "?" label). Defaults to
+            None: no face is marked, and results have no ``uncertain``.
 
     Attributes:
         model_notice (str | None): For a model trained on drawn faces
@@ -96,6 +108,9 @@ class FERInferencer(BaseInferencer):
             on real photos are not meaningful and how to get a real-face
             model; None otherwise. Also issued once as a
             :class:`~dan_mm.inference.model_notice.ModelDomainWarning`.
+        temperature (float | None): The temperature applied, if any.
+        calibration_note (str | None): With a temperature, one sentence
+            saying so (logged once; ``tools/infer.py`` prints it).
 
     Example:
         >>> inferencer = FERInferencer('configs/dan_r18_rafdb.py',
@@ -122,7 +137,10 @@ class FERInferencer(BaseInferencer):
                  detector_threads: Optional[int] = None,
                  backend: Optional[str] = None,
                  onnx_file: Optional[str] = None,
-                 num_threads: Optional[int] = None) -> None:
+                 num_threads: Optional[int] = None,
+                 temperature: Optional[float] = None,
+                 min_confidence: Optional[float] = None) -> None:
+        check_calibration_args(temperature, min_confidence)
         precision_dtype(precision)  # refuse an unknown one before loading
         device = check_device(device)  # 'cuda:0' without CUDA: one line
         backend = check_backend(backend, onnx_file, precision, device)
@@ -154,6 +172,13 @@ class FERInferencer(BaseInferencer):
                 self.model, inference_image_size(self.config), checkpoint,
                 onnx_file,
                 len(self.classes) if self.classes else None, num_threads)
+        self.min_confidence = min_confidence
+        # an ONNX file's own temperature first, else the checkpoint's
+        self.temperature, self.calibration_note = model_temperature(
+            temperature, checkpoint, onnx_file,
+            getattr(self.backend, 'session', None) if onnx_file else None)
+        if self.calibration_note:
+            MMLogger.get_current_instance().info(self.calibration_note)
 
     @property
     def detector(self):
@@ -287,6 +312,7 @@ class FERInferencer(BaseInferencer):
         # Maps are PyTorch's; it then gives the scores of the same pass.
         backend = self.torch_backend if return_maps else self.backend
         scores, maps = backend(inputs, return_maps=return_maps)
+        scores = apply_temperature(scores, self.temperature)
         preds = [dict(pred_scores=s) for s in scores]
         for pred, face_maps in zip(preds, [] if maps is None else maps):
             pred['attention_maps'] = face_maps
@@ -383,7 +409,9 @@ class FERInferencer(BaseInferencer):
             add ``crop_matrix``, image to crop, and ``crop_size``),
             ``pred_label``, ``pred_class``
             (with class names), ``pred_score`` and ``pred_scores`` (all
-            class probabilities), plus ``attention_maps`` when asked for.
+            class probabilities, calibrated when the model has a
+            temperature), ``uncertain`` (with ``min_confidence``), plus
+            ``attention_maps`` when asked for.
         """
         results, preds = [], iter(preds)
         for image in images:
@@ -403,7 +431,8 @@ class FERInferencer(BaseInferencer):
                         crop_matrix=crop.matrix.tolist(),
                         crop_size=crop.img.shape[0])
                 faces.append(
-                    set_prediction(face, face['pred_scores'], self.classes))
+                    set_prediction(face, face['pred_scores'], self.classes,
+                                   self.min_confidence))
             result = dict(input=image['input'], faces=faces)
             if image['img'] is not None:
                 result['img_shape'] = tuple(image['img'].shape[:2])

@@ -16,6 +16,7 @@ A record per image or video frame::
                 "pred_class": "Happiness",
                 "pred_score": 0.91,
                 "pred_scores": {"Surprise": 0.01, ..., "Neutral": 0.02},
+                "uncertain": false,            # with a min_confidence only
                 "track_id": 4}],               # videos with tracking only
      "error": "..."}                 # only for an unreadable file (folders)
 """
@@ -53,6 +54,8 @@ def face_record(face: dict, classes: Optional[Sequence[str]] = None) -> dict:
         pred_class=face.get('pred_class'),
         pred_score=round(float(face['pred_score']), 6),
         pred_scores=dict(zip(classes, scores)) if classes else scores)
+    if face.get('uncertain') is not None:
+        record['uncertain'] = bool(face['uncertain'])
     if face.get('track_id') is not None:
         record['track_id'] = int(face['track_id'])
     return record
@@ -85,15 +88,18 @@ def to_json_line(result: dict, classes: Optional[Sequence[str]] = None) -> str:
 
 def set_prediction(face: dict,
                    scores: np.ndarray,
-                   classes: Optional[Sequence[str]] = None) -> dict:
+                   classes: Optional[Sequence[str]] = None,
+                   min_confidence: Optional[float] = None) -> dict:
     """Give ``face`` the class probabilities ``scores`` and what follows
     from them: ``pred_scores``, ``pred_label`` (the argmax), ``pred_score``
-    and, with class names, ``pred_class``.
+    and, with class names, ``pred_class``; with ``min_confidence``,
+    ``uncertain`` (:func:`mark_uncertain`).
 
     Args:
         face (dict): A face result; updated in place.
         scores (np.ndarray): ``(num_classes, )`` probabilities.
         classes (Sequence[str], optional): Class names.
+        min_confidence (float, optional): See :func:`mark_uncertain`.
 
     Returns:
         dict: ``face``.
@@ -103,4 +109,19 @@ def set_prediction(face: dict,
         pred_scores=scores, pred_label=label, pred_score=float(scores[label]))
     if classes is not None:
         face['pred_class'] = classes[label]
+    return mark_uncertain(face, min_confidence)
+
+
+def mark_uncertain(face: dict, min_confidence: Optional[float]) -> dict:
+    """Set ``face['uncertain']``: its top probability is below
+    ``min_confidence`` (the class and probabilities stay). None (no
+    threshold) removes the key, as results had it before thresholds.
+
+    Returns:
+        dict: ``face``.
+    """
+    if min_confidence is None:
+        face.pop('uncertain', None)
+    else:
+        face['uncertain'] = bool(face['pred_score'] < min_confidence)
     return face

@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from ..evaluation.temperature import (checkpoint_temperature,
+                                      set_onnx_temperature)
 from .model import load_model
 from .prepare import prepare_for_inference
 from .session import create_session
@@ -138,7 +140,9 @@ def export_checkpoint(cfg: Config,
         check (bool): Compare onnxruntime with PyTorch afterwards.
 
     Returns:
-        dict: ``image_size`` and ``max_abs_diff`` (None without ``check``).
+        dict: ``image_size``, ``max_abs_diff`` (None without ``check``)
+        and ``temperature`` (the checkpoint's, written into the file's
+        ``metadata_props``; None when it has none).
 
     Raises:
         CheckpointError: ``checkpoint`` is missing or does not fit.
@@ -153,4 +157,8 @@ def export_checkpoint(cfg: Config,
     else:
         export(model, out, image_size, opset)
         diff = None
-    return dict(image_size=image_size, max_abs_diff=diff)
+    # A calibrated checkpoint's temperature goes along (metadata_props).
+    temperature = checkpoint_temperature(checkpoint)
+    set_onnx_temperature(out, temperature)
+    return dict(
+        image_size=image_size, max_abs_diff=diff, temperature=temperature)

@@ -10,7 +10,7 @@ every expression differs from Neutral in two regions or more. Faces vary in
 position, scale, rotation, skin and background colour, lighting, cue
 intensity and noise, and some are partly occluded.
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -34,6 +34,13 @@ SKIN_TONES = np.array(
     [[224, 172, 105], [241, 194, 125], [255, 219, 172], [198, 134, 66],
      [141, 85, 36], [255, 205, 148], [234, 192, 134], [110, 70, 40]],
     dtype=np.float32)
+# Each tone's group, by its luma (light >= 195 > medium >= 140 > dark): the
+# "skin tone" attribute written beside the images (dan_mm/synthfer/write.py).
+SKIN_TONE_GROUPS = ('light', 'medium', 'dark')
+SKIN_TONE_GROUP = tuple(
+    0 if luma >= 195 else 1 if luma >= 140 else 2
+    for luma in SKIN_TONES @ np.array([0.299, 0.587, 0.114], np.float32))
+APPARENT_AGES = ('young', 'older')
 
 
 def _polyline(img, points, color, thickness):
@@ -88,15 +95,38 @@ def _draw_mouth(img, rng, cx, cy, kind, a):
     _polyline(img, np.stack([cx + xs, ys], 1), lip, int(rng.integers(3, 5)))
 
 
+def _draw_age_lines(img, cx, cy, rx, skin):
+    """Forehead lines and nasolabial folds of an older face (no randomness:
+    the other draws stay those of the same face drawn young)."""
+    line = tuple(int(v * 0.7) for v in skin)
+    for dy in (0, 9, 18):
+        half = rx * 0.45 - dy * 0.3
+        xs = np.linspace(-half, half, 9)
+        ys = cy - 62 + dy + 3 * (xs / half)**2
+        _polyline(img, np.stack([cx + xs, ys], 1), line, 2)
+    for side in (-1, 1):
+        _polyline(img, [(cx + side * 14, cy + 12), (cx + side * 22, cy + 30),
+                        (cx + side * 24, cy + 44)], line, 2)
+
+
 def draw_face(label: int,
               rng: np.random.Generator,
-              size: int = 100) -> np.ndarray:
+              size: int = 100,
+              older: bool = False,
+              attributes: Optional[dict] = None) -> np.ndarray:
     """Draw one face showing expression ``label`` (0-based, RAF-DB order).
 
     Args:
         label (int): Class index in ``RAFDB_CATEGORIES``.
         rng (np.random.Generator): Source of all randomness.
         size (int): Output side length. Defaults to 100 (RAF-DB aligned).
+        older (bool): Draw an older face: grey hair, forehead lines and
+            nasolabial folds. It takes nothing from ``rng``: every other
+            draw is that of the same face drawn young. Defaults to False.
+        attributes (dict, optional): Filled with the face's ``skin_tone``
+            (index in :data:`SKIN_TONE_GROUPS`), ``apparent_age`` (index in
+            :data:`APPARENT_AGES`) and ``landmarks`` ``(5, 2)`` (eye
+            centres, nose tip, mouth corners, in output pixels).
 
     Returns:
         np.ndarray: An RGB uint8 image ``(size, size, 3)``.
@@ -110,15 +140,19 @@ def draw_face(label: int,
     img = np.clip(img, 0, 255).astype(np.uint8).copy()
 
     cx, cy = CANVAS / 2, CANVAS / 2
-    skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] + rng.uniform(-15, 15, 3)
+    tone = int(rng.integers(len(SKIN_TONES)))
+    skin = SKIN_TONES[tone] + rng.uniform(-15, 15, 3)
     skin = tuple(int(v) for v in np.clip(skin, 0, 255))
     hair = tuple(int(v) for v in rng.uniform(0, 90, 3))
     rx, ry = int(rng.uniform(58, 68)), int(rng.uniform(74, 84))
     if rng.random() < 0.7:  # hair
+        grey = tuple(int(150 + v) for v in hair[:1] * 3) if older else hair
         cv2.ellipse(img, (int(cx), int(cy - 10)), (rx + 6, ry + 4), 0, 180,
-                    360, hair, -1, cv2.LINE_AA)
+                    360, grey, -1, cv2.LINE_AA)
     cv2.ellipse(img, (int(cx), int(cy)), (rx, ry), 0, 0, 360, skin, -1,
                 cv2.LINE_AA)
+    if older:
+        _draw_age_lines(img, cx, cy, rx, skin)
     # Nose: the same for every class.
     nose = tuple(int(v * 0.75) for v in skin)
     _polyline(img, [(cx, cy - 8), (cx - 6, cy + 14), (cx + 4, cy + 16)], nose,
@@ -135,6 +169,16 @@ def draw_face(label: int,
     matrix = cv2.getRotationMatrix2D((cx, cy), rng.uniform(-15, 15),
                                      rng.uniform(0.85, 1.1))
     matrix[:, 2] += rng.uniform(-10, 10, 2)
+    if attributes is not None:
+        # eye centres, nose tip, mouth corners (as drawn), then posed
+        points = np.array([[cx - 24, cy - 18], [cx + 24, cy - 18],
+                           [cx - 4, cy + 15], [cx - 17, cy + 38],
+                           [cx + 17, cy + 38]])
+        posed = points @ matrix[:, :2].T + matrix[:, 2]
+        attributes.update(
+            skin_tone=SKIN_TONE_GROUP[tone],
+            apparent_age=int(older),
+            landmarks=posed * size / CANVAS)
     img = cv2.warpAffine(
         img,
         matrix, (CANVAS, CANVAS),

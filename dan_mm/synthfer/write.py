@@ -23,12 +23,20 @@ def generate_synthfer(root: str,
                       seed: int = 0,
                       size: int = 100,
                       progress: bool = True,
-                      overwrite: bool = False) -> str:
+                      overwrite: bool = False,
+                      older_share: float = 0.0) -> str:
     """Write a SynthFER data set in RAF-DB's on-disk layout.
 
     Classes are balanced (sample ``i`` has class ``i % 7``); the same seed
-    gives byte-identical images. A folder that is not empty is refused, as
-    its files may be another run's (or not SynthFER's at all); with
+    gives byte-identical images. Beside each image, as RAF-DB's
+    ``Annotation/manual/<name>_manu_attri.txt``: five landmarks, then the
+    generator's own attributes in RAF-DB's three lines: gender 2 (none
+    drawn), the skin tone group in the race line (0 light, 1 medium, 2
+    dark) and the apparent age in the age line (2 young, 3 older; see
+    :data:`dan_mm.evaluation.groups.SYNTHFER_GROUPS`).
+
+    A folder that is not empty is refused, as its files may be another
+    run's (or not SynthFER's at all); with
     ``overwrite`` an earlier SynthFER set there is deleted first, so that no
     image of it stays behind.
 
@@ -41,6 +49,10 @@ def generate_synthfer(root: str,
         progress (bool): Show a progress bar. Defaults to True.
         overwrite (bool): Replace an earlier SynthFER set in ``root``.
             Defaults to False.
+        older_share (float): The share of faces drawn older (grey hair,
+            lines: :func:`~dan_mm.synthfer.draw.draw_face`), chosen by a
+            random stream of their own, so that every other draw, and with
+            0 every image, stays that of the same seed. Defaults to 0.
 
     Returns:
         str: The label file written.
@@ -53,6 +65,9 @@ def generate_synthfer(root: str,
     img_dir = osp.join(root, 'Image', 'aligned')
     os.makedirs(img_dir, exist_ok=True)
     os.makedirs(osp.join(root, 'EmoLabel'), exist_ok=True)
+    attr_dir = osp.join(root, 'Annotation', 'manual')
+    os.makedirs(attr_dir, exist_ok=True)
+    age_rng = np.random.default_rng([seed, 1])
     ann_file = osp.join(root, 'EmoLabel', 'list_patition_label.txt')
     rng = np.random.default_rng(seed)
     num_classes = len(RAFDB_CATEGORIES)
@@ -62,8 +77,12 @@ def generate_synthfer(root: str,
     for split, i, number in tqdm(
             jobs, desc=f'SynthFER -> {root}', disable=not progress):
         label = i % num_classes
-        img = draw_face(label, rng, size)
+        attributes = {}
+        older = bool(age_rng.random() < older_share)
+        img = draw_face(label, rng, size, older, attributes)
         name = f'{split}_{number}'
+        _write_attributes(
+            osp.join(attr_dir, f'{name}_manu_attri.txt'), attributes)
         cv2.imwrite(
             osp.join(img_dir, f'{name}_aligned.jpg'),
             cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
@@ -74,10 +93,23 @@ def generate_synthfer(root: str,
     return ann_file
 
 
+def _write_attributes(path: str, attributes: dict) -> None:
+    """One face's landmarks and attributes in RAF-DB's manual layout."""
+    lines = [f'{x:.2f}\t{y:.2f}' for x, y in attributes['landmarks']]
+    lines += [
+        '2',
+        str(attributes['skin_tone']),
+        str(2 + attributes['apparent_age'])
+    ]
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines) + '\n')
+
+
 # What generate_synthfer writes under its root: only these may be deleted.
 SYNTHFER_FILES = re.compile(
     r'Image|Image/aligned|EmoLabel|EmoLabel/list_patition_label\.txt|'
-    r'Image/aligned/(train|test)_\d+_aligned\.jpg')
+    r'Image/aligned/(train|test)_\d+_aligned\.jpg|Annotation|'
+    r'Annotation/manual|Annotation/manual/(train|test)_\d+_manu_attri\.txt')
 
 
 def _clear_synthfer(root: str, overwrite: bool) -> None:

@@ -231,7 +231,7 @@ class VideoInferencer:
             face['raw_scores'] = face['pred_scores']
             set_prediction(
                 face, self.smoother.update(int(track_id), face["pred_scores"]),
-                self.inferencer.classes)
+                self.inferencer.classes, self.inferencer.min_confidence)
         live = getattr(self.tracker, 'track_ids', None)
         if self.smoother is not None and live is not None:
             self.smoother.keep_only(live)

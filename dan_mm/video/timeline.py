@@ -7,10 +7,12 @@ A :class:`Timeline` collects the faces of every frame, as
 and writes:
 
 - ``timeline.csv``: one row per face per frame, columns ``frame, time_s,
-  track_id, x1, y1, x2, y2, pred_class``, then ``<class>_smoothed`` and
+  track_id, x1, y1, x2, y2, pred_class``, (``uncertain``, 0 or 1, when
+  the run had a confidence threshold), then ``<class>_smoothed`` and
   ``<class>_raw`` per class (``pandas.read_csv`` loads it as it is);
 - ``timeline.png``: one panel per track lasting more than ``min_track_s``
-  seconds: the smoothed probability of each class over time.
+  seconds: the smoothed probability of each class over time (grey bands:
+  the face was marked uncertain).
 """
 import csv
 import os
@@ -56,6 +58,8 @@ class Timeline:
         self.fps = fps
         # per face: frame, time_s, track_id (nan: none), box, smoothed, raw
         self._rows: List[np.ndarray] = []
+        # per face: 1 uncertain, 0 not, nan: no threshold asked for
+        self._uncertain: List[float] = []
         self._num_frames = 0
 
     def __len__(self) -> int:
@@ -86,6 +90,9 @@ class Timeline:
             smoothed = _scores(scores, self.classes)
             raw = _scores(face.get('raw_scores', scores), self.classes)
             track_id = face.get('track_id')
+            uncertain = face.get('uncertain')
+            self._uncertain.append(
+                np.nan if uncertain is None else float(bool(uncertain)))
             self._rows.append(
                 np.concatenate(
                     [[frame, time_s, np.nan if track_id is None else track_id],
@@ -96,11 +103,20 @@ class Timeline:
         width = 7 + 2 * len(self.classes or [])
         return np.stack(self._rows) if self._rows else np.zeros((0, width))
 
+    def uncertain(self) -> np.ndarray:
+        """Per row of :meth:`table`: 1 uncertain, 0 not, NaN without a
+        threshold."""
+        return np.array(self._uncertain, np.float64)
+
+    def _has_uncertain(self) -> bool:
+        return bool(np.isfinite(self.uncertain()).any())
+
     def columns(self) -> List[str]:
         """The CSV's header."""
         classes = self.classes or []
+        flag = ['uncertain'] if self._has_uncertain() else []
         return [
-            'frame', 'time_s', 'track_id', *BOX_COLUMNS, 'pred_class',
+            'frame', 'time_s', 'track_id', *BOX_COLUMNS, 'pred_class', *flag,
             *(f'{name}_smoothed' for name in classes),
             *(f'{name}_raw' for name in classes)
         ]
@@ -127,15 +143,18 @@ class Timeline:
         with open(path, 'w', newline='') as f:
             writer = csv.writer(f)
             writer.writerow(self.columns())
-            for row in self.table():
+            flags = self.uncertain() if self._has_uncertain() else None
+            for i, row in enumerate(self.table()):
                 smoothed = row[7:7 + num_classes]
                 track = '' if np.isnan(row[2]) else int(row[2])
                 time_s = '' if np.isnan(row[1]) else round(float(row[1]), 3)
                 writer.writerow([
-                    int(row[0]), time_s, track,
-                    *(round(float(v), 1) for v in row[3:7]),
-                    self.classes[int(smoothed.argmax())], *(round(float(v), 6)
-                                                            for v in row[7:])
+                    int(row[0]), time_s, track, *(round(float(v), 1)
+                                                  for v in row[3:7]),
+                    self.classes[int(smoothed.argmax())],
+                    *([] if flags is None else
+                      ['' if np.isnan(flags[i]) else int(flags[i])]),
+                    *(round(float(v), 6) for v in row[7:])
                 ])
         return path
 
@@ -186,8 +205,10 @@ class Timeline:
             return fig
         axes = fig.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
         colours = class_colours(len(self.classes))
+        ids, flags = self.table()[:, 2], self.uncertain()
         for ax, track in zip(axes, shown):
             rows = tracks[track]
+            _shade_uncertain(ax, rows[:, 1], flags[ids == track])
             for c, name in enumerate(self.classes):
                 ax.plot(
                     rows[:, 1],
@@ -239,3 +260,23 @@ class Timeline:
             min_track_s, title=title).savefig(
                 png_path, dpi=110, bbox_inches='tight')
         return [csv_path, png_path]
+
+
+def _shade_uncertain(ax, times: np.ndarray, flags: np.ndarray) -> None:
+    """Grey bands over the stretches where the face was uncertain."""
+    marked = np.nan_to_num(flags) > 0
+    if not marked.any():
+        return
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    start = None
+    for i, flag in enumerate(list(marked) + [False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            ax.axvspan(
+                times[start] - step / 2,
+                times[i - 1] + step / 2,
+                color='0.85',
+                zorder=0,
+                label='uncertain' if not ax.patches else None)
+            start = None

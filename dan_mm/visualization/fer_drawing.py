@@ -264,10 +264,14 @@ def landmark_rects(face: dict, radius: int) -> List[Rect]:
 
 
 def face_label(face: dict, number: Optional[int] = None) -> str:
-    """A face's label: ``"#<number> <class> <score>"``; the number defaults
-    to the face's ``track_id`` (none without one)."""
+    """A face's label: ``"#<number> <class> <score>"``, or ``"#<number> ?
+    <score>"`` for a face marked ``uncertain`` (its top probability is below
+    the threshold asked for); the number defaults to the face's
+    ``track_id`` (none without one)."""
     name = face.get('pred_class')
     name = face['pred_label'] if name is None else name
+    if face.get('uncertain'):
+        name = '?'
     text = f'{name} {face["pred_score"]:.2f}'
     number = face.get('track_id') if number is None else number
     if number is not None:

@@ -174,3 +174,38 @@ def test_generate_synthfer_tool_refuses_a_partial_folder(tmp_path):
     assert code == 1
     assert stderr.startswith('error: ') and stderr.count('\n') == 1
     assert 'other.txt' in stderr and '--overwrite' in stderr
+
+
+def test_synthfer_attributes_in_rafdb_layout_and_older_faces_only_change(
+        tmp_path):
+    from dan_mm.evaluation.groups import SYNTHFER_GROUPS, read_rafdb_attributes
+    from dan_mm.synthfer import generate_synthfer
+    young, mixed = str(tmp_path / 'young'), str(tmp_path / 'mixed')
+    for root, share in ((young, 0.0), (mixed, 0.5)):
+        generate_synthfer(
+            root,
+            num_train=0,
+            num_test=14,
+            seed=3,
+            size=64,
+            progress=False,
+            older_share=share)
+    names = [f'test_{i:04d}' for i in range(1, 15)]
+    attrs = {
+        root:
+        read_rafdb_attributes(
+            osp.join(root, 'Annotation', 'manual'), names, SYNTHFER_GROUPS)
+        for root in (young, mixed)
+    }
+    assert {a['apparent age'] for a in attrs[young]} == {'young'}
+    assert {a['apparent age'] for a in attrs[mixed]} == {'young', 'older'}
+    # the same faces otherwise: skin tones, and the images of young faces
+    assert [a['skin tone'] for a in attrs[young]] == \
+        [a['skin tone'] for a in attrs[mixed]]
+    for name, attr in zip(names, attrs[mixed]):
+        images = [
+            open(
+                osp.join(root, 'Image', 'aligned', f'{name}_aligned.jpg'),
+                'rb').read() for root in (young, mixed)
+        ]
+        assert (images[0] == images[1]) == (attr['apparent age'] == 'young')

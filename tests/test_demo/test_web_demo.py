@@ -80,6 +80,26 @@ def test_predict_boxes_labels_scores_and_panels(service):
     json.dumps(answer)  # what the app sends
 
 
+def test_predict_marks_faces_below_the_slider_uncertain(service):
+    photo = encode(faces_photo(copies=2))
+    plain = service.predict(photo)
+    assert not any(face['uncertain'] for face in plain['faces'])
+    # between the two faces' scores (rounded in the answer)
+    between = np.mean([face['score'] for face in plain['faces']])
+    marked = service.predict(photo, min_confidence=1.0)
+    assert all(face['uncertain'] for face in marked['faces'])
+    # the class and probabilities stay; only the drawn label becomes "?"
+    assert [f['label'] for f in marked['faces']] == \
+        [f['label'] for f in plain['faces']]
+    assert marked['image'] != plain['image']
+    edge = service.predict(photo, min_confidence=float(between))
+    assert [f['uncertain'] for f in edge['faces']] == \
+        [f['score'] < between for f in plain['faces']]
+    page = open(osp.join(STATIC_DIR, 'index.html')).read()
+    assert 'id="min-confidence"' in page
+    assert service.info()['calibration'] is None  # a raw model
+
+
 def test_predict_no_face_offers_the_whole_image(service):
     blank = encode(np.full((90, 120, 3), 128, np.uint8))
     answer = service.predict(blank)
@@ -156,14 +176,14 @@ class GatedService:
     def info(self):
         return self.service.info()
 
-    def predict(self, data, whole_image=False):
+    def predict(self, data, whole_image=False, min_confidence=None):
         self.running += 1
         self.most_running = max(self.most_running, self.running)
         try:
             self.gate.wait(30)
             if data == b'crash':
                 raise RuntimeError('a bug')
-            return self.service.predict(data, whole_image)
+            return self.service.predict(data, whole_image, min_confidence)
         finally:
             self.running -= 1
 
@@ -220,6 +240,11 @@ def test_http_page_errors_and_answers(server):
     status, answer = call(url + '/api/predict?whole_image=true',
                           encode(np.full((40, 50, 3), 90, np.uint8)))
     assert status == 200 and len(answer['faces']) == 1  # still serving
+    status, answer = call(url + '/api/predict?min_confidence=1',
+                          encode(np.full((40, 50, 3), 90, np.uint8)))
+    assert status == 200 and answer['message'] is not None  # no face
+    status, answer = call(url + '/api/predict?min_confidence=1.5', b'x')
+    assert status == 400 and 'min_confidence 1.5' in answer['error']
 
 
 def test_http_requests_queue_and_the_server_stays_up(server):

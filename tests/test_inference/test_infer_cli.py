@@ -299,3 +299,24 @@ def test_visualize_attention_errors(checkpoint, tmp_path):
         f'error: checkpoint not found: {tmp_path / "nope.pth"}'
     ]
     assert not (tmp_path / 'att.png').exists()
+
+
+def test_min_confidence_marks_uncertain_faces_in_jsonl_and_timeline(
+        checkpoint, tmp_path):
+    clip = write_clip(tmp_path / 'clip.avi', face_photo(128), num_frames=2)
+    out = tmp_path / 'out'
+    code, stdout, stderr = infer(checkpoint, clip, out, '--min-confidence', 1,
+                                 '--backend', 'pytorch')
+    assert code == 0, stderr
+    faces = [
+        f for line in read_jsonl(out / 'predictions.jsonl')
+        for f in line['faces']
+    ]
+    assert faces and all(f['uncertain'] is True for f in faces)
+    assert all(f['pred_class'] in CLASSES for f in faces)  # class kept
+    with open(out / 'timeline.csv') as f:
+        assert [row['uncertain'] for row in csv.DictReader(f)] == ['1', '1']
+    assert 'temperature' not in stdout  # an uncalibrated model: no note
+
+    code, _, stderr = infer(checkpoint, clip, out, '--min-confidence', 1.5)
+    assert code == 2 and 'not a probability from 0 to 1' in stderr

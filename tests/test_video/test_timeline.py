@@ -142,3 +142,31 @@ def test_many_tracks_show_the_longest():
     assert [ax.get_title(loc='left').strip()
             for ax in fig.axes] == ['#1', '#2']
     assert 'the 2 longest of 5 tracks' in fig.get_suptitle()
+
+
+def test_uncertain_faces_get_a_column_and_grey_bands(tmp_path):
+    timeline = Timeline(['A', 'B'], fps=10)
+    for frame in range(20):
+        p = 0.9 if frame < 10 else 0.55
+        timeline.add(
+            dict(
+                frame=frame,
+                faces=[
+                    dict(
+                        box=[0, 0, 10, 10],
+                        pred_scores=[p, 1 - p],
+                        track_id=1,
+                        uncertain=p < 0.6)
+                ]))
+    csv_path, _ = timeline.write(str(tmp_path))
+    rows = list(csv.DictReader(open(csv_path)))
+    assert [r['uncertain'] for r in rows] == ['0'] * 10 + ['1'] * 10
+    assert rows[15]['pred_class'] == 'A'  # the class stays
+    fig = timeline.figure()
+    bands = [p for p in fig.axes[0].patches if p.get_label() == 'uncertain']
+    assert len(bands) == 1  # one stretch, frames 10-19
+    # a run without a threshold keeps today's columns
+    plain = Timeline(['A', 'B'], fps=10)
+    plain.add(
+        dict(frame=0, faces=[dict(box=[0, 0, 1, 1], pred_scores=[1, 0])]))
+    assert 'uncertain' not in plain.columns()

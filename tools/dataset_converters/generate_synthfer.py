@@ -8,6 +8,7 @@ import os.path as osp
 
 from dan_mm.synthfer import generate_synthfer
 from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.errors import ConfigError
 
 
 def parse_args():
@@ -32,6 +33,14 @@ def parse_args():
         '--force',
         action='store_true',
         help='delete an earlier SynthFER set in the folder, then write')
+    parser.add_argument(
+        '--older-share',
+        type=float,
+        default=0.0,
+        metavar='P',
+        help='draw this share of the faces older (grey hair, lines), for '
+        'the per-group report; 0 (default) leaves every image as without '
+        'the option')
     add_debug_argument(parser)
     return parser.parse_args()
 
@@ -39,6 +48,9 @@ def parse_args():
 @exit_on_user_error
 def main():
     args = parse_args()
+    if not 0 <= args.older_share <= 1:
+        raise ConfigError(f'--older-share {args.older_share}: give a share '
+                          'from 0 to 1')
     ann_file = osp.join(args.out_dir, 'EmoLabel', 'list_patition_label.txt')
     if osp.isfile(ann_file) and not args.overwrite:
         print(f'{ann_file} exists, keeping it (use --overwrite to regenerate)')
@@ -49,9 +61,10 @@ def main():
         args.num_test,
         args.seed,
         args.size,
-        overwrite=args.overwrite)
-    print(f'wrote {args.num_train} train + {args.num_test} test images and '
-          f'{ann_file}')
+        overwrite=args.overwrite,
+        older_share=args.older_share)
+    print(f'wrote {args.num_train} train + {args.num_test} test images, '
+          f'{ann_file} and their attributes (Annotation/manual)')
 
 
 if __name__ == '__main__':

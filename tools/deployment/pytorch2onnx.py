@@ -54,6 +54,10 @@ def main():
     if result['max_abs_diff'] is not None:
         print('onnxruntime vs PyTorch, batch 1 and 3: max abs diff '
               f'{result["max_abs_diff"]:.2e}')
+    if result.get('temperature') is not None:
+        print(f'carries the checkpoint\'s temperature '
+              f'{result["temperature"]:.4f} (metadata_props '
+              '"dan_mm.temperature"; inference applies it)')
 
 
 if __name__ == '__main__':

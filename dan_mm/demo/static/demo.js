@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 let info = null;        // GET api/info
 let lastImage = null;   // the last photo sent, for "classify the whole image"
+let lastWholeImage = false;  // and how, to send it again at a new threshold
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -38,9 +39,11 @@ async function loadInfo() {
     const response = await fetch('api/info');
     info = await response.json();
     const heads = info.num_heads ? `, ${info.num_heads} attention heads` : '';
+    const calibration =
+      info.calibration ? ` ${capitalize(info.calibration)}.` : '';
     $('model-info').textContent =
       `Model ${info.model}${heads}, on ${info.device}. ` +
-      `Classes: ${(info.classes || []).join(', ')}.`;
+      `Classes: ${(info.classes || []).join(', ')}.${calibration}`;
   } catch (error) {
     $('model-info').textContent = 'The server did not answer: is it running?';
   }
@@ -60,7 +63,11 @@ async function send(image, wholeImage = false) {
   const start = performance.now();
   let response, answer;
   try {
-    response = await fetch(`api/predict?whole_image=${wholeImage}`, {
+    const threshold = Number($('min-confidence').value) / 100;
+    const query = `whole_image=${wholeImage}` +
+      (threshold > 0 ? `&min_confidence=${threshold}` : '');
+    lastWholeImage = wholeImage;
+    response = await fetch(`api/predict?${query}`, {
       method: 'POST',
       headers: {'Content-Type': image.type || 'application/octet-stream'},
       body: image,
@@ -118,8 +125,10 @@ function render(answer, roundTrip) {
       card.classList.add('coloured');
       heading.append(swatch);
     }
+    // An uncertain face: "?", its most likely class kept in brackets.
+    const label = face.uncertain ? `? (${face.label})` : face.label;
     heading.append(document.createTextNode(
-      `${face.colour ? '' : `Face ${number}: `}${face.label} ` +
+      `${face.colour ? '' : `Face ${number}: `}${label} ` +
       `${(100 * face.score).toFixed(1)}%`));
     card.append(heading);
     const bars = el('div', 'bars');
@@ -173,6 +182,13 @@ function init() {
     const image = $('file').files[0];
     $('file').value = '';  // choosing the same file again sends it again
     if (image) send(image);
+  });
+  $('min-confidence').addEventListener('input', () => {
+    const value = Number($('min-confidence').value);
+    $('min-confidence-value').textContent = value > 0 ? `${value}%` : 'off';
+  });
+  $('min-confidence').addEventListener('change', () => {
+    if (lastImage) send(lastImage, lastWholeImage);  // the same photo again
   });
   $('whole-image').addEventListener('click', () => {
     if (lastImage) send(lastImage, true);

@@ -10,7 +10,17 @@ from mmpretrain.evaluation.metrics import ConfusionMatrix
 from mmpretrain.registry import METRICS
 
 from dan_mm.datasets.categories import match_classes_by_name
+from dan_mm.evaluation.calibration import (apply_temperature,
+                                           calibration_metrics,
+                                           save_reliability_diagram)
+from dan_mm.evaluation.groups import (RAFDB_GROUPS, SYNTHFER_GROUPS,
+                                      format_group_report, group_report,
+                                      image_key, read_group_csv,
+                                      read_rafdb_attributes, save_group_plot,
+                                      write_group_csv)
 from dan_mm.utils.errors import ConfigError, NumClassesMismatchError
+
+GROUP_NAMES = dict(rafdb=RAFDB_GROUPS, synthfer=SYNTHFER_GROUPS)
 
 
 @METRICS.register_module()
@@ -24,10 +34,22 @@ class FERMetric(BaseMetric):
     classes present in the ground truth or the predictions, as scikit-learn
     does; see :func:`fer_metrics` for the exact definitions.
 
+    **Calibration.** ``ece`` (15 equal-width bins, percent), ``nll`` and
+    ``brier`` say how far the probabilities can be trusted
+    (:mod:`dan_mm.evaluation.calibration`); with ``temperature`` they are
+    those of the calibrated probabilities (top-1 is the same either way).
+
+    **Groups.** With ``groups`` (RAF-DB's ``Annotation/manual`` folder, or
+    a CSV of ``image,group_name,group_value`` rows) the log also shows
+    top-1 (95% interval), balanced accuracy and ECE per group of people
+    and the largest gap (:mod:`dan_mm.evaluation.groups`), saved as
+    ``groups.png`` and ``groups.csv``.
+
     At the end of an evaluation the confusion matrix is logged as a table
     and, when ``save_dir`` (or the runner's work dir, see
     :class:`~dan_mm.engine.hooks.SaveConfusionMatrixHook`) is known, saved as
-    ``confusion_matrix.png`` with class names on the axes. The last one
+    ``confusion_matrix.png`` with class names on the axes, beside
+    ``reliability.png`` (the reliability diagram). The last one
     stays in ``confusion_matrix`` (counts, rows = ground truth) with its
     ``class_names``, for :class:`~dan_mm.engine.hooks.FERVisualizationHook`
     (None before the first evaluation, and on ranks other than 0).
@@ -52,6 +74,15 @@ class FERMetric(BaseMetric):
         model_classes (Sequence[str], optional): The model's classes, in
             its output order, for cross-dataset evaluation. Defaults to
             None: the model predicts the data set's classes.
+        temperature (float, optional): Calibrate the probabilities with
+            this temperature first (``tools/analysis_tools/calibrate.py``).
+            Defaults to None.
+        groups (str, optional): RAF-DB's ``Annotation/manual`` folder or a
+            group CSV, for the per-group report. Defaults to None.
+        group_names (str): What the codes of RAF-DB-layout annotation
+            files mean: ``'rafdb'`` (gender, race, age) or ``'synthfer'``
+            (the generator's skin tone and apparent age). Defaults to
+            ``'rafdb'``.
         collect_device (str): Device to collect results on. Defaults to 'cpu'.
         prefix (str, optional): Metric name prefix. Defaults to ``'fer'``.
     """
@@ -62,13 +93,26 @@ class FERMetric(BaseMetric):
                  classes: Optional[Sequence[str]] = None,
                  save_dir: Optional[str] = None,
                  model_classes: Optional[Sequence[str]] = None,
+                 temperature: Optional[float] = None,
+                 groups: Optional[str] = None,
+                 group_names: str = 'rafdb',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if temperature is not None and not temperature > 0:
+            raise ConfigError(f'FERMetric temperature must be > 0, got '
+                              f'{temperature}')
+        if group_names not in GROUP_NAMES:
+            raise ConfigError(f'FERMetric group_names must be one of '
+                              f'{", ".join(GROUP_NAMES)}, got "{group_names}"')
+        self.temperature = temperature
+        self.groups = groups
+        self.group_names = group_names
         self.num_classes = num_classes
         self.classes = classes
         self.save_dir = save_dir
         self.confusion_matrix: Optional[torch.Tensor] = None
+        self.group_report: Optional[dict] = None
         self.class_names: Optional[List[str]] = None
         self.model_classes = None if model_classes is None else list(
             model_classes)
@@ -76,10 +120,13 @@ class FERMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             gt = int(sample['gt_label'].item())
-            if self.model_classes is None:
-                self.results.append((int(sample['pred_label'].item()), gt))
-            else:  # the choice among the matched classes is made at the end
-                self.results.append((sample['pred_score'].cpu(), gt))
+            # scores for calibration (and for the choice among the matched
+            # classes of a cross-dataset test, made at the end)
+            score = sample.get('pred_score')
+            self.results.append(
+                (None if score is None else score.float().cpu(),
+                 int(sample['pred_label'].item()) if 'pred_label' in sample
+                 else None, gt, sample.get('img_path')))
 
     def _class_names(self) -> Optional[List[str]]:
         if self.classes is not None:
@@ -96,7 +143,14 @@ class FERMetric(BaseMetric):
             MMLogger.get_current_instance().warning(
                 'FERMetric: no predictions to evaluate')
             return {}
-        pred, target = (torch.tensor(col) for col in zip(*results))
+        scores = None
+        if all(r[0] is not None for r in results):
+            scores = apply_temperature(
+                torch.stack([r[0] for r in results]).numpy(), self.temperature)
+            pred = torch.from_numpy(scores.argmax(axis=1))
+        else:  # labels only (no probabilities: no calibration metrics)
+            pred = torch.tensor([r[1] for r in results])
+        target = torch.tensor([r[2] for r in results])
         if num_classes is None:
             num_classes = int(max(pred.max(), target.max())) + 1
         for name, labels in (('predicted', pred), ('ground-truth', target)):
@@ -115,8 +169,46 @@ class FERMetric(BaseMetric):
         names = classes or [str(i) for i in range(num_classes)]
         metrics = fer_metrics(cm, names)
         self._report(cm.long(), names)
+        if scores is not None:
+            metrics.update(calibration_metrics(scores, target.numpy()))
+            self._report_calibration(scores, target.numpy())
+            if self.groups is not None:
+                self._report_groups(scores, target.numpy(),
+                                    [r[3] for r in results])
         self.confusion_matrix, self.class_names = cm.long(), names
         return metrics
+
+    def _report_calibration(self, scores, target) -> None:
+        if self.save_dir is None:
+            return
+        os.makedirs(self.save_dir, exist_ok=True)
+        title = 'calibrated' if self.temperature else 'as the model says'
+        if self.temperature:
+            title += f' (T = {self.temperature:.3f})'
+        save_reliability_diagram([(title, scores, target)],
+                                 osp.join(self.save_dir, 'reliability.png'))
+
+    def _report_groups(self, scores, target, img_paths: list) -> None:
+        """Log the per-group report; save groups.png and groups.csv."""
+        if any(p is None for p in img_paths):
+            raise ConfigError('FERMetric groups needs each sample\'s '
+                              'img_path (PackInputs keeps it by default)')
+        if osp.isdir(self.groups):
+            groups = read_rafdb_attributes(self.groups,
+                                           [image_key(p) for p in img_paths],
+                                           GROUP_NAMES[self.group_names])
+        else:
+            groups = read_group_csv(self.groups, img_paths,
+                                    (self.dataset_meta or {}).get('data_root'))
+        report = group_report(scores, target, groups)
+        MMLogger.get_current_instance().info(
+            f'per-group report ({self.groups}):\n' +
+            format_group_report(report))
+        self.group_report = report
+        if self.save_dir is not None:
+            os.makedirs(self.save_dir, exist_ok=True)
+            save_group_plot(report, osp.join(self.save_dir, 'groups.png'))
+            write_group_csv(report, osp.join(self.save_dir, 'groups.csv'))
 
     def _cross_dataset_metrics(self, results: list) -> dict:
         """The metrics over the classes the model and data set share."""
@@ -137,7 +229,7 @@ class FERMetric(BaseMetric):
             return {}
         data_index = {d: k for k, (d, _) in enumerate(match.pairs)}
         model_index = torch.tensor([m for _, m in match.pairs])
-        kept = [(score, data_index[gt]) for score, gt in results
+        kept = [(score, data_index[gt]) for score, _, gt, _ in results
                 if gt in data_index]
         left_out = len(results) - len(kept)
         num_scores = results[0][0].numel()
