@@ -39,11 +39,14 @@ from typing import Optional, Sequence
 from dan_mm.apis import check_source, pick_backend, predict_source
 from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
                               ModelDomainWarning)
-from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              add_precision_argument,
                               add_trust_checkpoint_argument,
-                              check_checkpoint_file, exit_on_user_error)
+                              check_checkpoint_file, exit_on_user_error,
+                              quiet_checkpoint_loading)
 from dan_mm.utils.config import load_config
-from dan_mm.video import stage_threads
+from dan_mm.utils.output_dir import make_output_dir
+from dan_mm.video import check_display, stage_threads
 
 
 def positive_int(text: str) -> int:
@@ -57,12 +60,22 @@ def positive_int(text: str) -> int:
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='DAN facial expression recognition on images, folders, '
-        'videos or a camera')
+        'videos or a camera',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         'input', help='image, folder of images, video file or camera index')
-    parser.add_argument('--out-dir', default='work_dirs/infer')
+    parser.add_argument(
+        '--out-dir',
+        default='work_dirs/infer',
+        help='where the annotated images or video, predictions.jsonl and '
+        'the timeline go (created if needed)')
+    parser.add_argument(
+        '--recursive',
+        action='store_true',
+        help='a folder: also read its subfolders (output names keep the '
+        'relative path); without it they are skipped and counted')
     parser.add_argument(
         '--show-heads', action='store_true', help='save attention maps')
     parser.add_argument(
@@ -122,7 +135,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         type=positive_int,
         help='stop a video / camera after this many frames')
     parser.add_argument(
-        '--show', action='store_true', help='show video frames in a window')
+        '--show',
+        action='store_true',
+        help='show video frames in a window (needs a display)')
     parser.add_argument(
         '--no-timeline',
         action='store_true',
@@ -150,6 +165,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     load_config(args.config)  # one clear line if missing
     check_checkpoint_file(args.checkpoint)
     source = check_source(args.input)  # before the model loads
+    if args.show and source.is_video:
+        check_display('--show')  # Qt would abort the process later
+    make_output_dir(args.out_dir, '--out-dir')
     backend = pick_backend(source, args.backend, args.onnx, args.device,
                            args.precision)
     onnx_file = args.onnx if backend == 'onnxruntime' else None
@@ -159,21 +177,22 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     # cores (stage_threads) rather than each taking all of them.
     pipelined = source.is_video and backend == 'onnxruntime'
     threads = stage_threads() if pipelined else {}
-    inferencer = FERInferencer(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        detector=args.detector,
-        no_detect=args.no_detect,
-        detector_threads=args.detector_threads or threads.get('detector'),
-        crop=args.crop,
-        margin=args.margin,
-        deploy=args.deploy,
-        channels_last=args.channels_last,
-        precision=args.precision,
-        backend=backend,
-        onnx_file=onnx_file,
-        num_threads=args.threads or threads.get('classifier'))
+    with quiet_checkpoint_loading():
+        inferencer = FERInferencer(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            detector=args.detector,
+            no_detect=args.no_detect,
+            detector_threads=args.detector_threads or threads.get('detector'),
+            crop=args.crop,
+            margin=args.margin,
+            deploy=args.deploy,
+            channels_last=args.channels_last,
+            precision=args.precision,
+            backend=backend,
+            onnx_file=onnx_file,
+            num_threads=args.threads or threads.get('classifier'))
     if backend == 'onnxruntime':
         print(backend_line(inferencer, args.onnx is None, pipelined))
     predict_source(
@@ -187,6 +206,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         smooth=not args.no_smooth,
         detect_every=args.detect_every,
         pipelined=pipelined,
+        recursive=args.recursive,
         timeline=not args.no_timeline)
 
 
