@@ -271,7 +271,7 @@ def test_visualize_attention_panels(checkpoint, tmp_path):
                                     checkpoint, tmp_path / 'two.png', '--out',
                                     tmp_path / 'att.png', '--panel-size', 96)
     assert code == 0, stderr
-    assert '2 face(s), 4 heads' in stdout
+    assert '2 faces, 4 heads' in stdout
     panels = mmcv.imread(str(tmp_path / 'att.png'))
     assert panels.shape == (2 * 96, 5 * 96, 3)  # 2 faces x (input + K=4)
     # The heads' panels are overlays, not copies of the input panel.
