@@ -47,7 +47,7 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     code, stdout, stderr = infer(checkpoint, tmp_path / 'photo.jpg', out,
                                  '--show-heads')
     assert code == 0, stderr
-    assert '1 images, 1 faces' in stdout
+    assert '1 image, 1 face;' in stdout
     (line, ) = read_jsonl(out / 'predictions.jsonl')
     assert set(line) == {'input', 'frame', 'time_s', 'img_shape', 'faces'}
     assert line['input'] == str(tmp_path / 'photo.jpg')
