@@ -122,7 +122,7 @@ def test_same_names_never_overwrite_and_skips_are_counted(
     out = tmp_path / 'out'
     code, stdout, stderr = infer(checkpoint, photos, out)
     assert code == 0, stderr
-    assert (f'3 images, 2 faces; no face in 1 image: c.png; skipped 1 '
+    assert ('3 images, 2 faces; no face in 1 image: c.png; skipped 1 '
             'subfolder (sub; recursive=True reads them) and 1 file that is '
             'not an image (notes.txt); results in') in stdout
     drawn = {p.name for p in out.glob('*.png')}
