@@ -10,7 +10,11 @@ Writes to ``--out-dir``: ``<name>.png`` (boxes and labels), with
 for a video (``camera<i>.mp4``), ``predictions.jsonl``, one JSON object
 per image or frame (format: :mod:`dan_mm.inference.predictions`), and for a
 video or camera ``timeline.csv`` and ``timeline.png``, each tracked face's
-expression over time (``--no-timeline``: not).
+expression over time (``--no-timeline``: not). Names never collide: ``a.jpg``
+and ``a.png`` give ``a_jpg.png`` and ``a_png.png``
+(:func:`~dan_mm.inference.image_inputs.collect_inputs`). A folder's
+subfolders are read with ``--recursive`` (outputs keep the relative path),
+else skipped and counted in the summary.
 
 Videos and cameras on the CPU run the fastest path with the same results by
 themselves: the deploy model exported to ONNX once (cached by the
@@ -21,8 +25,10 @@ classification overlap on the cores. ``--onnx FILE`` runs a given export
 ``--backend pytorch`` always runs PyTorch. Attention maps are PyTorch's.
 
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
-be read or a video cannot be opened (one ``error:`` line; ``--debug`` for
-the traceback); 2 when no face is found at all.
+be read, a video or camera cannot be opened, ``--out-dir`` cannot be
+written or ``--show`` has no display (one ``error:`` line, before the model
+loads where it can be known then; ``--debug`` for the traceback); 2 when no
+face is found at all.
 
 Examples (CFG=configs/dan_r18_rafdb.py):
     python tools/infer.py $CFG dan.pth photo.jpg
