@@ -48,9 +48,9 @@ from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
 from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_precision_argument,
                               add_trust_checkpoint_argument,
-                              check_checkpoint_file, exit_on_user_error,
-                              quiet_checkpoint_loading)
+                              check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
+from dan_mm.utils.log import quiet_mmengine_log
 from dan_mm.utils.output_dir import make_output_dir
 from dan_mm.video import check_display, stage_threads
 
@@ -183,7 +183,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     # cores (stage_threads) rather than each taking all of them.
     pipelined = source.is_video and backend == 'onnxruntime'
     threads = stage_threads() if pipelined else {}
-    with quiet_checkpoint_loading():
+    with quiet_mmengine_log():  # "Loads checkpoint by ..."
         inferencer = FERInferencer(
             args.config,
             args.checkpoint,

@@ -25,11 +25,12 @@ from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error,
-                              print_note, quiet_checkpoint_loading)
+                              print_note)
 from dan_mm.utils.config import load_config
 from dan_mm.utils.errors import (InputError, InputNotFoundError,
                                  NoFaceFoundError)
 from dan_mm.utils.image_io import decode_image
+from dan_mm.utils.log import quiet_mmengine_log
 from dan_mm.visualization import draw_attention_panels
 
 
@@ -88,7 +89,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not osp.isfile(args.image):
         raise InputNotFoundError(f'image not found: {args.image}')
     img = decode_image(args.image)  # the inferencer's decoder
-    with quiet_checkpoint_loading():
+    with quiet_mmengine_log():  # "Loads checkpoint by ..."
         inferencer = FERInferencer(
             args.config,
             args.checkpoint,

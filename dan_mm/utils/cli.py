@@ -3,8 +3,6 @@ a user error as one ``error:`` line with exit status 1."""
 import argparse
 import contextlib
 import functools
-import io
-import logging
 import os
 import os.path as osp
 import sys
@@ -18,11 +16,10 @@ from .precision import PRECISIONS
 from .worker_errors import launched_here, peer_user_error, record_user_error
 
 __all__ = [
-    'DEBUG_ENV', 'DefaultsHelpFormatter', 'quiet_checkpoint_loading',
-    'print_note', 'add_debug_argument', 'add_trust_checkpoint_argument',
-    'add_precision_argument', 'add_tensorboard_argument', 'debug_enabled',
-    'exit_on_user_error', 'naming_checkpoint', 'check_checkpoint_file',
-    'find_last_checkpoint'
+    'DEBUG_ENV', 'DefaultsHelpFormatter', 'print_note', 'add_debug_argument',
+    'add_trust_checkpoint_argument', 'add_precision_argument',
+    'add_tensorboard_argument', 'debug_enabled', 'exit_on_user_error',
+    'naming_checkpoint', 'check_checkpoint_file', 'find_last_checkpoint'
 ]
 
 
@@ -40,56 +37,6 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
                 'default' in help_:
             return help_
         return super()._get_help_string(action)
-
-
-class _DropLines(io.TextIOBase):
-    """A text stream that passes every line on to ``stream`` except those
-    that start with ``prefix``."""
-
-    def __init__(self, stream, prefix: str) -> None:
-        self.stream, self.prefix, self.pending = stream, prefix, ''
-
-    def write(self, text: str) -> int:
-        lines = (self.pending + text).split('\n')
-        self.pending = lines.pop()
-        for line in lines:
-            if not line.startswith(self.prefix):
-                self.stream.write(line + '\n')
-        return len(text)
-
-    def flush(self) -> None:
-        if self.pending and not self.pending.startswith(self.prefix):
-            self.stream.write(self.pending)
-        self.pending = ''
-        self.stream.flush()
-
-
-# mmengine prints it (print(), not a logger: mmpretrain loads with
-# logger=None) each time a model loads.
-CHECKPOINT_LOADED_PREFIX = 'Loads checkpoint by '
-
-
-@contextlib.contextmanager
-def quiet_checkpoint_loading(level: int = logging.WARNING):
-    """Hide mmengine's chatter while a model loads: its line "Loads
-    checkpoint by local backend from path: ..." and the info lines of its
-    logger. Warnings still show.
-
-    Args:
-        level (int): The least level of mmengine's logger shown meanwhile.
-            Defaults to ``logging.WARNING``.
-    """
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    old = logger.level
-    logger.setLevel(level)
-    stdout = _DropLines(sys.stdout, CHECKPOINT_LOADED_PREFIX)
-    try:
-        with contextlib.redirect_stdout(stdout):
-            yield
-    finally:
-        stdout.flush()
-        logger.setLevel(old)
 
 
 def print_note(message: Optional[str]) -> None:

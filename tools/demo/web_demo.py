@@ -23,8 +23,9 @@ import warnings
 
 from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               exit_on_user_error, find_last_checkpoint,
-                              print_note, quiet_checkpoint_loading)
+                              print_note)
 from dan_mm.utils.errors import ListenError, MissingExtraError
+from dan_mm.utils.log import quiet_mmengine_log
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
@@ -158,7 +159,7 @@ def main(argv=None):
     warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
     checkpoint = args.checkpoint or find_last_checkpoint(args.config)
     sock = listen(args.host, args.port)
-    with quiet_checkpoint_loading():
+    with quiet_mmengine_log():  # "Loads checkpoint by ..."
         service = DemoService.from_files(
             args.config,
             checkpoint,

@@ -1,0 +1,26 @@
+"""quiet_mmengine_log: mmengine's "Loads checkpoint by ..." line and its
+info lines are hidden while a model loads; everything else passes."""
+import logging
+
+from mmengine.logging import MMLogger, print_log
+
+from dan_mm.utils.log import quiet_mmengine_log
+
+
+def test_only_the_loading_line_and_info_are_dropped(capsys):
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    with quiet_mmengine_log():
+        print('Loads checkpoint by local backend from path: dan.pth')
+        print('kept', end='')
+        print(' on one line')
+        print_log('an info line', logger='current')
+        print_log('a warning', logger='current', level=logging.WARNING)
+    captured = capsys.readouterr()
+    assert captured.out.startswith('kept on one line\n')
+    assert 'Loads checkpoint' not in captured.out
+    assert 'an info line' not in captured.out + captured.err
+    assert 'a warning' in captured.out + captured.err
+    assert logger.level == level
+    print('Loads checkpoint by local backend from path: dan.pth')
+    assert 'Loads checkpoint' in capsys.readouterr().out  # only inside
