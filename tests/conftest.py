@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import tempfile
 
 import pytest
 import torch
@@ -12,6 +13,11 @@ import dan_mm  # noqa: F401  (registers DAN's components)
 os.environ['PYTHONPATH'] = os.pathsep.join(
     p for p in (osp.dirname(osp.dirname(osp.abspath(__file__))),
                 os.environ.get('PYTHONPATH')) if p)
+
+# tools/infer.py exports the deploy model for ONNX Runtime on the CPU; the
+# tests' exports stay out of the user's cache.
+os.environ.setdefault('DAN_MM_ONNX_CACHE',
+                      tempfile.mkdtemp(prefix='dan_mm_test_onnx_'))
 
 torch.set_num_threads(2)
 

@@ -16,13 +16,15 @@ and ``a.png`` give ``a_jpg.png`` and ``a_png.png``
 subfolders are read with ``--recursive`` (outputs keep the relative path),
 else skipped and counted in the summary.
 
-Videos and cameras on the CPU run the fastest path with the same results by
-themselves: the deploy model exported to ONNX once (cached by the
-checkpoint's hash under ``~/.cache/dan_mm/onnx``, ``$DAN_MM_ONNX_CACHE``)
-and run by ONNX Runtime, in a loop whose decoding, detection and
-classification overlap on the cores. ``--onnx FILE`` runs a given export
-(e.g. an int8 one from ``tools/deployment/quantize_onnx.py``) on any input;
-``--backend pytorch`` always runs PyTorch. Attention maps are PyTorch's.
+Every source on the CPU in fp32 runs the fastest path with the same results
+by itself (:func:`dan_mm.runtime.choose_backend`): the deploy model exported
+to ONNX once (cached by the checkpoint's hash under ``~/.cache/dan_mm/onnx``,
+``$DAN_MM_ONNX_CACHE``) and run by ONNX Runtime; a video or camera runs in a
+loop whose decoding, detection and classification overlap on the cores.
+``--onnx FILE`` runs a given export (e.g. an int8 one from
+``tools/deployment/quantize_onnx.py``) on any input; ``--backend pytorch``
+always runs PyTorch. Attention maps (``--show-heads``) are PyTorch's, and
+PyTorch then classifies too (one pass).
 
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
 be read, a video or camera cannot be opened, ``--out-dir`` cannot be
@@ -42,15 +44,15 @@ import argparse
 import warnings
 from typing import Optional, Sequence
 
-from dan_mm.apis import check_source, pick_backend, predict_source
+from dan_mm.apis import check_source, predict_source
 from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
                               ModelDomainWarning)
+from dan_mm.runtime import choose_backend
 from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
-from dan_mm.utils.log import quiet_mmengine_log
 from dan_mm.utils.output_dir import make_output_dir
 from dan_mm.video import check_display, stage_threads
 
@@ -122,9 +124,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--backend',
         choices=['pytorch', 'onnxruntime'],
         default=None,
-        help='what classifies the faces (default: onnxruntime for a video '
-        'or camera on the CPU, through the deploy model exported once; '
-        'else pytorch); pytorch always runs PyTorch')
+        help='what classifies the faces (default: onnxruntime on the CPU '
+        'in fp32 without --show-heads, through the deploy model exported '
+        'once; else pytorch); pytorch always runs PyTorch')
     parser.add_argument(
         '--onnx',
         metavar='FILE',
@@ -174,8 +176,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.show and source.is_video:
         check_display('--show')  # Qt would abort the process later
     make_output_dir(args.out_dir, '--out-dir')
-    backend = pick_backend(source, args.backend, args.onnx, args.device,
-                           args.precision)
+    backend = choose_backend(args.backend, args.onnx, args.device,
+                             args.precision, args.show_heads)
     onnx_file = args.onnx if backend == 'onnxruntime' else None
     if args.onnx and onnx_file is None:
         print(f'note: --backend pytorch: {args.onnx} is not used')
@@ -183,22 +185,21 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     # cores (stage_threads) rather than each taking all of them.
     pipelined = source.is_video and backend == 'onnxruntime'
     threads = stage_threads() if pipelined else {}
-    with quiet_mmengine_log():  # "Loads checkpoint by ..."
-        inferencer = FERInferencer(
-            args.config,
-            args.checkpoint,
-            device=args.device,
-            detector=args.detector,
-            no_detect=args.no_detect,
-            detector_threads=args.detector_threads or threads.get('detector'),
-            crop=args.crop,
-            margin=args.margin,
-            deploy=args.deploy,
-            channels_last=args.channels_last,
-            precision=args.precision,
-            backend=backend,
-            onnx_file=onnx_file,
-            num_threads=args.threads or threads.get('classifier'))
+    inferencer = FERInferencer(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        detector=args.detector,
+        no_detect=args.no_detect,
+        detector_threads=args.detector_threads or threads.get('detector'),
+        crop=args.crop,
+        margin=args.margin,
+        deploy=args.deploy,
+        channels_last=args.channels_last,
+        precision=args.precision,
+        backend=backend,
+        onnx_file=onnx_file,
+        num_threads=args.threads or threads.get('classifier'))
     if backend == 'onnxruntime':
         print(backend_line(inferencer, args.onnx is None, pipelined))
     predict_source(

@@ -30,7 +30,6 @@ from dan_mm.utils.config import load_config
 from dan_mm.utils.errors import (InputError, InputNotFoundError,
                                  NoFaceFoundError)
 from dan_mm.utils.image_io import decode_image
-from dan_mm.utils.log import quiet_mmengine_log
 from dan_mm.visualization import draw_attention_panels
 
 
@@ -89,16 +88,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not osp.isfile(args.image):
         raise InputNotFoundError(f'image not found: {args.image}')
     img = decode_image(args.image)  # the inferencer's decoder
-    with quiet_mmengine_log():  # "Loads checkpoint by ..."
-        inferencer = FERInferencer(
-            args.config,
-            args.checkpoint,
-            device=args.device,
-            detector=args.detector,
-            no_detect=args.no_detect,
-            crop=args.crop,
-            margin=args.margin,
-            precision=args.precision)
+    inferencer = FERInferencer(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        detector=args.detector,
+        no_detect=args.no_detect,
+        crop=args.crop,
+        margin=args.margin,
+        precision=args.precision)
     result = inferencer(img, return_maps=True)[0]
     if not result['faces']:
         print_note(inferencer.model_notice)

@@ -1,18 +1,17 @@
-"""Run a :class:`~dan_mm.apis.FERInferencer` over an image, a folder, a video
-or a camera, and write ``predictions.jsonl`` (what ``tools/infer.py`` does).
-"""
+"""Run a :class:`~dan_mm.inference.FERInferencer` over an image, a folder, a
+video or a camera, and write ``predictions.jsonl`` (what ``tools/infer.py``
+does)."""
 import contextlib
 import os.path as osp
-import sys
 import warnings
 from pathlib import Path
 from typing import Iterator, List, NamedTuple, Optional, Tuple, Union
 
-import torch
 from tqdm import tqdm
 
 from ..inference import FERInferencer, WholeImageDetector, to_json_line
 from ..inference.image_inputs import ImageInputs, collect_inputs
+from ..utils.cli import report_logger
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
 from ..utils.output_dir import make_output_dir
 from ..video import (PipelinedVideoInferencer, Timeline, VideoInferencer,
@@ -49,33 +48,6 @@ def check_source(text: str) -> Source:
     elif not osp.exists(source):
         raise InputNotFoundError(f'input not found: {source}')
     return Source(source, is_video, count_frames(source) if is_video else None)
-
-
-def pick_backend(source: Source,
-                 backend: Optional[str] = None,
-                 onnx_file: Optional[str] = None,
-                 device: Optional[str] = None,
-                 precision: str = 'fp32') -> str:
-    """The backend to classify ``source`` with.
-
-    ``backend`` wins when given (``'pytorch'`` always means PyTorch); an
-    ``onnx_file`` means ONNX Runtime; otherwise a video or camera on the
-    CPU in fp32 gets ONNX Runtime (the fastest path with the same results,
-    :class:`~dan_mm.inference.FERInferencer`'s cached deploy export) and
-    everything else PyTorch.
-
-    Returns:
-        str: ``'pytorch'`` or ``'onnxruntime'``.
-    """
-    if backend is not None:
-        return backend
-    if onnx_file is not None:
-        return 'onnxruntime'
-    on_cpu = str(device).startswith('cpu') if device is not None \
-        else not torch.cuda.is_available()
-    if source.is_video and on_cpu and precision == 'fp32':
-        return 'onnxruntime'
-    return 'pytorch'
 
 
 def iter_source(inferencer: FERInferencer,
@@ -165,16 +137,17 @@ def skipped_text(inputs: ImageInputs, prefix: str = '; ') -> str:
 
 @contextlib.contextmanager
 def warnings_beside(bar):
-    """Print Python warnings with ``tqdm.write`` while ``bar`` is drawn, on
-    a line of their own rather than glued to the bar's."""
+    """While ``bar`` is drawn, send Python warnings to the report logger
+    (:data:`~dan_mm.utils.cli.REPORT_LOGGER`, which the tools print with
+    ``tqdm.write``): on a line of their own rather than glued to the bar's,
+    without a source line."""
     if not isinstance(bar, tqdm):
         yield
         return
     show = warnings.showwarning
 
     def write(message, category, filename, lineno, file=None, line=None):
-        tqdm.write(
-            f'warning: {message} ({category.__name__})', file=sys.stderr)
+        report_logger().warning(f'{message} ({category.__name__})')
 
     warnings.showwarning = write
     try:
@@ -203,10 +176,11 @@ def predict_source(inferencer: FERInferencer,
             ``smooth``, ``detect_every``, ``pipelined``, ``recursive`` (see
             :func:`iter_source`).
 
-    Prints a summary line, e.g. ``3 images, 5 faces; no face in 1 image:
-    c.jpg; skipped 1 subfolder (old; ...); results in ...``: the images
-    without a face are named (the first few), and what a folder held that
-    was not read is counted.
+    Logs a summary line to :data:`~dan_mm.utils.cli.REPORT_LOGGER` (the
+    tools print it), e.g. ``3 images, 5 faces; no face in 1 image: c.jpg;
+    skipped 1 subfolder (old; ...); results in ...``: the images without a
+    face are named (the first few), and what a folder held that was not
+    read is counted.
 
     Returns:
         tuple[int, int]: Images (or frames) and faces.
@@ -242,10 +216,7 @@ def predict_source(inferencer: FERInferencer,
                 num_faces += len(result['faces'])
                 if 'error' in result:
                     unreadable.append(result['error'])
-                    # On a line of its own, not glued to the progress bar.
-                    tqdm.write(
-                        f'warning: {result["error"]}; skipped',
-                        file=sys.stderr)
+                    report_logger().warning(f'{result["error"]}; skipped')
                 elif not result['faces'] and not source.is_video:
                     no_face.append(str(result['input']))
         except KeyboardInterrupt:  # a camera runs until stopped
@@ -257,14 +228,15 @@ def predict_source(inferencer: FERInferencer,
                     f'{named(no_face)}')
     if images is not None:
         summary += skipped_text(images)
-    print(f'{summary}; results in {out_dir} (predictions.jsonl)')
+    log = report_logger()
+    log.info(f'{summary}; results in {out_dir} (predictions.jsonl)')
     if track is not None and len(track):
         title = ('classes not meaningful: a model of drawn faces (SynthFER)'
                  if inferencer.model_notice else None)
         csv_path, png_path = track.write(out_dir, title=title)
-        print(f'timeline: {csv_path}, {png_path}')
+        log.info(f'timeline: {csv_path}, {png_path}')
     if inferencer.model_notice:  # a model of drawn faces (SynthFER)
-        print(f'note: {inferencer.model_notice}')
+        log.info(f'note: {inferencer.model_notice}')
     if unreadable:
         raise InputError(
             f'{len(unreadable)} of {num_items} images in {source.path} could '

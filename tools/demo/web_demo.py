@@ -25,7 +25,6 @@ from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               exit_on_user_error, find_last_checkpoint,
                               print_note)
 from dan_mm.utils.errors import ListenError, MissingExtraError
-from dan_mm.utils.log import quiet_mmengine_log
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
@@ -70,7 +69,8 @@ def parse_args(argv=None):
         choices=['pytorch', 'onnxruntime'],
         default=None,
         help='what classifies the faces (default: onnxruntime with --onnx, '
-        'else pytorch; the attention panels are PyTorch\'s)')
+        'else pytorch, as tools/infer.py picks with --show-heads: every '
+        'answer has attention panels, which are PyTorch\'s)')
     parser.add_argument(
         '--onnx',
         metavar='FILE',
@@ -155,22 +155,25 @@ def main(argv=None):
             '".[demo]")') from err
     from dan_mm.demo import DemoService
     from dan_mm.inference import ModelDomainWarning
+    from dan_mm.runtime import choose_backend
 
     warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
     checkpoint = args.checkpoint or find_last_checkpoint(args.config)
     sock = listen(args.host, args.port)
-    with quiet_mmengine_log():  # "Loads checkpoint by ..."
-        service = DemoService.from_files(
-            args.config,
-            checkpoint,
-            device=args.device,
-            precision=args.precision,
-            detector=args.detector,
-            backend=args.backend,
-            onnx_file=None if args.backend == 'pytorch' else args.onnx,
-            num_threads=args.threads,
-            max_side=args.max_side,
-            max_pixels=int(args.max_megapixels * 1e6))
+    # The rule of every source; every answer has attention maps.
+    backend = choose_backend(
+        args.backend, args.onnx, args.device, args.precision, return_maps=True)
+    service = DemoService.from_files(
+        args.config,
+        checkpoint,
+        device=args.device,
+        precision=args.precision,
+        detector=args.detector,
+        backend=backend,
+        onnx_file=args.onnx if backend == 'onnxruntime' else None,
+        num_threads=args.threads,
+        max_side=args.max_side,
+        max_pixels=int(args.max_megapixels * 1e6))
     app = create_app(
         service, max_upload_mb=args.max_upload_mb, max_queue=args.max_queue)
     host, port = sock.getsockname()[:2]
