@@ -20,6 +20,7 @@ from mmpretrain.registry import MODELS
 
 from dan_mm.datasets.categories import SFEW_CATEGORIES
 from dan_mm.datasets.utils import dataset_classes
+from dan_mm.engine import prepare_folder_finetune
 
 CONFIGS = sorted(
     osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -30,7 +31,9 @@ IMAGENET_URL = ('dan_r18-in1k_rafdb.py', 'dan_r50_rafdb.py',
                 'dan_swin-tiny_rafdb.py')
 FROM_SCRATCH = ('dan_r18_synthfer.py', 'dan_r18_k1_synthfer.py',
                 'resnet18_linear_synthfer.py', 'dan_convnext-atto_rafdb.py',
-                'dan_efficientnet-b0_rafdb.py', 'dan_vit-tiny-p16_rafdb.py')
+                'dan_efficientnet-b0_rafdb.py', 'dan_vit-tiny-p16_rafdb.py',
+                'dan_r18_finetune_folder.py',
+                'dan_r18_synthfer_finetune_folder.py')
 MSCELEB_INIT = dict(
     type='Pretrained', checkpoint='checkpoints/resnet18_msceleb.pth')
 
@@ -41,6 +44,8 @@ FIXTURES = {
     'dan_r18_ferplus.py': 'ferplus',
     'dan_r18_fer2013.py': 'ferplus',  # the FERPlus fixture has fer2013.csv
     'dan_r18_sfew.py': 'sfew',
+    'dan_r18_finetune_folder.py': 'folder',
+    'dan_r18_synthfer_finetune_folder.py': 'folder',
 }
 
 
@@ -61,8 +66,14 @@ def data_roots(synthfer_root, tmp_path_factory):
     sfew = str(tmp_path_factory.mktemp('sfew'))
     for split in ('Train', 'Val'):
         make_class_folders(sfew, split, SFEW_CATEGORIES, per_class=1)
+    folder = str(tmp_path_factory.mktemp('folder'))
+    make_class_folders(folder, 'faces', SFEW_CATEGORIES, per_class=3)
     return dict(
-        rafdb=synthfer_root, affectnet=affectnet, ferplus=ferplus, sfew=sfew)
+        rafdb=synthfer_root,
+        affectnet=affectnet,
+        ferplus=ferplus,
+        sfew=sfew,
+        folder=osp.join(folder, 'faces'))
 
 
 @pytest.fixture(scope='module')
@@ -120,8 +131,12 @@ def test_config_runs_one_iteration(name, data_roots, msceleb_file, tmp_path):
     check_and_redirect_start(name, cfg.model.backbone, msceleb_file)
     num_classes = cfg.model.head.num_classes
     assert cfg.data_preprocessor.num_classes == num_classes
-    cfg = shrink_config(cfg, str(tmp_path),
-                        data_roots[FIXTURES.get(name, 'rafdb')])
+    root = data_roots[FIXTURES.get(name, 'rafdb')]
+    if cfg.get('runner_type') == 'FolderFinetuneRunner':
+        # the data sets come from data_root when the run starts
+        cfg.data_root, cfg.work_dir = root, str(tmp_path)
+        prepare_folder_finetune(cfg)
+    cfg = shrink_config(cfg, str(tmp_path), root)
     runner = Runner.from_cfg(cfg)
     # the model and the data agree on the classes
     for loader in (runner.train_dataloader, runner.test_dataloader):
@@ -193,6 +208,10 @@ def test_config_agrees_with_itself(name):
     cfg = load_config(osp.join(REPO, 'configs', name))
     num_classes = cfg.model.head.num_classes
     assert cfg.data_preprocessor.num_classes == num_classes
+    if cfg.get('runner_type') == 'FolderFinetuneRunner':
+        # classes and num_classes come from data_root's folders at run time
+        assert cfg.train_dataloader.dataset.type == 'CustomDataset'
+        return
     if 'num_classes' in cfg:  # a base's variable, merged
         assert cfg.num_classes == num_classes
     names = {

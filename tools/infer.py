@@ -19,7 +19,9 @@ else skipped and counted in the summary.
 Every source on the CPU in fp32 runs the fastest path with the same results
 by itself (:func:`dan_mm.runtime.choose_backend`): the deploy model exported
 to ONNX once (cached by the checkpoint's hash under ``~/.cache/dan_mm/onnx``,
-``$DAN_MM_ONNX_CACHE``) and run by ONNX Runtime; a video or camera runs in a
+``$DAN_MM_ONNX_CACHE``; the 4 most recently used are kept,
+``$DAN_MM_ONNX_CACHE_KEEP``; ``--clear-onnx-cache`` empties it) and run by
+ONNX Runtime; a video or camera runs in a
 loop whose decoding, detection and classification overlap on the cores.
 ``--onnx FILE`` runs a given export (e.g. an int8 one from
 ``tools/deployment/quantize_onnx.py``) on any input; ``--backend pytorch``
@@ -42,19 +44,18 @@ Examples (CFG=configs/dan_r18_rafdb.py):
 """
 import argparse
 import warnings
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from dan_mm.apis import check_source, predict_source
-from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
-                              ModelDomainWarning)
-from dan_mm.runtime import choose_backend
-from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
-                              add_precision_argument,
-                              add_trust_checkpoint_argument,
-                              check_checkpoint_file, exit_on_user_error)
-from dan_mm.utils.config import load_config
-from dan_mm.utils.output_dir import make_output_dir
-from dan_mm.video import check_display, stage_threads
+# Arguments and files are checked before torch and MMPretrain load (~3 s):
+# dan_mm defers them to the first import beyond dan_mm.utils.cli.
+DAN_MM_DEFER_IMPORTS = True
+from dan_mm.utils.cli import (DETECTOR_NAMES, DefaultsHelpFormatter,
+                              add_debug_argument, add_precision_argument,
+                              add_trust_checkpoint_argument, check_files_exist,
+                              exit_on_user_error)
+
+if TYPE_CHECKING:
+    from dan_mm.inference import FERInferencer
 
 
 def positive_int(text: str) -> int:
@@ -88,7 +89,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--show-heads', action='store_true', help='save attention maps')
     parser.add_argument(
         '--detector',
-        choices=list(DETECTOR_SHORTCUTS),
+        choices=list(DETECTOR_NAMES),
         default=None,
         help='face detector (default: the config\'s face_detector, else '
         'retinaface); none: each image is one face')
@@ -161,17 +162,41 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         default=1,
         help='video / camera: detect faces every N frames, hold them in '
         'between')
+    parser.add_argument(
+        '--clear-onnx-cache',
+        nargs=0,
+        action=ClearOnnxCache,
+        help='delete the cached ONNX exports (made again when needed) and '
+        'exit')
     add_trust_checkpoint_argument(parser)
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
+class ClearOnnxCache(argparse.Action):
+    """``--clear-onnx-cache``: empty the cache and exit, as ``--help``
+    does, without the other arguments."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from dan_mm.utils.onnx_cache import clear_onnx_cache, onnx_cache_dir
+        files, size = clear_onnx_cache()
+        print(f'removed {files} ONNX export(s), {size / 2**20:.0f} MB, from '
+              f'{onnx_cache_dir()}')
+        parser.exit(0)
+
+
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    check_files_exist(args.config, args.checkpoint, [args.input], camera=True)
+    from dan_mm.apis import check_source, predict_source
+    from dan_mm.inference import FERInferencer, ModelDomainWarning
+    from dan_mm.runtime import choose_backend
+    from dan_mm.utils.config import load_config
+    from dan_mm.utils.output_dir import make_output_dir
+    from dan_mm.video import check_display, stage_threads
     warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
-    load_config(args.config)  # one clear line if missing
-    check_checkpoint_file(args.checkpoint)
+    load_config(args.config)  # one clear line if it cannot be read
     source = check_source(args.input)  # before the model loads
     if args.show and source.is_video:
         check_display('--show')  # Qt would abort the process later
@@ -217,7 +242,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         timeline=not args.no_timeline)
 
 
-def backend_line(inferencer: FERInferencer, cached: bool,
+def backend_line(inferencer: 'FERInferencer', cached: bool,
                  pipelined: bool) -> str:
     """One line saying what runs the model, e.g. ``ONNX Runtime (1 thread,
     the deploy model exported once to ...)``."""

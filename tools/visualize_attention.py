@@ -17,20 +17,14 @@ import os.path as osp
 import warnings
 from typing import Optional, Sequence
 
-import mmcv
-
-from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
-                              ModelDomainWarning)
-from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
-                              add_precision_argument,
-                              add_trust_checkpoint_argument,
-                              check_checkpoint_file, exit_on_user_error,
-                              print_note)
-from dan_mm.utils.config import load_config
-from dan_mm.utils.errors import (InputError, InputNotFoundError,
-                                 NoFaceFoundError)
-from dan_mm.utils.image_io import decode_image
-from dan_mm.visualization import draw_attention_panels
+# Arguments and files are checked before torch and MMPretrain load (~3 s):
+# dan_mm defers them to the first import beyond dan_mm.utils.cli.
+DAN_MM_DEFER_IMPORTS = True
+from dan_mm.utils.cli import (DETECTOR_NAMES, DefaultsHelpFormatter,
+                              add_debug_argument, add_precision_argument,
+                              add_trust_checkpoint_argument, check_files_exist,
+                              exit_on_user_error, print_note)
+from dan_mm.utils.errors import InputError, InputNotFoundError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -47,7 +41,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         help='the image is an aligned face crop')
     parser.add_argument(
         '--detector',
-        choices=list(DETECTOR_SHORTCUTS),
+        choices=list(DETECTOR_NAMES),
         default=None,
         help='face detector (default: the config\'s face_detector, else '
         'retinaface)')
@@ -77,9 +71,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
-    load_config(args.config)  # one clear line if missing
-    check_checkpoint_file(args.checkpoint)
+    check_files_exist(args.config, args.checkpoint)
     if osp.isdir(args.image):
         raise InputError(
             f'{args.image} is a folder: give one image (for the attention '
@@ -87,6 +79,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             '--show-heads)')
     if not osp.isfile(args.image):
         raise InputNotFoundError(f'image not found: {args.image}')
+    import mmcv
+
+    from dan_mm.inference import FERInferencer, ModelDomainWarning
+    from dan_mm.utils.config import load_config
+    from dan_mm.utils.errors import NoFaceFoundError
+    from dan_mm.utils.image_io import decode_image
+    from dan_mm.visualization import draw_attention_panels
+    warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
+    load_config(args.config)  # one clear line if it cannot be read
     img = decode_image(args.image)  # the inferencer's decoder
     inferencer = FERInferencer(
         args.config,

@@ -18,6 +18,7 @@ from ..video import (PipelinedVideoInferencer, Timeline, VideoInferencer,
                      check_display, count_frames, is_video_file,
                      parse_video_source)
 from ..video.source import open_video
+from ..video.writer import video_codec
 
 # Photos without a face named in the summary; the rest are counted.
 MAX_NAMED = 3
@@ -75,8 +76,7 @@ def iter_source(inferencer: FERInferencer,
         total = source.num_frames
         if max_frames is not None:
             total = min(total or max_frames, max_frames)
-        name = f'camera{source.path}' if isinstance(source.path, int) \
-            else Path(source.path).stem
+        name = video_name(source)
         loop = PipelinedVideoInferencer if pipelined else VideoInferencer
         video = loop(
             inferencer,
@@ -156,6 +156,12 @@ def warnings_beside(bar):
         warnings.showwarning = show
 
 
+def video_name(source: Source) -> str:
+    """The name of a video's outputs: ``camera<i>`` or the file's stem."""
+    return f'camera{source.path}' if isinstance(source.path, int) \
+        else Path(source.path).stem
+
+
 def predict_source(inferencer: FERInferencer,
                    source: Source,
                    out_dir: str,
@@ -230,6 +236,9 @@ def predict_source(inferencer: FERInferencer,
         summary += skipped_text(images)
     log = report_logger()
     log.info(f'{summary}; results in {out_dir} (predictions.jsonl)')
+    if source.is_video and num_items:
+        log.info(f'video: {osp.join(out_dir, video_name(source))}.mp4, '
+                 f'{video_codec()}')
     if track is not None and len(track):
         title = ('classes not meaningful: a model of drawn faces (SynthFER)'
                  if inferencer.model_notice else None)

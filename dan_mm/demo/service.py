@@ -177,7 +177,7 @@ class DemoService:
     def _class_name(self, label: int) -> str:
         return self.classes[label] if self.classes else str(label)
 
-    def _face_json(self, img: np.ndarray, face: dict) -> dict:
+    def _face_json(self, img: np.ndarray, face: dict, number: int) -> dict:
         # The fields predictions.jsonl has (box, landmarks, ...), plus what
         # the page shows.
         record = face_record(face)
@@ -197,7 +197,8 @@ class DemoService:
                 for i, p in enumerate(scores)
             ],
             panels=data_url(
-                draw_attention_panels(img, [face], self.panel_size), '.jpg'))
+                draw_attention_panels(
+                    img, [face], self.panel_size, ids=[number]), '.jpg'))
 
     def predict(self, data: bytes, whole_image: bool = False) -> dict:
         """Find and classify every face of one uploaded image.
@@ -239,7 +240,7 @@ class DemoService:
             image=data_url(draw_faces(img, faces), '.jpg'),
             faces=[
                 dict(
-                    self._face_json(img, face),
+                    self._face_json(img, face, face_number(face, i)),
                     **face_style(face_number(face, i)))
                 for i, face in enumerate(faces)
             ],

@@ -22,8 +22,8 @@ from ..utils.image_io import decode_image
 from ..utils.precision import precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
 from .face_alignment import FaceCropper
-from .face_detectors import (DetectorType, FaceDetections, build_face_detector,
-                             to_detections)
+from .face_detectors import DetectorType, FaceDetections
+from .face_finder import FaceFinder
 from .image_inputs import chunk_images, collect_inputs, inputs_to_list
 from .model_notice import model_notice, warn_model_notice
 from .predictions import set_prediction
@@ -143,11 +143,9 @@ class FERInferencer(BaseInferencer):
             precision=precision)
         self.precision = precision
         self.torch_backend = TorchBackend(self.model, precision)
-        if detector is None:
-            detector = self.config.get('face_detector', 'retinaface')
-        self.detector = build_face_detector(
-            'none' if no_detect else detector, num_threads=detector_threads)
-        self.cropper = FaceCropper.from_config(self.config, crop, margin)
+        # The detector and crop, shared with crop_faces.py's training faces
+        self.face_finder = FaceFinder(self.config, detector, no_detect, margin,
+                                      crop, detector_threads)
         self.classes = list(classes) if classes is not None else getattr(
             self.model, '_dataset_meta', {}).get('classes')
         self.backend = self.torch_backend
@@ -156,6 +154,20 @@ class FERInferencer(BaseInferencer):
                 self.model, inference_image_size(self.config), checkpoint,
                 onnx_file,
                 len(self.classes) if self.classes else None, num_threads)
+
+    @property
+    def detector(self):
+        """The face detector (:attr:`FaceFinder.detector`)."""
+        return self.face_finder.detector
+
+    @detector.setter
+    def detector(self, detector) -> None:
+        self.face_finder.detector = detector
+
+    @property
+    def cropper(self) -> FaceCropper:
+        """The face crop (:attr:`FaceFinder.cropper`)."""
+        return self.face_finder.cropper
 
     @property
     def device(self) -> torch.device:
@@ -224,7 +236,7 @@ class FERInferencer(BaseInferencer):
             FaceDetections: ``boxes`` ``(M, 4)``, ``scores`` ``(M, )`` and
             ``landmarks`` ``(M, 5, 2)`` or None.
         """
-        return to_detections((detector or self.detector)(img))
+        return self.face_finder.detect(img, detector)
 
     def find_faces(self,
                    img: np.ndarray,
@@ -237,7 +249,7 @@ class FERInferencer(BaseInferencer):
             ``landmarks`` ``(M, 5, 2)`` or None, and ``crops`` (a
             :class:`~dan_mm.inference.face_alignment.FaceCrop` each).
         """
-        return self.cropper.crop_faces(img, self.detect(img, detector))
+        return self.face_finder.find_faces(img, detector)
 
     def preprocess(self, images: List[dict], batch_size: int = 1):
         """Crop every face of ``images`` and batch them.

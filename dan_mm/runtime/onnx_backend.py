@@ -8,7 +8,8 @@ so a file of another model is one error line, not wrong labels.
 
 Without a file, :func:`cached_onnx_export` exports the deploy form of the
 model once and keeps it, named by the checkpoint's hash, under
-``~/.cache/dan_mm/onnx`` (``$DAN_MM_ONNX_CACHE`` overrides the folder).
+``~/.cache/dan_mm/onnx`` (``$DAN_MM_ONNX_CACHE`` overrides the folder; the
+cache's size and clearing: :mod:`dan_mm.utils.onnx_cache`).
 """
 import hashlib
 import os
@@ -21,11 +22,11 @@ import torch
 import torch.nn as nn
 
 from ..utils.errors import ConfigError
+from ..utils.onnx_cache import (cached_exports, mark_used, note_new_export,
+                                onnx_cache_dir)
 from .onnx_export import export_verified
 from .prepare import prepare_for_inference
 from .session import create_session
-
-CACHE_ENV = 'DAN_MM_ONNX_CACHE'
 
 
 class OnnxModelError(ConfigError):
@@ -138,12 +139,6 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def onnx_cache_dir() -> str:
-    """``$DAN_MM_ONNX_CACHE``, else ``~/.cache/dan_mm/onnx``."""
-    return os.environ.get(CACHE_ENV) or osp.join(
-        osp.expanduser('~'), '.cache', 'dan_mm', 'onnx')
-
-
 def cached_onnx_export(model: nn.Module, checkpoint: Optional[str],
                        image_size: int) -> Tuple[str, bool]:
     """The deploy form of ``model`` as ONNX, exported once per checkpoint.
@@ -152,8 +147,10 @@ def cached_onnx_export(model: nn.Module, checkpoint: Optional[str],
         model (nn.Module): The model loaded from ``checkpoint``; switched
             to its deploy form (fused heads, same outputs) in place.
         checkpoint (str, optional): Its checkpoint; the file is
-            ``<cache>/<sha256[:16]>-<image_size>.onnx``. Without one the
-            export goes to a temporary file (not kept across runs).
+            ``<cache>/<sha256[:16]>-<image_size>.onnx``, and older exports
+            beyond the cache's size are deleted
+            (:func:`~dan_mm.utils.onnx_cache.note_new_export`). Without one
+            the export goes to a temporary file (not kept across runs).
         image_size (int): The input side.
 
     Returns:
@@ -171,7 +168,9 @@ def cached_onnx_export(model: nn.Module, checkpoint: Optional[str],
         path = osp.join(onnx_cache_dir(),
                         f'{file_sha256(checkpoint)[:16]}-{image_size}.onnx')
         if osp.isfile(path):
+            mark_used(path)
             return path, False
+        first = not cached_exports()
     prepare_for_inference(model, deploy=True)
     os.makedirs(osp.dirname(path), exist_ok=True)
     # Written beside, then renamed: a run started meanwhile never reads a
@@ -183,6 +182,8 @@ def cached_onnx_export(model: nn.Module, checkpoint: Optional[str],
     finally:
         if osp.exists(partial):
             os.remove(partial)
+    if checkpoint is not None:
+        note_new_export(path, first)
     return path, True
 
 

@@ -39,39 +39,14 @@ from mmengine.runner.checkpoint import (get_deprecated_model_names,
                                         get_external_models, get_mmcls_models,
                                         get_torchvision_models)
 
-from .errors import (CheckpointError, CheckpointNotFoundError,
-                     UnsafeCheckpointError)
+# The switch lives with the light errors, which the command line loads
+# before torch (dan_mm.utils.cli).
+from .errors import (TRUST_ENV, TRUST_FLAG, CheckpointError,
+                     CheckpointNotFoundError, UnsafeCheckpointError,
+                     checkpoints_trusted)
 
-TRUST_ENV = 'DAN_MM_TRUST_CHECKPOINTS'
-TRUST_FLAG = '--trust-checkpoint'
 OPT_IN = (f'if you trust this file, pass {TRUST_FLAG} (Python: set '
           f'{TRUST_ENV}=1 or call dan_mm.utils.trust_checkpoints())')
-
-
-def trust_checkpoints(trust: bool = True) -> None:
-    """Load checkpoints in full (``weights_only=False``) from now on.
-
-    Only for files you trust: unpickling runs any code a file names. Sets
-    ``DAN_MM_TRUST_CHECKPOINTS`` in the environment, so that data-loader
-    workers, the other ranks of a distributed run and tools started from
-    this process trust them too.
-
-    Args:
-        trust (bool): True to trust checkpoints, False to go back to the
-            allow-list. Defaults to True.
-    """
-    if trust:
-        os.environ[TRUST_ENV] = '1'
-    else:
-        os.environ.pop(TRUST_ENV, None)
-
-
-def checkpoints_trusted() -> bool:
-    """Whether ``DAN_MM_TRUST_CHECKPOINTS`` (or ``--trust-checkpoint``, or
-    :func:`trust_checkpoints`) asked to load checkpoints in full."""
-    return os.environ.get(TRUST_ENV,
-                          '').strip().lower() not in ('', '0', 'false', 'no',
-                                                      'off')
 
 
 def history_buffer_statistic(owner: Any, name: str) -> Any:

@@ -1,5 +1,10 @@
 """The command line of the tools: shared arguments, checkpoint paths, and
-a user error as one ``error:`` line with exit status 1."""
+a user error as one ``error:`` line with exit status 1.
+
+Light: the standard library only, so that a tool answers ``--help``, a bad
+argument or a missing file before it imports torch
+(:mod:`dan_mm.deferred_imports`; :func:`check_files_exist`).
+"""
 import argparse
 import contextlib
 import functools
@@ -8,13 +13,12 @@ import os
 import os.path as osp
 import re
 import sys
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
-from .checkpoint import TRUST_ENV, TRUST_FLAG, trust_checkpoints
-from .errors import (DEBUG_ENV, CheckpointError, CheckpointMismatchError,
-                     CheckpointNotFoundError, UserError, debug_enabled,
-                     one_line)
-from .precision import PRECISIONS
+from .errors import (DEBUG_ENV, TRUST_ENV, TRUST_FLAG, CheckpointError,
+                     CheckpointMismatchError, CheckpointNotFoundError,
+                     ConfigError, InputNotFoundError, UserError, debug_enabled,
+                     one_line, trust_checkpoints)
 from .worker_errors import launched_here, peer_user_error, record_user_error
 
 __all__ = [
@@ -22,9 +26,15 @@ __all__ = [
     'add_trust_checkpoint_argument', 'add_precision_argument',
     'add_tensorboard_argument', 'debug_enabled', 'exit_on_user_error',
     'naming_checkpoint', 'check_checkpoint_file', 'find_last_checkpoint',
-    'API_FLAGS', 'in_flags', 'REPORT_LOGGER', 'report_logger', 'show_report',
-    'print_errors'
+    'check_files_exist', 'PRECISION_NAMES', 'DETECTOR_NAMES', 'API_FLAGS',
+    'in_flags', 'REPORT_LOGGER', 'report_logger', 'show_report', 'print_errors'
 ]
+
+# The choices of --precision and --detector, spelled here without torch
+# (tests/test_utils/test_light_cli.py keeps them equal to
+# dan_mm.utils.precision.PRECISIONS and inference's DETECTOR_SHORTCUTS).
+PRECISION_NAMES = ('fp32', 'fp16', 'bf16')
+DETECTOR_NAMES = ('retinaface', 'haar', 'none')
 
 #: The logger of the lines a tool shows its user (summaries, notes, skipped
 #: files): the package logs them; :func:`show_report` prints them.
@@ -185,7 +195,7 @@ def add_precision_argument(parser: argparse.ArgumentParser,
     """
     parser.add_argument(
         '--precision',
-        choices=list(PRECISIONS),
+        choices=list(PRECISION_NAMES),
         default=default,
         help='autocast precision (bf16 is fast only on CPUs with '
         f'AVX512-BF16/AMX and on GPUs; default: {default})')
@@ -303,3 +313,32 @@ def check_checkpoint_file(checkpoint: Optional[str],
         where = f' ({what})' if what else ''
         raise CheckpointNotFoundError(
             f'checkpoint not found: {checkpoint}{where}')
+
+
+def check_files_exist(config: Optional[str] = None,
+                      checkpoint: Optional[str] = None,
+                      inputs: Sequence[str] = (),
+                      camera: bool = False) -> None:
+    """Stop on a missing config, checkpoint or input before torch loads.
+
+    The same errors as the full checks (:func:`dan_mm.utils.config.
+    load_config`, :func:`check_checkpoint_file`, ``check_source``) that
+    follow, a few seconds sooner.
+
+    Args:
+        config (str, optional): A config file.
+        checkpoint (str, optional): A checkpoint path or URL.
+        inputs (Sequence[str]): Input paths.
+        camera (bool): Whether a digit that is no file is a camera index.
+
+    Raises:
+        ConfigError: The config file does not exist.
+        CheckpointNotFoundError: The local checkpoint does not exist.
+        InputNotFoundError: An input does not exist.
+    """
+    if config is not None and not osp.isfile(config):
+        raise ConfigError(f'config file not found: {config}')
+    check_checkpoint_file(checkpoint)
+    for path in inputs:
+        if not osp.exists(path) and not (camera and str(path).isdigit()):
+            raise InputNotFoundError(f'input not found: {path}')

@@ -27,6 +27,36 @@ def debug_enabled() -> bool:
                                                       'off')
 
 
+TRUST_ENV = 'DAN_MM_TRUST_CHECKPOINTS'
+TRUST_FLAG = '--trust-checkpoint'
+
+
+def trust_checkpoints(trust: bool = True) -> None:
+    """Load checkpoints in full (``weights_only=False``) from now on.
+
+    Only for files you trust: unpickling runs any code a file names. Sets
+    ``DAN_MM_TRUST_CHECKPOINTS`` in the environment, so that data-loader
+    workers, the other ranks of a distributed run and tools started from
+    this process trust them too.
+
+    Args:
+        trust (bool): True to trust checkpoints, False to go back to the
+            allow-list. Defaults to True.
+    """
+    if trust:
+        os.environ[TRUST_ENV] = '1'
+    else:
+        os.environ.pop(TRUST_ENV, None)
+
+
+def checkpoints_trusted() -> bool:
+    """Whether ``DAN_MM_TRUST_CHECKPOINTS`` (or ``--trust-checkpoint``, or
+    :func:`trust_checkpoints`) asked to load checkpoints in full."""
+    return os.environ.get(TRUST_ENV,
+                          '').strip().lower() not in ('', '0', 'false', 'no',
+                                                      'off')
+
+
 class UserError(Exception):
     """Base class of the errors a user can fix: bad input, config or file.
 

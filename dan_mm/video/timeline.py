@@ -19,8 +19,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..visualization.palette import (face_colour, face_colour_bgr,
-                                     text_colour_bgr)
+from ..visualization.palette import (class_colours, face_colour,
+                                     face_colour_bgr, text_colour_bgr)
 
 BOX_COLUMNS = ('x1', 'y1', 'x2', 'y2')
 
@@ -185,7 +185,7 @@ class Timeline:
                 va='center')
             return fig
         axes = fig.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
-        colours = _class_colours(len(self.classes))
+        colours = class_colours(len(self.classes))
         for ax, track in zip(axes, shown):
             rows = tracks[track]
             for c, name in enumerate(self.classes):
@@ -239,11 +239,3 @@ class Timeline:
             min_track_s, title=title).savefig(
                 png_path, dpi=110, bbox_inches='tight')
         return [csv_path, png_path]
-
-
-def _class_colours(num_classes: int) -> list:
-    """Line colours of the classes: matplotlib's Dark2 (8 colours), then
-    Set1; kept apart from the face palette's tab10 on purpose."""
-    from matplotlib import colormaps
-    colours = list(colormaps['Dark2'].colors) + list(colormaps['Set1'].colors)
-    return [colours[i % len(colours)] for i in range(num_classes)]

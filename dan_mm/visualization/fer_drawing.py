@@ -29,8 +29,9 @@ class FaceDrawing(NamedTuple):
         box (tuple[int, int, int, int]): ``x1, y1, x2, y2`` in pixels.
         text (str): The label, e.g. ``"#2 Happiness 0.91"``.
         label (Rect): The label's ``x, y, w, h``.
-        tag (Rect): The number's ``x, y, w, h`` inside the box's bottom
-            left corner.
+        tag (Rect): The number's ``x, y, w, h``: just below the box's
+            bottom left corner, else at the first place of
+            :func:`place_tag` that is in the image and off the landmarks.
         leader (tuple[Point, Point] | None): For a label moved away from
             its box, the line from the label to the nearest point of the
             box's outline; None when the label touches its box.
@@ -210,6 +211,58 @@ def leader_line(label: Rect,
     return start, end
 
 
+def place_tag(
+    box: Sequence[int],
+    size: Tuple[int, int],
+    img_shape: Tuple[int, int],
+    avoid: Sequence[Rect] = (),
+    keep_off: Sequence[Rect] = ()
+) -> Rect:
+    """Where a face's number goes: touching its box, off the face.
+
+    The places, in order: below the box at its left corner, then at its
+    right one; beside the bottom corners, left then right; inside the
+    box's bottom corners, then its top ones (a face at the image's edge).
+    The first that lies in the image and covers none of ``avoid`` (the
+    landmark dots) nor ``keep_off`` (other faces' boxes) wins; then the
+    first off ``avoid`` alone; else the first, moved into the image.
+
+    Args:
+        box (Sequence[int]): The face's ``x1, y1, x2, y2``.
+        size (tuple[int, int]): ``(w, h)`` of the number's box.
+        img_shape (tuple[int, int]): ``(H, W)`` of the image.
+        avoid (Sequence[Rect]): What the number must not cover.
+        keep_off (Sequence[Rect]): What it should not cover.
+
+    Returns:
+        tuple[int, int, int, int]: The number's ``x, y, w, h``.
+    """
+    x1, y1, x2, y2 = (int(v) for v in box[:4])
+    w, h = size
+    height, width = img_shape[:2]
+    places = [(x1, y2 + 1), (x2 + 1 - w, y2 + 1), (x1 - w, y2 + 1 - h),
+              (x2 + 1, y2 + 1 - h), (x1, y2 + 1 - h), (x2 + 1 - w, y2 + 1 - h),
+              (x1, y1), (x2 + 1 - w, y1)]
+    rects = [(x, y, w, h) for x, y in places
+             if 0 <= x <= width - w and 0 <= y <= height - h]
+    for taken in ([*avoid, *keep_off], avoid):
+        for rect in rects:
+            if not any(_overlaps(rect, other) for other in taken):
+                return rect
+    x, y = places[0]
+    return (max(0, min(x, width - w)), max(0, min(y, height - h)), w, h)
+
+
+def landmark_rects(face: dict, radius: int) -> List[Rect]:
+    """The squares a face's landmark dots of ``radius`` cover."""
+    points = face.get('landmarks')
+    if points is None:
+        return []
+    return [(int(round(x)) - radius, int(round(y)) - radius, 2 * radius + 1,
+             2 * radius + 1)
+            for x, y in np.asarray(points, np.float64).reshape(-1, 2)]
+
+
 def face_label(face: dict, number: Optional[int] = None) -> str:
     """A face's label: ``"#<number> <class> <score>"``; the number defaults
     to the face's ``track_id`` (none without one)."""
@@ -249,10 +302,17 @@ def layout_faces(faces: Sequence[dict],
         if ids is None else [int(n) for n in ids]
     boxes = [tuple(int(round(v)) for v in face['box'][:4]) for face in faces]
     texts = [face_label(face, n) for face, n in zip(faces, numbers)]
+    # the dots as draw_faces draws them, outline included
+    dots = [
+        rect for face in faces
+        for rect in landmark_rects(face, style.thickness + 2)
+    ]
     tags = []
-    for number, box in zip(numbers, boxes):
-        tag_w, tag_h = _text_rect_size(str(number), style)
-        tags.append((box[0], max(box[1], box[3] - tag_h + 1), tag_w, tag_h))
+    for i, (number, box) in enumerate(zip(numbers, boxes)):
+        others = [_box_rect(b) for j, b in enumerate(boxes) if j != i]
+        tags.append(
+            place_tag(box, _text_rect_size(str(number), style), img_shape,
+                      dots + tags, others))
     # labels keep off the numbers: a moved label's number stays readable
     rects = layout_labels(boxes,
                           [_text_rect_size(text, style) for text in texts],
@@ -370,15 +430,38 @@ def face_pixels(img: np.ndarray, face: dict) -> np.ndarray:
     return img[y1:y2, x1:x2]
 
 
+PANEL_BACKGROUND = (40, 40, 40)  # BGR: around a crop that is not square
+
+
+def fit_in_square(img: np.ndarray, size: int) -> Tuple[np.ndarray, Rect]:
+    """Scale ``img`` to fit a ``size`` square, keeping its aspect.
+
+    Returns:
+        tuple[np.ndarray, Rect]: The scaled image and its ``x, y, w, h``
+        centred in the square.
+    """
+    h, w = img.shape[:2]
+    scale = size / max(h, w, 1)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    scaled = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    return scaled, ((size - new_w) // 2, (size - new_h) // 2, new_w, new_h)
+
+
 def draw_attention_panels(img: np.ndarray,
                           faces: Sequence[dict],
                           panel_size: int = 160,
-                          titles: Optional[List[str]] = None) -> np.ndarray:
+                          titles: Optional[List[str]] = None,
+                          ids: Optional[Sequence[int]] = None,
+                          numbered: bool = True) -> np.ndarray:
     """DAN's Figure 1: each face, then each head's attention on it.
 
     One row per face, ``K + 1`` square panels per row: the face crop the
     model saw, then the crop overlaid with head k's spatial attention map
-    (upsampled from the backbone's resolution, e.g. 7x7).
+    (upsampled from the backbone's resolution, e.g. 7x7). A crop that is not
+    square (a box crop; the model sees it resized to its square input) keeps
+    its aspect, centred on a dark ground, the maps stretched over it as the
+    model's input was. Each row is framed in its face's colour, with the
+    face's number on its first panel, as :func:`draw_faces` marks the face.
 
     Args:
         img (np.ndarray): BGR image the faces were found in.
@@ -388,6 +471,11 @@ def draw_attention_panels(img: np.ndarray,
         panel_size (int): Side of every panel in pixels. Defaults to 160.
         titles (list[str], optional): Text on each row's panels; defaults to
             ``<class> <score>``, ``head 1`` ... ``head K``.
+        ids (Sequence[int], optional): Each face's number; defaults to
+            :func:`~.palette.face_number` (track id, else place from 1).
+        numbered (bool): Number and colour the rows (False: rows that are
+            not faces of one image, e.g. training samples). Defaults to
+            True.
 
     Returns:
         np.ndarray: BGR image ``(len(faces) * panel_size,
@@ -395,20 +483,36 @@ def draw_attention_panels(img: np.ndarray,
     """
     if not faces:
         raise InputError('no face to draw the attention of')
+    style = drawing_style((panel_size, panel_size), scale=0.5)
     rows = []
-    for face in faces:
-        crop = cv2.resize(
-            face_pixels(img, face), (panel_size, panel_size),
-            interpolation=cv2.INTER_LINEAR)
+    for i, face in enumerate(faces):
+        crop, (x, y, w, h) = fit_in_square(face_pixels(img, face), panel_size)
         maps = face['attention_maps']
-        panels = [crop.copy()] + [overlay_heatmap(crop, m) for m in maps]
+        panels = []
+        for drawn in [crop] + [overlay_heatmap(crop, m) for m in maps]:
+            panel = np.full((panel_size, panel_size, 3), PANEL_BACKGROUND,
+                            np.uint8)
+            panel[y:y + h, x:x + w] = drawn
+            panels.append(panel)
         names = titles or ([
             f'{face.get("pred_class", face["pred_label"])} '
             f'{face["pred_score"]:.2f}'
         ] + [f'head {k + 1}' for k in range(len(maps))])
+        inset = 6 if numbered else 0  # inside the row's frame
         for panel, name in zip(panels, names):
-            _put_label(panel, name, 0, panel_size, scale=0.4)
-        rows.append(np.concatenate(panels, axis=1))
+            _put_label(panel, name, inset, panel_size - inset, scale=0.4)
+        row = np.concatenate(panels, axis=1)
+        if numbered:
+            number = face_number(face, i) if ids is None else int(ids[i])
+            colour = face_colour_bgr(number)
+            right, bottom = row.shape[1] - 1, panel_size - 1
+            # 4 px of the face's colour, edged inside in dark grey
+            cv2.rectangle(row, (0, 0), (right, bottom), colour, 8)
+            cv2.rectangle(row, (4, 4), (right - 4, bottom - 4), OUTLINE, 1)
+            tag_w, tag_h = _text_rect_size(f'#{number}', style)
+            _put_label_at(row, f'#{number}', (inset, inset, tag_w, tag_h),
+                          style.scale, colour, True, style.weight)
+        rows.append(row)
     return np.concatenate(rows, axis=0)
 
 

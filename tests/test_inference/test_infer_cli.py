@@ -118,6 +118,8 @@ def test_video(checkpoint, tmp_path):
     code, stdout, stderr = infer(checkpoint, clip, out)
     assert code == 0, stderr
     assert '3 frames, 3 faces' in stdout
+    # browsers play H.264; the summary says which codec was written
+    assert f'video: {out / "clip.mp4"}, H.264 (libx264 via PyAV)' in stdout
     lines = read_jsonl(out / 'predictions.jsonl')
     assert [line['frame'] for line in lines] == [0, 1, 2]
     assert all(line['input'] == str(clip) for line in lines)
@@ -125,6 +127,8 @@ def test_video(checkpoint, tmp_path):
     assert lines[1]['time_s'] > lines[0]['time_s']
     capture = cv2.VideoCapture(str(out / 'clip.mp4'))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, 'little')
+    assert fourcc == b'h264'
     capture.release()
     # the timeline: one row per face per frame, the JSON lines' scores
     with open(out / 'timeline.csv') as f:

@@ -13,9 +13,9 @@ from onnx_test_utils import tiny_onnx
 from tool_runner import run_tool
 
 from dan_mm.inference import FERInferencer
-from dan_mm.runtime.onnx_backend import (CACHE_ENV, OnnxModelError,
-                                         OnnxRuntimeBackend)
+from dan_mm.runtime.onnx_backend import OnnxModelError, OnnxRuntimeBackend
 from dan_mm.utils.errors import ConfigError, UserError
+from dan_mm.utils.onnx_cache import CACHE_ENV
 
 INFER = 'tools/infer.py'
 

@@ -1,12 +1,16 @@
-"""Every face in its own colour, its number on the box and on its label,
-and a leader line from each moved label to its own box."""
+"""Every face in its own colour, its number by the box (off the landmarks)
+and on its label, a leader line from each moved label to its own box, and
+attention panels whose rows carry the face's number and colour and show
+the crop in its true aspect."""
 import numpy as np
 import pytest
 
 from dan_mm.synthfer import draw_face
-from dan_mm.visualization import (PALETTE, draw_faces, face_colour,
-                                  face_colour_bgr, face_number, layout_faces,
-                                  leader_line)
+from dan_mm.visualization import (PALETTE, draw_attention_panels, draw_faces,
+                                  face_colour, face_colour_bgr, face_number,
+                                  layout_faces, leader_line)
+from dan_mm.visualization.fer_drawing import (PANEL_BACKGROUND, drawing_style,
+                                              landmark_rects)
 from dan_mm.visualization.palette import text_colour_bgr
 
 CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger',
@@ -78,8 +82,8 @@ def test_each_label_shares_its_face_colour_and_number():
         # the label and the number on the box are filled with the colour
         for x, y, w, h in (d.label, d.tag):
             assert tuple(drawn[y + 1, x + 1]) == d.colour
-        x, y, w, h = d.tag
-        assert d.box[0] == x and y + h - 1 == d.box[3]
+        x, y, w, h = d.tag  # just below the box's bottom left corner
+        assert d.box[0] == x and y == d.box[3] + 1
 
 
 def test_moved_labels_have_a_line_to_their_own_box():
@@ -149,3 +153,87 @@ def test_face_style_gives_a_web_page_the_drawing_colours():
     assert face_style(3) == dict(
         number=3, colour='#2ca02c', text_colour='#000000')
     assert face_style(1)['text_colour'] == '#ffffff'  # on tab:blue
+
+
+def overlaps(a, b):
+    return (a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3]
+            and b[1] < a[1] + a[3])
+
+
+@pytest.mark.parametrize(
+    'box, img_size',
+    [
+        ((0, 36, 59, 99), (100, 160)),  # at the bottom left: tag beside it
+        ((0, 0, 99, 99), (100, 100)),  # the whole image: tag inside
+    ])
+def test_number_tag_keeps_off_the_landmarks(box, img_size):
+    """The number once sat in the box's bottom left corner, on a mouth
+    corner: it goes below the box, else beside it, else in a free corner."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1 + 1, y2 - y1 + 1
+    # eyes, nose and a wide mouth down to the box's bottom corners
+    landmarks = [[x1 + 0.3 * w, y1 + 0.35 * h], [x1 + 0.7 * w, y1 + 0.35 * h],
+                 [x1 + 0.5 * w, y1 + 0.55 * h], [x1 + 3, y2 - 3],
+                 [x1 + 0.6 * w, y2 - 3]]
+    face = dict(
+        box=list(box),
+        landmarks=landmarks,
+        pred_label=0,
+        pred_class='Surprise',
+        pred_score=0.5)
+    (d, ) = layout_faces([face], img_size)
+    dots = landmark_rects(face, drawing_style(img_size).thickness + 2)
+    assert not any(overlaps(d.tag, dot) for dot in dots)
+    x, y, tw, th = d.tag
+    assert 0 <= x and x + tw <= img_size[1] and 0 <= y
+    assert y + th <= img_size[0]
+    # touching the box: it still names that face
+    assert overlaps((x - 1, y - 1, tw + 2, th + 2), (x1, y1, w, h))
+
+
+def crop_face(label, track_id=None, height=80, width=40):
+    """An image whose face crop is ``width x height`` of pure colour."""
+    img = np.zeros((100, 120, 3), np.uint8)
+    img[10:10 + height, 20:20 + width] = (0, 200, 0)
+    face = dict(
+        crop_box=(20, 10, 20 + width, 10 + height),
+        attention_maps=np.random.default_rng(0).random((2, 3, 3)),
+        pred_label=label,
+        pred_class=CLASSES[label],
+        pred_score=0.8)
+    if track_id is not None:
+        face['track_id'] = track_id
+    return img, face
+
+
+def test_attention_rows_carry_number_and_colour_and_keep_the_aspect():
+    img, face = crop_face(3)
+    _, tracked = crop_face(4, track_id=7)
+    panels = draw_attention_panels(img, [face, tracked], panel_size=64)
+    assert panels.shape == (128, 3 * 64, 3)
+    for row, number in enumerate((1, 7)):
+        top = row * 64
+        colour = face_colour_bgr(number)
+        # framed in the face's colour (left, right, bottom edges)...
+        assert tuple(panels[top + 32, 1]) == colour
+        assert tuple(panels[top + 32, 3 * 64 - 2]) == colour
+        assert tuple(panels[top + 62, 100]) == colour
+        # ... with its number on the first panel, filled with that colour
+        assert tuple(panels[top + 7, 7]) == colour
+        # a 40 x 80 crop stays 1:2: 32 px wide, dark ground either side
+        middle = panels[top + 32, :64]
+        green = np.flatnonzero((middle == (0, 200, 0)).all(axis=1))
+        assert green.min() == 16 and green.max() == 47
+        assert tuple(panels[top + 32, 10]) == PANEL_BACKGROUND
+    # numbers given by the caller (the web demo draws one face at a time)
+    one = draw_attention_panels(img, [face], panel_size=64, ids=[5])
+    assert tuple(one[32, 1]) == face_colour_bgr(5)
+    # training samples are no faces of one photo: no number, no frame
+    plain = draw_attention_panels(img, [face], panel_size=64, numbered=False)
+    assert tuple(plain[32, 1]) == PANEL_BACKGROUND
+
+
+def test_a_square_crop_fills_its_panel():
+    img, face = crop_face(0, height=50, width=50)
+    panels = draw_attention_panels(img, [face], panel_size=64, numbered=False)
+    assert (panels[32, :64] == (0, 200, 0)).all(axis=1).sum() == 64

@@ -21,7 +21,11 @@ import os.path as osp
 import socket
 import warnings
 
-from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+# Arguments and files are checked before torch and MMPretrain load (~3 s):
+# dan_mm defers them to the first import beyond dan_mm.utils.cli.
+DAN_MM_DEFER_IMPORTS = True
+from dan_mm.utils.cli import (PRECISION_NAMES, DefaultsHelpFormatter,
+                              add_debug_argument, check_files_exist,
                               exit_on_user_error, find_last_checkpoint,
                               print_note)
 from dan_mm.utils.errors import ListenError, MissingExtraError
@@ -61,7 +65,7 @@ def parse_args(argv=None):
         'this machine lacks is one error line')
     parser.add_argument(
         '--precision',
-        choices=['fp32', 'bf16', 'fp16'],
+        choices=list(PRECISION_NAMES),
         default='fp32',
         help='autocast precision')
     parser.add_argument(
@@ -143,23 +147,24 @@ def listen(host: str, port: int) -> socket.socket:
 @exit_on_user_error
 def main(argv=None):
     args = parse_args(argv)
-    try:
+    try:  # the demo extra, before the checks and the model
+        import fastapi  # noqa: F401
         import python_multipart  # noqa: F401 (form uploads)
         import uvicorn
-
-        from dan_mm.demo.app import create_app
     except ImportError as err:
         raise MissingExtraError(
             f'the web demo needs {err.name or "its extra packages"}: '
             'pip install -r requirements/demo.txt (or pip install '
             '".[demo]")') from err
+    checkpoint = args.checkpoint or find_last_checkpoint(args.config)
+    check_files_exist(args.config, checkpoint)
+    sock = listen(args.host, args.port)
     from dan_mm.demo import DemoService
+    from dan_mm.demo.app import create_app
     from dan_mm.inference import ModelDomainWarning
     from dan_mm.runtime import choose_backend
 
     warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
-    checkpoint = args.checkpoint or find_last_checkpoint(args.config)
-    sock = listen(args.host, args.port)
     # The rule of every source; every answer has attention maps.
     backend = choose_backend(
         args.backend, args.onnx, args.device, args.precision, return_maps=True)

@@ -139,5 +139,6 @@ class FERVisualizationHook(Hook):
                             pred_class=classes[label] if classes else label,
                             pred_score=float(pred.pred_score[label]))
                     ],
-                    panel_size=self.panel_size))
+                    panel_size=self.panel_size,
+                    numbered=False))  # samples, not faces of one photo
         return cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_BGR2RGB)
