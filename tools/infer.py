@@ -10,7 +10,11 @@ Writes to ``--out-dir``: ``<name>.png`` (boxes and labels), with
 for a video (``camera<i>.mp4``), ``predictions.jsonl``, one JSON object
 per image or frame (format: :mod:`dan_mm.inference.predictions`), and for a
 video or camera ``timeline.csv`` and ``timeline.png``, each tracked face's
-expression over time (``--no-timeline``: not).
+expression over time (``--no-timeline``: not). Names never collide: ``a.jpg``
+and ``a.png`` give ``a_jpg.png`` and ``a_png.png``
+(:func:`~dan_mm.inference.image_inputs.collect_inputs`). A folder's
+subfolders are read with ``--recursive`` (outputs keep the relative path),
+else skipped and counted in the summary.
 
 Every source on the CPU in fp32 runs the fastest path with the same results
 by itself (:func:`dan_mm.runtime.choose_backend`): the deploy model exported
@@ -25,8 +29,10 @@ always runs PyTorch. Attention maps (``--show-heads``) are PyTorch's, and
 PyTorch then classifies too (one pass).
 
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
-be read or a video cannot be opened (one ``error:`` line; ``--debug`` for
-the traceback); 2 when no face is found at all.
+be read, a video or camera cannot be opened, ``--out-dir`` cannot be
+written or ``--show`` has no display (one ``error:`` line, before the model
+loads where it can be known then; ``--debug`` for the traceback); 2 when no
+face is found at all.
 
 Examples (CFG=configs/dan_r18_rafdb.py):
     python tools/infer.py $CFG dan.pth photo.jpg
@@ -43,8 +49,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 # Arguments and files are checked before torch and MMPretrain load (~3 s):
 # dan_mm defers them to the first import beyond dan_mm.utils.cli.
 DAN_MM_DEFER_IMPORTS = True
-from dan_mm.utils.cli import (DETECTOR_NAMES, add_debug_argument,
-                              add_precision_argument,
+from dan_mm.utils.cli import (DETECTOR_NAMES, DefaultsHelpFormatter,
+                              add_debug_argument, add_precision_argument,
                               add_trust_checkpoint_argument, check_files_exist,
                               exit_on_user_error)
 
@@ -63,12 +69,22 @@ def positive_int(text: str) -> int:
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='DAN facial expression recognition on images, folders, '
-        'videos or a camera')
+        'videos or a camera',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         'input', help='image, folder of images, video file or camera index')
-    parser.add_argument('--out-dir', default='work_dirs/infer')
+    parser.add_argument(
+        '--out-dir',
+        default='work_dirs/infer',
+        help='where the annotated images or video, predictions.jsonl and '
+        'the timeline go (created if needed)')
+    parser.add_argument(
+        '--recursive',
+        action='store_true',
+        help='a folder: also read its subfolders (output names keep the '
+        'relative path); without it they are skipped and counted')
     parser.add_argument(
         '--show-heads', action='store_true', help='save attention maps')
     parser.add_argument(
@@ -128,7 +144,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         type=positive_int,
         help='stop a video / camera after this many frames')
     parser.add_argument(
-        '--show', action='store_true', help='show video frames in a window')
+        '--show',
+        action='store_true',
+        help='show video frames in a window (needs a display)')
     parser.add_argument(
         '--no-timeline',
         action='store_true',
@@ -206,10 +224,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from dan_mm.inference import FERInferencer, ModelDomainWarning
     from dan_mm.runtime import choose_backend
     from dan_mm.utils.config import load_config
-    from dan_mm.video import stage_threads
+    from dan_mm.utils.output_dir import make_output_dir
+    from dan_mm.video import check_display, stage_threads
     warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
     load_config(args.config)  # one clear line if it cannot be read
     source = check_source(args.input)  # before the model loads
+    if args.show and source.is_video:
+        check_display('--show')  # Qt would abort the process later
+    make_output_dir(args.out_dir, '--out-dir')
     backend = choose_backend(args.backend, args.onnx, args.device,
                              args.precision, args.show_heads)
     onnx_file = args.onnx if backend == 'onnxruntime' else None
@@ -251,6 +273,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         smooth=not args.no_smooth,
         detect_every=args.detect_every,
         pipelined=pipelined,
+        recursive=args.recursive,
         timeline=not args.no_timeline)
 
 

@@ -9,13 +9,15 @@ from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.engine.runner import run_test
-from dan_mm.utils.cli import (add_debug_argument, add_tensorboard_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              add_tensorboard_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Test a DAN model')
+    parser = argparse.ArgumentParser(
+        description='Test a DAN model', formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where to save metrics and plots')

@@ -14,21 +14,23 @@ Example:
 import argparse
 import os
 import os.path as osp
+import warnings
 from typing import Optional, Sequence
 
 # Arguments and files are checked before torch and MMPretrain load (~3 s):
 # dan_mm defers them to the first import beyond dan_mm.utils.cli.
 DAN_MM_DEFER_IMPORTS = True
-from dan_mm.utils.cli import (DETECTOR_NAMES, add_debug_argument,
-                              add_precision_argument,
+from dan_mm.utils.cli import (DETECTOR_NAMES, DefaultsHelpFormatter,
+                              add_debug_argument, add_precision_argument,
                               add_trust_checkpoint_argument, check_files_exist,
-                              exit_on_user_error)
-from dan_mm.utils.errors import InputNotFoundError
+                              exit_on_user_error, print_note)
+from dan_mm.utils.errors import InputError, InputNotFoundError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
-        description="Visualise the spatial attention of DAN's heads")
+        description="Visualise the spatial attention of DAN's heads",
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('image', help='image file')
@@ -41,7 +43,8 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--detector',
         choices=list(DETECTOR_NAMES),
         default=None,
-        help='face detector (default: retinaface)')
+        help='face detector (default: the config\'s face_detector, else '
+        'retinaface)')
     parser.add_argument(
         '--crop',
         choices=['box', 'aligned'],
@@ -54,7 +57,11 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         type=int,
         default=160,
         help='side of each panel in pixels')
-    parser.add_argument('--device', default=None)
+    parser.add_argument(
+        '--device',
+        default=None,
+        help='e.g. cpu, cuda:0 (default: cuda if '
+        'available)')
     add_trust_checkpoint_argument(parser)
     add_precision_argument(parser)
     add_debug_argument(parser)
@@ -65,15 +72,21 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     check_files_exist(args.config, args.checkpoint)
+    if osp.isdir(args.image):
+        raise InputError(
+            f'{args.image} is a folder: give one image (for the attention '
+            'panels of every image of a folder: tools/infer.py FOLDER '
+            '--show-heads)')
     if not osp.isfile(args.image):
         raise InputNotFoundError(f'image not found: {args.image}')
     import mmcv
 
-    from dan_mm.inference import FERInferencer
+    from dan_mm.inference import FERInferencer, ModelDomainWarning
     from dan_mm.utils.config import load_config
     from dan_mm.utils.errors import NoFaceFoundError
     from dan_mm.utils.image_io import decode_image
     from dan_mm.visualization import draw_attention_panels
+    warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
     load_config(args.config)  # one clear line if it cannot be read
     img = decode_image(args.image)  # the inferencer's decoder
     inferencer = FERInferencer(
@@ -87,13 +100,17 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         precision=args.precision)
     result = inferencer(img, return_maps=True)[0]
     if not result['faces']:
+        print_note(inferencer.model_notice)
         raise NoFaceFoundError(f'no face found in {args.image} (for an '
                                'aligned face crop use --no-detect)')
     panels = draw_attention_panels(img, result['faces'], args.panel_size)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     mmcv.imwrite(panels, args.out)
     num_heads = len(result['faces'][0]['attention_maps'])
-    print(f'{len(result["faces"])} face(s), {num_heads} heads: {args.out}')
+    num_faces = len(result['faces'])
+    print(f'{num_faces} face{"s" if num_faces > 1 else ""}, {num_heads} '
+          f'heads: {args.out}')
+    print_note(inferencer.model_notice)  # as tools/infer.py
 
 
 if __name__ == '__main__':

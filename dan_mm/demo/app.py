@@ -5,10 +5,13 @@
 - ``GET /api/info``: model, device, classes, limits, and the model's
   ``notice`` (None, or why its labels on real photos mean nothing).
 - ``POST /api/predict[?whole_image=true][&min_confidence=P]``: the image
-  file as the request body (``min_confidence``: faces less sure are
-  marked ``uncertain``, the page's slider); answers
+  file as the request body (``curl --data-binary @photo.jpg``), or a
+  multipart form with one file field of any name (``curl -F
+  file=@photo.jpg``, an HTML form); ``min_confidence``: faces less sure are
+  marked ``uncertain`` (the page's slider); answers
   :meth:`DemoService.predict`'s dict, or ``{"error": ...}`` with status
-  400 (not an image, too many pixels, a bad ``min_confidence``), 413
+  400 (not an image, too many pixels, a form without a file, a bad
+  ``min_confidence``), 413
   (file too big), 503 (too many requests waiting) or 500 (a bug; the
   traceback goes to the server's log, the server stays up).
 
@@ -25,6 +28,8 @@ from typing import Optional
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ..utils.errors import InputError, one_line
 from .service import DemoService
@@ -35,6 +40,43 @@ logger = logging.getLogger('dan_mm.demo')
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({'error': message}, status_code=status)
+
+
+async def form_file(request: Request, body: bytes) -> bytes:
+    """The file of a multipart form upload (``curl -F file=@photo.jpg``).
+
+    Args:
+        request (Request): The request, for its headers.
+        body (bytes): Its body, read already (within the size limit).
+
+    Returns:
+        bytes: The content of the form's first file field.
+
+    Raises:
+        InputError: The body is no valid form, or the form has no file.
+    """
+
+    async def stream():
+        yield body
+
+    try:
+        form = await MultiPartParser(
+            request.headers, stream(), max_files=1, max_fields=16).parse()
+    except MultiPartException as err:
+        raise InputError(f'the form upload cannot be read '
+                         f'({err.message.rstrip(".")}); '
+                         'send the photo as a file field '
+                         '(curl -F file=@photo.jpg) or as the raw body '
+                         '(curl --data-binary @photo.jpg)') from None
+    try:
+        for _, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                return await value.read()
+    finally:
+        await form.close()
+    raise InputError('the form has no file: send the photo as a file field '
+                     '(curl -F file=@photo.jpg) or as the raw body '
+                     '(curl --data-binary @photo.jpg)')
 
 
 def create_app(service: DemoService,
@@ -109,11 +151,17 @@ def create_app(service: DemoService,
             return _error(
                 503, f'the server is busy ({state["pending"]} photos in '
                 'the queue): try again in a moment')
+        content_type = request.headers.get('content-type', '').lower()
+        try:
+            data = await form_file(request, bytes(body)) \
+                if content_type.startswith('multipart/form-data') \
+                else bytes(body)
+        except InputError as err:
+            return _error(400, one_line(err))
         state['pending'] += 1
         try:
             answer = await asyncio.get_running_loop().run_in_executor(
-                executor, service.predict, bytes(body), whole_image,
-                min_confidence)
+                executor, service.predict, data, whole_image, min_confidence)
         except InputError as err:
             return _error(400, one_line(err))
         except Exception as err:  # a bug: log it, keep serving

@@ -49,7 +49,8 @@ def device_name(device: torch.device) -> str:
     if device.type == 'cuda':
         return f'{device} ({torch.cuda.get_device_name(device)})'
     if device.type == 'cpu':
-        return f'cpu ({torch.get_num_threads()} threads)'
+        num = torch.get_num_threads()
+        return f'cpu ({num} thread{"s" if num != 1 else ""})'
     return str(device)
 
 

@@ -27,7 +27,7 @@ from ..visualization import draw_attention_panels, draw_faces
 from .face_alignment import FaceCropper
 from .face_detectors import DetectorType, FaceDetections
 from .face_finder import FaceFinder
-from .image_inputs import chunk_images, inputs_to_list
+from .image_inputs import chunk_images, collect_inputs, inputs_to_list
 from .model_notice import model_notice, warn_model_notice
 from .predictions import set_prediction
 
@@ -211,13 +211,18 @@ class FERInferencer(BaseInferencer):
     def _inputs_to_list(self, inputs: InputType) -> list:
         return inputs_to_list(inputs)
 
-    def load_image(self, input_: Union[str, np.ndarray], index: int) -> dict:
+    def load_image(self,
+                   input_: Union[str, np.ndarray],
+                   index: int,
+                   name: Optional[str] = None) -> dict:
         """Read one input and find its faces.
 
         Args:
             input_ (str | np.ndarray): Image path, or a BGR ``uint8`` array
                 (OpenCV's order, as in mmpretrain's inferencers).
             index (int): Position of the input, used to name arrays.
+            name (str, optional): The name of its output files. Defaults to
+                the file's stem, or the index of an array.
 
         Returns:
             dict: ``input`` (path or index), ``name``, ``img`` (BGR), and
@@ -229,7 +234,8 @@ class FERInferencer(BaseInferencer):
                 :func:`dan_mm.utils.image_io.decode_image`).
         """
         if isinstance(input_, np.ndarray):
-            img, name, source = input_, f'{index:06d}', index
+            img, source = input_, index
+            name = name or f'{index:06d}'
             if img.ndim == 2:
                 img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
         else:
@@ -237,7 +243,7 @@ class FERInferencer(BaseInferencer):
             if not osp.isfile(path):
                 raise InputNotFoundError(f'image not found: {path}')
             img = decode_image(path)  # the loader's and the demo's decoder
-            name, source = Path(path).stem, path
+            name, source = name or Path(path).stem, path
         return dict(input=source, name=name, img=img, **self.find_faces(img))
 
     def detect(self,
@@ -326,13 +332,16 @@ class FERInferencer(BaseInferencer):
         """Find and classify every face of every input.
 
         Args:
-            inputs (str | np.ndarray | list): An image path, a BGR array, a
-                folder of images, or a list of paths / arrays.
+            inputs (str | np.ndarray | list | ImageInputs): An image path,
+                a BGR array, a folder of images, or a list of these
+                (:func:`~dan_mm.inference.image_inputs.collect_inputs`).
             batch_size (int): Faces classified together. Defaults to 1.
             return_maps (bool): Add each face's ``attention_maps``
                 ``(K, h, w)``. Defaults to False.
             show_dir (str, optional): Save annotated images there
-                (``<name>.png``). Defaults to None.
+                (``<name>.png``, names distinct within the inputs: see
+                :func:`~dan_mm.inference.image_inputs.collect_inputs`).
+                Defaults to None.
             draw_heads (bool): With ``show_dir``, also save the attention
                 panels (``<name>_attention.png``). Defaults to False.
             panel_size (int): Side of an attention panel. Defaults to 160.
@@ -358,9 +367,13 @@ class FERInferencer(BaseInferencer):
         """
         _, _, visualize_kwargs, _ = self._dispatch_kwargs(**kwargs)
         return_maps = return_maps or visualize_kwargs.get('draw_heads', False)
-        for images in chunk_images(
-                self._inputs_to_list(inputs), self.load_image, batch_size,
-                skip_errors):
+        inputs = collect_inputs(inputs)  # output names distinct in the run
+
+        def load(input_, index):
+            return self.load_image(input_, index, inputs.names[index])
+
+        for images in chunk_images(inputs.items, load, batch_size,
+                                   skip_errors):
             preds = []
             for data in self.preprocess(images, batch_size):
                 preds.extend(self.forward(data, return_maps=return_maps))

@@ -22,12 +22,12 @@ from .errors import (DEBUG_ENV, TRUST_ENV, TRUST_FLAG, CheckpointError,
 from .worker_errors import launched_here, peer_user_error, record_user_error
 
 __all__ = [
-    'DEBUG_ENV', 'add_debug_argument', 'add_trust_checkpoint_argument',
-    'add_precision_argument', 'add_tensorboard_argument', 'debug_enabled',
-    'exit_on_user_error', 'naming_checkpoint', 'check_checkpoint_file',
-    'find_last_checkpoint', 'check_files_exist', 'PRECISION_NAMES',
-    'DETECTOR_NAMES', 'API_FLAGS', 'in_flags', 'REPORT_LOGGER',
-    'report_logger', 'show_report', 'print_errors'
+    'DEBUG_ENV', 'DefaultsHelpFormatter', 'print_note', 'add_debug_argument',
+    'add_trust_checkpoint_argument', 'add_precision_argument',
+    'add_tensorboard_argument', 'debug_enabled', 'exit_on_user_error',
+    'naming_checkpoint', 'check_checkpoint_file', 'find_last_checkpoint',
+    'check_files_exist', 'PRECISION_NAMES', 'DETECTOR_NAMES', 'API_FLAGS',
+    'in_flags', 'REPORT_LOGGER', 'report_logger', 'show_report', 'print_errors'
 ]
 
 # The choices of --precision and --detector, spelled here without torch
@@ -48,13 +48,20 @@ def report_logger() -> logging.Logger:
 
 class _ConsoleHandler(logging.Handler):
     """INFO lines on stdout as they are, warnings on stderr as
-    ``warning: ...`` (the streams looked up when each line is written)."""
+    ``warning: ...`` (the streams looked up when each line is written),
+    parameters named as flags (:func:`in_flags`).
+
+    Written with ``tqdm.write``: a line logged while a progress bar is
+    drawn gets a line of its own instead of being glued to the bar's."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+        message = in_flags(record.getMessage())
         if record.levelno >= logging.WARNING:
-            print(f'warning: {record.getMessage()}', file=sys.stderr)
+            tqdm.write(f'warning: {message}', file=sys.stderr)
         else:
-            print(record.getMessage(), flush=True)
+            tqdm.write(message, file=sys.stdout)
+            sys.stdout.flush()
 
 
 def show_report() -> None:
@@ -85,6 +92,7 @@ API_FLAGS = {
     'num_threads': '--threads',
     'no_detect': '--no-detect',
     'return_maps': '--show-heads',
+    'recursive': '--recursive',
 }
 _API_VALUE = re.compile(r"\b(%s)=(?:'([^']*)'|True\b)" % '|'.join(API_FLAGS))
 
@@ -99,6 +107,29 @@ def in_flags(message: str) -> str:
         return API_FLAGS[name] + ('' if value is None else f' {value}')
 
     return _API_VALUE.sub(flag, message)
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with each option's default, e.g. ``(default: 8)``, the
+    one help format of every tool.
+
+    Unlike argparse's own formatter, it adds nothing where the default says
+    nothing (None, False: a switch that is off) or where the help already
+    tells it (``default: the config's``)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_ = action.help or ''
+        if action.default in (None, False, argparse.SUPPRESS) or \
+                'default' in help_:
+            return help_
+        return super()._get_help_string(action)
+
+
+def print_note(message: Optional[str]) -> None:
+    """Print ``note: <message>`` (if there is one), as the tools print a
+    model's notice (:func:`dan_mm.inference.model_notice`)."""
+    if message:
+        print(f'note: {message}', flush=True)
 
 
 def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:

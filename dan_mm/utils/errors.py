@@ -91,6 +91,23 @@ class OutputExistsError(UserError, FileExistsError):
     run's); the message names the file or folder and the fix."""
 
 
+class OutputDirError(UserError, OSError):
+    """A folder to write results to that cannot be used: a file of that
+    name exists, or it cannot be created or written (permissions, a
+    read-only disk); the message names the folder and the parameter."""
+
+
+class DisplayError(UserError, RuntimeError):
+    """Showing frames in a window was asked for, but there is no display
+    to open one on (a server, SSH without X forwarding, an OpenCV built
+    without a GUI); the message says why and what to do instead."""
+
+
+class ListenError(UserError, OSError):
+    """A server cannot listen on the address and port asked for (in use,
+    not an address of this machine, or a port that needs privileges)."""
+
+
 class InputError(UserError, ValueError):
     """An input to inference (image, folder, video, camera) that cannot be
     opened or used."""

@@ -35,7 +35,7 @@ import os.path as osp
 import re
 import warnings
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, NamedTuple, Optional, Union
 
 import cv2
 import numpy as np
@@ -89,9 +89,46 @@ def max_image_pixels() -> int:
     return limit
 
 
+class FolderContents(NamedTuple):
+    """What :func:`scan_folder` found: ``images`` (paths, sorted),
+    ``other_files`` (files that are not images) and ``subfolders`` (those
+    not read, without ``recursive``)."""
+    images: List[str]
+    other_files: List[str]
+    subfolders: List[str]
+
+
+def scan_folder(folder: str, recursive: bool = False) -> FolderContents:
+    """Sort the entries of ``folder`` into image files (torchvision's
+    ``IMG_EXTENSIONS``, any case), other files and subfolders, so that a
+    caller can say what it did not read.
+
+    Args:
+        folder (str): The folder.
+        recursive (bool): Include the subfolders' files (then no subfolder
+            is left out). Defaults to False.
+
+    Returns:
+        FolderContents: Each list sorted by path.
+    """
+    files, subfolders = [], []
+    if recursive:
+        files = [
+            osp.join(root, name) for root, _, names in os.walk(folder)
+            for name in names
+        ]
+    else:
+        for entry in os.scandir(folder):
+            (subfolders if entry.is_dir() else files).append(
+                osp.join(folder, entry.name))
+    images = [p for p in files if p.lower().endswith(IMG_EXTENSIONS)]
+    others = [p for p in files if not p.lower().endswith(IMG_EXTENSIONS)]
+    return FolderContents(sorted(images), sorted(others), sorted(subfolders))
+
+
 def list_image_files(folder: str, recursive: bool = False) -> List[str]:
     """The image files of ``folder`` (torchvision's ``IMG_EXTENSIONS``, any
-    case), sorted by path.
+    case), sorted by path (:func:`scan_folder`'s ``images``).
 
     Args:
         folder (str): The folder.
@@ -100,12 +137,7 @@ def list_image_files(folder: str, recursive: bool = False) -> List[str]:
     Returns:
         list[str]: The paths.
     """
-    if recursive:
-        paths = (osp.join(root, name) for root, _, names in os.walk(folder)
-                 for name in names)
-    else:
-        paths = (osp.join(folder, name) for name in os.listdir(folder))
-    return sorted(p for p in paths if p.lower().endswith(IMG_EXTENSIONS))
+    return scan_folder(folder, recursive).images
 
 
 def decode_image(source: ImageSource,

@@ -10,6 +10,7 @@ from ..inference import FERInferencer
 from ..inference.predictions import set_prediction
 from ..utils.errors import InputError
 from ..visualization import draw_faces
+from .display import check_display
 from .source import VideoSource, iter_frames, open_video, video_label
 from .timing import StageTimer
 from .tracking import HeldDetector, IoUTracker, ScoreSmoother
@@ -113,7 +114,10 @@ class VideoInferencer:
         Raises:
             InputNotFoundError: The video file does not exist.
             InputError: The source cannot be opened, or has no frame.
+            DisplayError: ``show`` where no window can be opened.
         """
+        if show:  # before anything is opened or written (Qt would abort)
+            check_display('show')
         self._start(tracker)
         timer = timer or StageTimer()
         capture, label = open_video(source), video_label(source)

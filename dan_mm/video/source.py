@@ -1,4 +1,5 @@
 """Video files and cameras as a stream of frames."""
+import contextlib
 import os.path as osp
 from typing import Iterator, Optional, Tuple, Union
 
@@ -33,6 +34,23 @@ def video_label(source: VideoSource) -> str:
     return f'camera:{source}' if isinstance(source, int) else str(source)
 
 
+@contextlib.contextmanager
+def quiet_opencv():
+    """Silence OpenCV's own log (its ``[ WARN ]`` and ``[ERROR]`` lines)
+    for a while, then restore its level.
+
+    Opening a camera that is not there makes every capture backend OpenCV
+    tries (V4L2, FFmpeg, Orbbec, ...) log why it failed, about ten lines;
+    the one error raised afterwards says it all.
+    """
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+
+
 def open_video(source: VideoSource) -> cv2.VideoCapture:
     """Open a video file or a camera.
 
@@ -48,11 +66,12 @@ def open_video(source: VideoSource) -> cv2.VideoCapture:
     """
     if not isinstance(source, int) and not osp.isfile(source):
         raise InputNotFoundError(f'input not found: {source}')
-    capture = cv2.VideoCapture(source)
+    with quiet_opencv():
+        capture = cv2.VideoCapture(source)
     if not capture.isOpened():
         capture.release()
-        what = f'camera {source}' if isinstance(source, int) else \
-            f'the video {source}'
+        what = f'camera {source} (no such camera, or it is in use)' \
+            if isinstance(source, int) else f'the video {source}'
         raise InputError(f'cannot open {what}')
     return capture
 

@@ -355,3 +355,101 @@ def test_predict_on_onnxruntime_keeps_the_panels(tmp_path):
         assert not all(s['p'] == pytest.approx(1 / 7, abs=1e-4)
                        for s in face['scores'])
         assert from_data_url(face['panels']).shape[0] > 0
+
+
+# --- uploads as forms, ports ---
+
+
+def multipart(fields, boundary='dan-mm-test-boundary'):
+    """``(body, content type)`` of a form, as ``curl -F`` sends it:
+    ``fields`` maps names to ``bytes`` (a file) or ``str`` (a value)."""
+    parts = []
+    for name, value in fields.items():
+        if isinstance(value, bytes):
+            head = (f'Content-Disposition: form-data; name="{name}"; '
+                    f'filename="{name}.png"\r\nContent-Type: image/png')
+        else:
+            head = f'Content-Disposition: form-data; name="{name}"'
+            value = value.encode()
+        parts.append(f'--{boundary}\r\n{head}\r\n\r\n'.encode() + value +
+                     b'\r\n')
+    body = b''.join(parts) + f'--{boundary}--\r\n'.encode()
+    return body, f'multipart/form-data; boundary={boundary}'
+
+
+def post(url, body, content_type):
+    request = urllib.request.Request(
+        url, data=body, headers={'Content-Type': content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_http_form_uploads_as_curl_sends_them(server):
+    """``curl -F file=@photo.jpg`` used to get "corrupt or not an image"
+    (the whole form was taken for the image)."""
+    url, gated = server
+    gated.gate.set()
+    photo = encode(faces_photo(copies=2, width=96))
+    status, answer = post(url + '/api/predict',
+                          *multipart(dict(note='hi', file=photo)))
+    assert status == 200 and len(answer['faces']) == 2
+    status, raw = post(url + '/api/predict', photo, 'image/png')
+    assert status == 200  # the raw body, as before
+    assert [f['scores'] for f in raw['faces']] == \
+        [f['scores'] for f in answer['faces']]
+    status, answer = post(url + '/api/predict', *multipart(dict(note='hi')))
+    assert status == 400
+    assert answer['error'].startswith('the form has no file: send the photo '
+                                      'as a file field (curl -F')
+    status, answer = post(url + '/api/predict', b'garbage',
+                          'multipart/form-data; boundary=zz')
+    assert status == 400 and 'the form upload cannot be read' in \
+        answer['error']
+
+
+@pytest.fixture
+def demo_checkpoint(tmp_path):
+    return save_checkpoint(build_model(), tmp_path / 'dan.pth')
+
+
+def test_tool_on_a_port_in_use_is_one_error_line(demo_checkpoint, monkeypatch):
+    """It used to print "open http://..." first, then uvicorn's
+    [Errno 98], and exit 3."""
+    monkeypatch.delenv('DAN_MM_DEBUG', raising=False)
+    with socket.create_server(('127.0.0.1', 0)) as busy:
+        port = busy.getsockname()[1]
+        code, out, err = run_tool(WEB_DEMO, CONFIG, demo_checkpoint, '--port',
+                                  port)
+    assert code == 1 and out == ''
+    assert err.strip() == (
+        f'error: cannot listen on 127.0.0.1:{port}: the port is in use '
+        '(another server, or another demo); pick another --port (--port 0: '
+        'any free one)')
+
+
+def test_tool_on_port_0_prints_the_real_port(demo_checkpoint, monkeypatch):
+    served = []
+
+    def run(self, sockets=None):
+        served.extend(sockets)  # instead of serving until Ctrl+C
+
+    monkeypatch.setattr(uvicorn.Server, 'run', run)
+    code, out, err = run_tool(WEB_DEMO, CONFIG, demo_checkpoint, '--port', 0)
+    assert code == 0, err
+    (sock, ) = served
+    port = sock.getsockname()[1]
+    sock.close()
+    assert port != 0
+    assert f'open http://127.0.0.1:{port} (Ctrl+C stops it)' in out
+    assert 'Loads checkpoint' not in out
+
+
+def test_tool_help_shows_the_defaults():
+    code, out, _ = run_tool(WEB_DEMO, '--help')
+    assert code == 0
+    text = ' '.join(out.split())
+    assert '0: any free port (default: 7860)' in text
+    assert '(default: 127.0.0.1)' in text

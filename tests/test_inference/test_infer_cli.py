@@ -47,7 +47,7 @@ def test_image_jsonl_schema_and_outputs(checkpoint, tmp_path):
     code, stdout, stderr = infer(checkpoint, tmp_path / 'photo.jpg', out,
                                  '--show-heads')
     assert code == 0, stderr
-    assert '1 images, 1 faces' in stdout
+    assert '1 image, 1 face;' in stdout
     (line, ) = read_jsonl(out / 'predictions.jsonl')
     assert set(line) == {'input', 'frame', 'time_s', 'img_shape', 'faces'}
     assert line['input'] == str(tmp_path / 'photo.jpg')
@@ -275,7 +275,7 @@ def test_visualize_attention_panels(checkpoint, tmp_path):
                                     checkpoint, tmp_path / 'two.png', '--out',
                                     tmp_path / 'att.png', '--panel-size', 96)
     assert code == 0, stderr
-    assert '2 face(s), 4 heads' in stdout
+    assert '2 faces, 4 heads' in stdout
     panels = mmcv.imread(str(tmp_path / 'att.png'))
     assert panels.shape == (2 * 96, 5 * 96, 3)  # 2 faces x (input + K=4)
     # The heads' panels are overlays, not copies of the input panel.

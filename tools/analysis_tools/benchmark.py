@@ -18,14 +18,17 @@ from mmengine.config import DictAction
 
 from dan_mm.analysis import (AgreementRun, ModelSetup, SpeedRun,
                              benchmark_agreement, benchmark_speed_of_config)
-from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Benchmark DAN inference')
+    parser = argparse.ArgumentParser(
+        description='Benchmark DAN inference',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('--checkpoint', help='weights (default: random)')
     parser.add_argument('--deploy', action='store_true', help='fuse heads')

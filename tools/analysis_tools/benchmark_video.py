@@ -21,12 +21,15 @@ from mmengine.config import DictAction
 from dan_mm.analysis.video_benchmark import (PATHS, benchmark_video,
                                              environment, format_rows,
                                              write_json)
-from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              exit_on_user_error)
 from dan_mm.utils.config import load_config
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
-    parser = argparse.ArgumentParser(description='Benchmark video inference')
+    parser = argparse.ArgumentParser(
+        description='Benchmark video inference',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument(
         '--frames', type=int, default=100, help='frames per clip')

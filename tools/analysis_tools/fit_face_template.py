@@ -13,13 +13,15 @@ from typing import Optional, Sequence
 
 from dan_mm.analysis import fit_face_template
 from dan_mm.inference import RetinaFaceDetector, list_image_files
-from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              exit_on_user_error)
 from dan_mm.utils.errors import InputError, InputNotFoundError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
-        description='Fit the face_crop template of aligned face images')
+        description='Fit the face_crop template of aligned face images',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('folder', help='folder of aligned face images')
     parser.add_argument(
         '--max-images',

@@ -15,13 +15,15 @@ from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN)
 from dan_mm.engine.multi_seed import run_multi_seed
-from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              exit_on_user_error)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='Train + test a config for several seeds and report '
-        'mean ± std of the test metrics')
+        'mean ± std of the test metrics',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='config file path')
     parser.add_argument(
         '--seeds',

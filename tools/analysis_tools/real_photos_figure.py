@@ -15,14 +15,16 @@ from typing import Optional, Sequence
 from PIL import Image
 
 from dan_mm.inference import FERInferencer
-from dan_mm.utils.cli import (add_debug_argument, check_checkpoint_file,
-                              exit_on_user_error)
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 from dan_mm.visualization.real_photos import real_photos_figure
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', default='docs/images/real_photos.png')

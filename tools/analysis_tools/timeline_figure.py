@@ -20,8 +20,8 @@ import torch
 from dan_mm.analysis.timeline_clip import (clip_timeline, mark_script,
                                            random_weights, write_timeline_clip)
 from dan_mm.inference import FERInferencer, ModelDomainWarning
-from dan_mm.utils.cli import (add_debug_argument, check_checkpoint_file,
-                              exit_on_user_error)
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 
 # A trained SynthFER model knows drawn faces, so its classes mean something
@@ -33,7 +33,9 @@ RANDOM = ('classes not meaningful: a randomly initialised SynthFER model, '
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument(
         'checkpoint',

@@ -21,7 +21,8 @@ Example:
 import argparse
 import sys
 
-from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              exit_on_user_error)
 
 # Package parameter names -> this tool's arguments, in error messages.
 ARGUMENTS = {'photos:': 'PHOTOS:', 'model:': '--model:'}
@@ -30,7 +31,8 @@ ARGUMENTS = {'photos:': 'PHOTOS:', 'model:': '--model:'}
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Cut the faces of folders of photos (one per '
-        'expression) as inference cuts them, for fine-tuning')
+        'expression) as inference cuts them, for fine-tuning',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument(
         'photos', help='folder with one folder of photos '
         'per expression')

@@ -13,12 +13,14 @@ Example:
 import argparse
 
 from dan_mm.synthfer import export_synthfer
-from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              exit_on_user_error)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='Write a SynthFER split in another data set\'s layout')
+        description='Write a SynthFER split in another data set\'s layout',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('root', help='SynthFER folder (RAF-DB layout)')
     parser.add_argument('out_dir', help='output folder')
     parser.add_argument(

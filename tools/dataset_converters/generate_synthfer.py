@@ -7,14 +7,16 @@ import argparse
 import os.path as osp
 
 from dan_mm.synthfer import generate_synthfer
-from dan_mm.utils.cli import add_debug_argument, exit_on_user_error
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+                              exit_on_user_error)
 from dan_mm.utils.errors import ConfigError
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Generate SynthFER, procedurally drawn expression faces '
-        'in RAF-DB\'s on-disk layout')
+        'in RAF-DB\'s on-disk layout',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument(
         'out_dir',
         nargs='?',

@@ -11,21 +11,24 @@ Examples:
     python tools/demo/web_demo.py configs/dan_r18_rafdb.py dan.pth \\
         --device cuda:0 --host 0.0.0.0 --port 8080
 
-Then open http://127.0.0.1:7860 in a browser. Needs the demo extra:
+Then open http://127.0.0.1:7860 in a browser (the tool prints the address;
+with ``--port 0`` a free port is picked). Needs the demo extra:
 ``pip install -r requirements/demo.txt`` (or ``pip install ".[demo]"``).
 """
 import argparse
 import os
 import os.path as osp
+import socket
 import warnings
 
 # Arguments and files are checked before torch and MMPretrain load (~3 s):
 # dan_mm defers them to the first import beyond dan_mm.utils.cli.
 DAN_MM_DEFER_IMPORTS = True
-from dan_mm.utils.cli import (PRECISION_NAMES, add_debug_argument,
-                              check_files_exist, exit_on_user_error,
-                              find_last_checkpoint)
-from dan_mm.utils.errors import MissingExtraError
+from dan_mm.utils.cli import (PRECISION_NAMES, DefaultsHelpFormatter,
+                              add_debug_argument, check_files_exist,
+                              exit_on_user_error, find_last_checkpoint,
+                              print_note)
+from dan_mm.utils.errors import ListenError, MissingExtraError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'dan_r18_synthfer.py')
@@ -36,7 +39,8 @@ if osp.realpath(os.getcwd()) == osp.realpath(REPO):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Web demo: DAN facial expression recognition on '
-        'uploaded photos')
+        'uploaded photos',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument(
         'config',
         nargs='?',
@@ -110,11 +114,42 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the server's socket before the model loads: a port in use is
+    one error line at once, and ``--port 0`` gets its real port.
+
+    Raises:
+        ListenError: The address cannot be bound.
+    """
+    try:
+        family = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as err:
+        raise ListenError(f'--host {host}: not an address of this machine '
+                          f'({err.strerror or err}); use 127.0.0.1 (this '
+                          'machine) or 0.0.0.0 (every interface)') from None
+    # As uvicorn binds: a port just freed by another server can be reused.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        reason = err.strerror or str(err)
+        if err.errno == getattr(socket, 'EADDRINUSE', 98) or \
+                'in use' in reason:
+            reason = 'the port is in use (another server, or another demo)'
+        raise ListenError(f'cannot listen on {host}:{port}: {reason}; pick '
+                          'another --port (--port 0: any free one)') from None
+    return sock
+
+
 @exit_on_user_error
 def main(argv=None):
     args = parse_args(argv)
     try:  # the demo extra, before the checks and the model
         import fastapi  # noqa: F401
+        import python_multipart  # noqa: F401 (form uploads)
         import uvicorn
     except ImportError as err:
         raise MissingExtraError(
@@ -123,6 +158,7 @@ def main(argv=None):
             '".[demo]")') from err
     checkpoint = args.checkpoint or find_last_checkpoint(args.config)
     check_files_exist(args.config, checkpoint)
+    sock = listen(args.host, args.port)
     from dan_mm.demo import DemoService
     from dan_mm.demo.app import create_app
     from dan_mm.inference import ModelDomainWarning
@@ -145,13 +181,16 @@ def main(argv=None):
         max_pixels=int(args.max_megapixels * 1e6))
     app = create_app(
         service, max_upload_mb=args.max_upload_mb, max_queue=args.max_queue)
+    host, port = sock.getsockname()[:2]
+    if ':' in host:
+        host = f'[{host}]'
     print(
         f'dan_mm web demo: {service.model_name} on {service.device}; '
-        f'open http://{args.host}:{args.port} (Ctrl+C stops it)',
+        f'open http://{host}:{port} (Ctrl+C stops it)',
         flush=True)
-    if service.notice:  # the page shows it next to the results too
-        print(f'note: {service.notice}', flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level='info')
+    print_note(service.notice)  # the page shows it next to the results too
+    server = uvicorn.Server(uvicorn.Config(app, log_level='info'))
+    server.run(sockets=[sock])
 
 
 if __name__ == '__main__':

@@ -12,14 +12,16 @@ import argparse
 from mmengine.config import DictAction
 
 from dan_mm.runtime import export_checkpoint
-from dan_mm.utils.cli import (add_debug_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Export DAN to ONNX')
+    parser = argparse.ArgumentParser(
+        description='Export DAN to ONNX',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('out', help='ONNX file to write')

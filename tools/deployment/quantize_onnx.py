@@ -16,7 +16,7 @@ from mmengine.config import DictAction
 
 from dan_mm.deployment import quantize_onnx
 from dan_mm.deployment.quantize import CALIB_METHODS, report_path
-from dan_mm.utils.cli import (add_debug_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
 from dan_mm.utils.config import load_config
@@ -25,7 +25,8 @@ from dan_mm.utils.config import load_config
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Quantise DAN to int8 ONNX and measure its agreement '
-        'with fp32 on the test split')
+        'with fp32 on the test split',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', required=True, help='int8 ONNX file to write')

@@ -11,14 +11,15 @@ Example:
 import argparse
 
 from dan_mm.deployment.reference_checkpoint import convert_reference_checkpoint
-from dan_mm.utils.cli import (add_debug_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='Convert a DAN reference checkpoint to dan_mm')
+        description='Convert a DAN reference checkpoint to dan_mm',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('src', help='reference checkpoint (.pth)')
     parser.add_argument('dst', help='output dan_mm checkpoint (.pth)')
     parser.add_argument(

@@ -15,7 +15,7 @@ import argparse
 from mmengine.config import DictAction
 
 from dan_mm.deployment import reparameterize_checkpoint
-from dan_mm.utils.cli import (add_debug_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
 from dan_mm.utils.config import load_config
@@ -24,7 +24,8 @@ from dan_mm.utils.config import load_config
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Fuse the attention heads of a DAN checkpoint for '
-        'deployment')
+        'deployment',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='config of the (training-form) model')
     parser.add_argument('checkpoint', help='checkpoint to convert')
     parser.add_argument('out', help='deploy checkpoint to write (.pth)')
