@@ -76,19 +76,29 @@ API_FLAGS = {
     'return_maps': '--show-heads',
     'overwrite': '--overwrite',
 }
-_API_VALUE = re.compile(r"\b(%s)=(?:'([^']*)'|True\b)" % '|'.join(API_FLAGS))
+_API_VALUE = re.compile(r"(?<![\w.-])(%s)=(?:'([^']*)'|True\b)" %
+                        '|'.join(API_FLAGS))
+#: Config settings as the package names them, ``cfg.a.b=value`` (several in
+#: a row are one ``--cfg-options a.b=value c.d=value``).
+_CFG_SETTINGS = re.compile(
+    r'\bcfg\.([\w.]+=[^\s,;)]*(?: cfg\.[\w.]+=[^\s,;)]*)*)')
 
 
 def in_flags(message: str) -> str:
     """A package error message as the command line says it: each
-    ``name='value'`` of :data:`API_FLAGS` becomes ``--flag value`` and
-    ``name=True`` becomes ``--flag``."""
+    ``name='value'`` of :data:`API_FLAGS` becomes ``--flag value``,
+    ``name=True`` becomes ``--flag``, and config settings
+    ``cfg.a.b=value`` become ``--cfg-options a.b=value``."""
 
     def flag(match: re.Match) -> str:
         name, value = match.groups()
         return API_FLAGS[name] + ('' if value is None else f' {value}')
 
-    return _API_VALUE.sub(flag, message)
+    def cfg_options(match: re.Match) -> str:
+        return '--cfg-options ' + re.sub(r'\bcfg\.(?=[\w.]+=)', '',
+                                         match.group(1))
+
+    return _API_VALUE.sub(flag, _CFG_SETTINGS.sub(cfg_options, message))
 
 
 def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:
