@@ -63,7 +63,8 @@ def print_errors(messages) -> None:
 
 
 #: The package's API parameters and the flags every tool spells them with.
-#: Package errors name a parameter as ``name='value'`` (or ``name=True``);
+#: Package errors name a parameter as ``name='value'``, ``name=3`` or
+#: ``name=True`` (a name with an underscore also bare, ``num_calib``);
 #: :func:`in_flags` turns that into ``--flag value`` on the command line.
 API_FLAGS = {
     'onnx_file': '--onnx',
@@ -75,9 +76,18 @@ API_FLAGS = {
     'no_detect': '--no-detect',
     'return_maps': '--show-heads',
     'overwrite': '--overwrite',
+    'calib_dir': '--calib-dir',
+    'calib_split': '--calib-split',
+    'calib_method': '--calib-method',
+    'num_calib': '--num-calib',
+    'min_agreement': '--min-agreement',
+    'threads': '--threads',
 }
-_API_VALUE = re.compile(r"(?<![\w.-])(%s)=(?:'([^']*)'|True\b)" %
-                        '|'.join(API_FLAGS))
+_API_VALUE = re.compile(
+    r"(?<![\w.-])(%s)=(?:'([^']*)'|True\b|(-?\d[\w.+-]*\w|-?\d))" %
+    '|'.join(API_FLAGS))
+_API_NAME = re.compile(r"(?<![\w.'`-])(%s)(?![\w'`=])" %
+                       '|'.join(name for name in API_FLAGS if '_' in name))
 #: Config settings as the package names them, ``cfg.a.b=value`` (several in
 #: a row are one ``--cfg-options a.b=value c.d=value``).
 _CFG_SETTINGS = re.compile(
@@ -86,19 +96,21 @@ _CFG_SETTINGS = re.compile(
 
 def in_flags(message: str) -> str:
     """A package error message as the command line says it: each
-    ``name='value'`` of :data:`API_FLAGS` becomes ``--flag value``,
-    ``name=True`` becomes ``--flag``, and config settings
-    ``cfg.a.b=value`` become ``--cfg-options a.b=value``."""
+    ``name='value'`` (or ``name=3``) of :data:`API_FLAGS` becomes ``--flag
+    value``, ``name=True`` and a bare ``long_name`` become ``--flag``, and
+    config settings ``cfg.a.b=value`` become ``--cfg-options a.b=value``."""
 
     def flag(match: re.Match) -> str:
-        name, value = match.groups()
+        name, text, number = match.groups()
+        value = text if number is None else number
         return API_FLAGS[name] + ('' if value is None else f' {value}')
 
     def cfg_options(match: re.Match) -> str:
         return '--cfg-options ' + re.sub(r'\bcfg\.(?=[\w.]+=)', '',
                                          match.group(1))
 
-    return _API_VALUE.sub(flag, _CFG_SETTINGS.sub(cfg_options, message))
+    message = _API_VALUE.sub(flag, _CFG_SETTINGS.sub(cfg_options, message))
+    return _API_NAME.sub(lambda match: API_FLAGS[match[1]], message)
 
 
 def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:

@@ -57,9 +57,19 @@ def test_in_flags_spells_api_parameters_as_the_tools_flags():
         'when testing'
     assert in_flags("(cfg.a.b=PATH); cfg.model.x.device='gpu'") == \
         "(--cfg-options a.b=PATH); --cfg-options model.x.device='gpu'"
+    # numbers, and names with an underscore also bare
+    assert in_flags("below min_agreement=1.01; kept no file; try "
+                    "calib_method='percentile', more num_calib faces, or a "
+                    'lower min_agreement') == \
+        'below --min-agreement 1.01; kept no file; try --calib-method ' \
+        'percentile, more --num-calib faces, or a lower --min-agreement'
+    assert in_flags('threads=0: use at least 1') == \
+        '--threads 0: use at least 1'
     # words that only look alike stay
-    assert in_flags('the device is cpu; my_cfg.x; overwrite=False') == \
-        'the device is cpu; my_cfg.x; overwrite=False'
+    assert in_flags("the device is cpu; my_cfg.x; overwrite=False; "
+                    "'num_calib'; model.num_calib") == \
+        "the device is cpu; my_cfg.x; overwrite=False; 'num_calib'; " \
+        'model.num_calib'
 
 
 def test_precision_flag_and_autocast():
