@@ -82,6 +82,7 @@ API_FLAGS = {
     'num_calib': '--num-calib',
     'min_agreement': '--min-agreement',
     'threads': '--threads',
+    'resume': '--resume',
 }
 _API_VALUE = re.compile(
     r"(?<![\w.-])(%s)=(?:'([^']*)'|True\b|(-?\d[\w.+-]*\w|-?\d))" %
@@ -109,8 +110,11 @@ def in_flags(message: str) -> str:
         return '--cfg-options ' + re.sub(r'\bcfg\.(?=[\w.]+=)', '',
                                          match.group(1))
 
-    message = _API_VALUE.sub(flag, _CFG_SETTINGS.sub(cfg_options, message))
-    return _API_NAME.sub(lambda match: API_FLAGS[match[1]], message)
+    # config keys last: a top-level key (cfg.resume=True) looks like an API
+    # parameter once its cfg. is gone
+    message = _API_VALUE.sub(flag, message)
+    message = _API_NAME.sub(lambda match: API_FLAGS[match[1]], message)
+    return _CFG_SETTINGS.sub(cfg_options, message)
 
 
 def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:

@@ -65,6 +65,9 @@ def test_in_flags_spells_api_parameters_as_the_tools_flags():
         'percentile, more --num-calib faces, or a lower --min-agreement'
     assert in_flags('threads=0: use at least 1') == \
         '--threads 0: use at least 1'
+    assert in_flags('checkpoint not found: a.pth (resume=True); '
+                    'cfg.resume=True') == \
+        'checkpoint not found: a.pth (--resume); --cfg-options resume=True'
     # words that only look alike stay
     assert in_flags("the device is cpu; my_cfg.x; overwrite=False; "
                     "'num_calib'; model.num_calib") == \
