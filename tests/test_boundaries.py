@@ -7,6 +7,7 @@ still runs, and can still close a cycle)."""
 import ast
 import glob
 import os.path as osp
+import re
 import sys
 
 import pytest
@@ -408,3 +409,42 @@ def test_the_runtime_imports_no_caller():
             assert not any(
                 module.startswith(f'dan_mm.{room}') for room in callers), \
                 f'{path}:{line}: imports {module}'
+
+
+#: Flags of other programs in the commands a message gives (``pip install
+#: --no-deps ...``): not the tools' flags.
+OTHER_PROGRAMS_FLAGS = {'--no-deps', '--force-reinstall'}
+
+
+def flags_in_messages(path):
+    """The ``--flag`` names in the string literals of ``path``, docstrings
+    and other programs' flags aside."""
+    tree = parse(path)
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                             ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(
+                    first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(
+                node.value, str) and id(node) not in docstrings:
+            found.update(re.findall(r'(?<![\w-])--[a-z][\w-]*', node.value))
+    return found - OTHER_PROGRAMS_FLAGS
+
+
+def test_the_package_names_parameters_not_flags():
+    """Package errors name the API's parameter (``device='cpu'``); the CLI
+    helper's table (``dan_mm.utils.cli.API_FLAGS``) spells them as flags.
+    Only a few modules still speak of the tools' flags."""
+    cli = osp.join('dan_mm', 'utils', 'cli.py')
+    assert {'--device', '--overwrite'} <= flags_in_messages(cli)
+    speaking = {
+        path: sorted(found)
+        for path in PACKAGE if path != cli
+        for found in [flags_in_messages(path)] if found
+    }
+    assert len(speaking) <= 5, speaking

@@ -415,7 +415,8 @@ def benchmark_agreement(cfg: Config,
         ConfigError: No checkpoint, or an empty test set.
     """
     if not setup.checkpoint:
-        raise ConfigError('--agreement needs --checkpoint')
+        raise ConfigError('benchmark_agreement needs a checkpoint: '
+                          "ModelSetup(checkpoint='dan.pth')")
     if setup.precision == 'fp32':
         setup = replace(setup, precision='bf16')
     model = build_benchmark_model(cfg, setup)

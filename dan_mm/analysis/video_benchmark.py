@@ -137,7 +137,7 @@ def build_video_loop(cfg: Config,
         raise ConfigError(f'unknown path "{path}": use one of '
                           f'{", ".join(PATHS)}')
     if path in ONNX_FILE_PATHS and onnx_file is None:
-        raise ConfigError(f'path "{path}" needs --onnx FILE (an int8 '
+        raise ConfigError(f'path "{path}" needs onnx_file=\'FILE\' (an int8 '
                           'export, tools/deployment/quantize_onnx.py)')
     # Random weights with torch's default init: speed does not depend on
     # the values.

@@ -24,7 +24,7 @@ def check_data_root(name: str, data_root: str) -> None:
         raise DataNotFoundError(
             f'{name}: data root {data_root} does not exist; put or link the '
             f'data set there (ln -s /path/to/your/copy {data_root}) or point '
-            'the config at it (--cfg-options '
+            'the config at it (cfg.'
             'train_dataloader.dataset.data_root=PATH, and the same for '
             'val_dataloader and test_dataloader)')
 

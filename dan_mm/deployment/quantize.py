@@ -126,11 +126,11 @@ def folder_images(folder: str) -> List[str]:
         DataError: ``folder`` is no folder or holds no image.
     """
     if not osp.isdir(folder):
-        raise DataError(f'--calib-dir {folder} is not a folder; pass a '
+        raise DataError(f"calib_dir='{folder}' is not a folder; pass a "
                         'folder of face images')
     paths = list_image_files(folder, recursive=True)
     if not paths:
-        raise DataError(f'--calib-dir {folder} holds no image '
+        raise DataError(f"calib_dir='{folder}' holds no image "
                         f'({", ".join(IMG_EXTENSIONS)}); pass a folder of '
                         'face images')
     return paths
@@ -241,8 +241,8 @@ def calibration_batches(cfg: Config,
     else:
         dataset = build_dataset(cfg, 'train')
         if not len(dataset):
-            raise DataError('--calib-split train: the training split is '
-                            'empty; pass --calib-dir DIR')
+            raise DataError("calib_split='train': the training split is "
+                            "empty; pass calib_dir='DIR'")
         order = np.random.default_rng(seed).permutation(len(dataset))
         samples = dataset_samples(dataset, order[:num_calib])
     return [
@@ -346,23 +346,23 @@ def format_report(report: dict) -> str:
 def remedy(calib_method: str) -> str:
     """What to try when the agreement is too low."""
     other = '' if calib_method == 'percentile' else \
-        '--calib-method percentile, '
-    return f'{other}more --num-calib faces, or a lower --min-agreement'
+        "calib_method='percentile', "
+    return f'{other}more num_calib faces, or a lower min_agreement'
 
 
 def check_options(num_calib: int, calib_method: str, threads: int,
                   calib_split: Optional[str]) -> None:
     """Refuse option values that cannot work, before any work."""
     if num_calib < 1:
-        raise ConfigError(f'--num-calib {num_calib}: use at least 1 face')
+        raise ConfigError(f'num_calib={num_calib}: use at least 1 face')
     if calib_method not in CALIB_METHODS:
-        raise ConfigError(f'--calib-method {calib_method}: use one of '
+        raise ConfigError(f"calib_method='{calib_method}': use one of "
                           f'{", ".join(CALIB_METHODS)}')
     if threads < 1:
-        raise ConfigError(f'--threads {threads}: use at least 1')
+        raise ConfigError(f'threads={threads}: use at least 1')
     if calib_split not in (None, 'train'):
-        raise ConfigError(f'--calib-split {calib_split}: only "train" (or '
-                          'pass --calib-dir DIR)')
+        raise ConfigError(f'calib_split={calib_split!r}: only "train" (or '
+                          "pass calib_dir='DIR')")
 
 
 def quantize_onnx(cfg: Config,
@@ -452,7 +452,7 @@ def quantize_onnx(cfg: Config,
             raise AgreementError(
                 f'int8 agrees with fp32 on {100 * report["agreement"]:.2f}% '
                 f'of {report["test_faces"]} test faces, below '
-                f'--min-agreement {min_agreement:g}; kept no file; try '
+                f'min_agreement={min_agreement:g}; kept no file; try '
                 f'{remedy(calib_method)}')
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         shutil.move(int8_tmp, out)

@@ -84,8 +84,8 @@ def check_config(config: str, num_classes: int, num_heads: int) -> None:
             f'the checkpoint has num_classes={num_classes}, '
             f'num_heads={num_heads} but {config} builds num_classes='
             f'{want[0]}, num_heads={want[1]}; pick the matching config or '
-            f'pass --cfg-options model.head.num_classes={num_classes} '
-            f'model.neck.num_heads={num_heads} when testing')
+            f'set cfg.model.head.num_classes={num_classes} '
+            f'cfg.model.neck.num_heads={num_heads} when testing')
 
 
 def is_dan_mm_checkpoint(checkpoint) -> bool:

@@ -125,7 +125,7 @@ def run_multi_seed(config: str,
     work_dir = work_dir or osp.join('work_dirs', 'multi_seed', name)
     os.makedirs(work_dir, exist_ok=True)
     if len(set(seeds)) != len(seeds):
-        raise ConfigError(f'--seeds repeats a seed: {seeds}')
+        raise ConfigError(f'the seeds {seeds} repeat a seed: give each once')
     per_seed = {}
     for seed in tqdm(seeds, desc=f'{name}: seeds', unit='seed'):
         per_seed[seed] = run_seed(config, seed,

@@ -42,9 +42,10 @@ def enable_tensorboard(cfg: Config) -> None:
     try:
         import tensorboard  # noqa: F401
     except ImportError:
-        raise MissingExtraError('--tensorboard needs the tensorboard package: '
-                                'pip install "dan_mm[tensorboard]" (or -r '
-                                'requirements/tensorboard.txt)') from None
+        raise MissingExtraError(
+            'TensorBoard logging needs the tensorboard package: pip install '
+            '"dan_mm[tensorboard]" (or -r requirements/tensorboard.txt)'
+        ) from None
     visualizer = cfg.get('visualizer') or ConfigDict(
         type='UniversalVisualizer')
     backends = list(visualizer.get('vis_backends') or [])
@@ -82,7 +83,7 @@ def enable_visualization(cfg: Config,
     hooks = cfg.get('default_hooks') or {}
     if 'visualization' not in hooks:
         raise ConfigError(
-            'default_hooks.visualization: --show and --show-dir need '
+            'default_hooks.visualization: drawing test predictions needs '
             'mmpretrain\'s VisualizationHook there; add default_hooks = '
             'dict(visualization=dict(type="VisualizationHook")) to the config')
     hook = hooks['visualization']

@@ -152,7 +152,7 @@ def build_runner(cfg: Config,
         cfg (Config): The merged config (see :func:`merge_train_args`).
         mode (str): ``'train'`` or ``'test'``.
         checkpoint_source (str): Where ``load_from`` came from, for the
-            message of a missing file (``'--resume'``).
+            message of a missing file (``'resume=True'``).
 
     Returns:
         Runner: The built runner.
@@ -186,7 +186,7 @@ def run_train(args: Namespace) -> Runner:
     cfg = merge_train_args(load_config(args.config), args)
     explicit = args.resume not in (None, 'auto')
     runner = build_runner(cfg, 'train',
-                          '--resume' if explicit else 'load_from')
+                          'resume=True' if explicit else 'load_from')
     with naming_run_errors(cfg, 'train'):
         runner.train()
     return runner

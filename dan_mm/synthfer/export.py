@@ -112,7 +112,7 @@ def _export_ferplus(out, split, faces, labels, overwrite):
             raise OutputExistsError(
                 f'{paths[1]} has rows with Usage {usage} already (the '
                 f'SynthFER {split} split of an earlier export): export to '
-                'another folder, or pass --overwrite to replace them')
+                'another folder, or pass overwrite=True to replace them')
         keep = [i for i, row in enumerate(vote_rows) if row[0] != usage]
         pixel_rows = [pixel_rows[i] for i in keep]
         vote_rows = [vote_rows[i] for i in keep]
@@ -144,7 +144,7 @@ def _export_affectnet(out, split, faces, labels, rng, overwrite):
     if earlier and not overwrite:
         raise OutputExistsError(
             f'{earlier[0]} exists (the SynthFER {split} split of an earlier '
-            'export): export to another folder, or pass --overwrite to '
+            'export): export to another folder, or pass overwrite=True to '
             'replace that split')
     for path in earlier:
         os.remove(path)

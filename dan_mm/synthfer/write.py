@@ -128,14 +128,14 @@ def _clear_synthfer(root: str, overwrite: bool) -> None:
     if not overwrite:
         raise OutputExistsError(
             f'{root} is not empty (it holds {found[0]}): write SynthFER to '
-            'another folder, or pass --overwrite to replace the SynthFER set '
-            'there')
+            'another folder, or pass overwrite=True to replace the SynthFER '
+            'set there')
     foreign = [p for p in found if not SYNTHFER_FILES.fullmatch(p)]
     if foreign:
         raise OutputExistsError(
             f'{osp.join(root, foreign[0])} is not a file SynthFER writes: '
-            'refusing to --overwrite that folder; write SynthFER to another '
-            'folder')
+            'refusing to overwrite that folder (overwrite=True); write '
+            'SynthFER to another folder')
     for path in reversed(found):  # files before their folders
         full = osp.join(root, path)
         if osp.isdir(full):

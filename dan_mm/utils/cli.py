@@ -81,7 +81,8 @@ def print_errors(messages) -> None:
 
 
 #: The package's API parameters and the flags every tool spells them with.
-#: Package errors name a parameter as ``name='value'`` (or ``name=True``);
+#: Package errors name a parameter as ``name='value'``, ``name=3`` or
+#: ``name=True`` (a name with an underscore also bare, ``num_calib``);
 #: :func:`in_flags` turns that into ``--flag value`` on the command line.
 API_FLAGS = {
     'onnx_file': '--onnx',
@@ -93,20 +94,46 @@ API_FLAGS = {
     'no_detect': '--no-detect',
     'return_maps': '--show-heads',
     'recursive': '--recursive',
+    'overwrite': '--overwrite',
+    'calib_dir': '--calib-dir',
+    'calib_split': '--calib-split',
+    'calib_method': '--calib-method',
+    'num_calib': '--num-calib',
+    'min_agreement': '--min-agreement',
+    'threads': '--threads',
+    'resume': '--resume',
 }
-_API_VALUE = re.compile(r"\b(%s)=(?:'([^']*)'|True\b)" % '|'.join(API_FLAGS))
+_API_VALUE = re.compile(
+    r"(?<![\w.-])(%s)=(?:'([^']*)'|True\b|(-?\d[\w.+-]*\w|-?\d))" %
+    '|'.join(API_FLAGS))
+_API_NAME = re.compile(r"(?<![\w.'`-])(%s)(?![\w'`=])" %
+                       '|'.join(name for name in API_FLAGS if '_' in name))
+#: Config settings as the package names them, ``cfg.a.b=value`` (several in
+#: a row are one ``--cfg-options a.b=value c.d=value``).
+_CFG_SETTINGS = re.compile(
+    r'\bcfg\.([\w.]+=[^\s,;)]*(?: cfg\.[\w.]+=[^\s,;)]*)*)')
 
 
 def in_flags(message: str) -> str:
     """A package error message as the command line says it: each
-    ``name='value'`` of :data:`API_FLAGS` becomes ``--flag value`` and
-    ``name=True`` becomes ``--flag``."""
+    ``name='value'`` (or ``name=3``) of :data:`API_FLAGS` becomes ``--flag
+    value``, ``name=True`` and a bare ``long_name`` become ``--flag``, and
+    config settings ``cfg.a.b=value`` become ``--cfg-options a.b=value``."""
 
     def flag(match: re.Match) -> str:
-        name, value = match.groups()
+        name, text, number = match.groups()
+        value = text if number is None else number
         return API_FLAGS[name] + ('' if value is None else f' {value}')
 
-    return _API_VALUE.sub(flag, message)
+    def cfg_options(match: re.Match) -> str:
+        return '--cfg-options ' + re.sub(r'\bcfg\.(?=[\w.]+=)', '',
+                                         match.group(1))
+
+    # config keys last: a top-level key (cfg.resume=True) looks like an API
+    # parameter once its cfg. is gone
+    message = _API_VALUE.sub(flag, message)
+    message = _API_NAME.sub(lambda match: API_FLAGS[match[1]], message)
+    return _CFG_SETTINGS.sub(cfg_options, message)
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -65,7 +65,7 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
             cfg.merge_from_dict({key: value})
         except (TypeError, KeyError, IndexError, ValueError) as err:
             raise ConfigError(
-                f'--cfg-options {key}={value!r} does not fit the config '
+                f'cfg.{key}={value!r} does not fit the config '
                 f'({one_line(err)}); a list is indexed by number (e.g. '
                 f'{key.split(".")[0]}.0.xxx), print the config with mmpretrain'
                 "'s tools/misc/print_config.py to see its structure") from err
@@ -139,7 +139,7 @@ def check_data_roots(cfg: Config, fields: Tuple[str, ...]) -> None:
             raise DataNotFoundError(
                 f'{field}.dataset.data_root: {root} does not exist; put or '
                 f'link the data set there (ln -s /path/to/your/copy {root}) '
-                f'or point the config at it (--cfg-options '
+                f'or point the config at it (cfg.'
                 f'{field}.dataset.data_root=PATH)')
 
 

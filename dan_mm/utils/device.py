@@ -6,8 +6,8 @@ import torch
 from .errors import DeviceError
 
 
-def check_device(device: Union[str, torch.device, None],
-                 option: str = '--device') -> Optional[torch.device]:
+def check_device(
+        device: Union[str, torch.device, None]) -> Optional[torch.device]:
     """The device ``device`` names, if this machine has it.
 
     Without the check, ``cuda:0`` on a machine without CUDA fails deep in
@@ -17,8 +17,6 @@ def check_device(device: Union[str, torch.device, None],
     Args:
         device (str | torch.device, optional): e.g. ``'cpu'``, ``'cuda'``,
             ``'cuda:1'``, ``'mps'``. None passes (the caller's default).
-        option (str): How error messages call the setting. Defaults to
-            ``'--device'``.
 
     Returns:
         torch.device | None: The parsed device (None for None).
@@ -35,19 +33,19 @@ def check_device(device: Union[str, torch.device, None],
                                                    torch.device) else device
     except (RuntimeError, ValueError):
         raise DeviceError(
-            f'{option} {text!r} is not a device name: use cpu, cuda, '
+            f'device={text!r} is not a device name: use cpu, cuda, '
             'cuda:<index> (e.g. cuda:0) or mps') from None
     if dev.type == 'cpu':
         return dev
     if dev.type == 'cuda':
         if not torch.cuda.is_available():
             raise DeviceError(
-                f'{option} {text}: CUDA is not available on this machine '
-                '(torch.cuda.is_available() is False); use --device cpu')
+                f"device='{text}': CUDA is not available on this machine "
+                "(torch.cuda.is_available() is False); use device='cpu'")
         count = torch.cuda.device_count()
         if dev.index is not None and dev.index >= count:
             raise DeviceError(
-                f'{option} {text}: this machine has {count} CUDA device(s) '
+                f"device='{text}': this machine has {count} CUDA device(s) "
                 f'(cuda:0 to cuda:{count - 1}); pick one of them, or set '
                 'CUDA_VISIBLE_DEVICES to the GPUs you mean')
         return dev
@@ -55,6 +53,6 @@ def check_device(device: Union[str, torch.device, None],
         torch, dev.type, None)
     available = getattr(backend, 'is_available', None)
     if available is None or not available():
-        raise DeviceError(f'{option} {text}: {dev.type} is not available on '
-                          'this machine; use --device cpu')
+        raise DeviceError(f"device='{text}': {dev.type} is not available on "
+                          "this machine; use device='cpu'")
     return dev

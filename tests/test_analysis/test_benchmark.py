@@ -112,7 +112,8 @@ def test_bf16_agreement_runs_the_test_pipeline(checkpoint, synthfer_root):
 
 
 def test_user_errors():
-    with pytest.raises(ConfigError, match='--agreement needs --checkpoint'):
+    with pytest.raises(
+            ConfigError, match='benchmark_agreement needs a checkpoint'):
         benchmark_agreement(Config.fromfile(CONFIG), ModelSetup())
     cfg = Config.fromfile(f'{REPO}/configs/resnet18_linear_synthfer.py')
     with pytest.raises(

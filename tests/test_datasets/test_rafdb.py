@@ -151,7 +151,7 @@ def test_generate_synthfer_refuses_a_folder_not_empty(tmp_path):
     with pytest.raises(
             OutputExistsError,
             match='synth is not empty .*'
-            'another folder, or pass --overwrite'):
+            'another folder, or pass overwrite=True'):
         generate_synthfer(root, num_train=7, **kwargs)
     assert len(RAFDB(root, split='train')) == 14
     generate_synthfer(root, num_train=7, overwrite=True, **kwargs)

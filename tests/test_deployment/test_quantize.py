@@ -93,13 +93,13 @@ def test_calib_dir_reads_every_image_through_the_test_pipeline(tmp_path):
 def test_calib_dir_without_images_and_bad_options_are_refused(tmp_path):
     cfg = Config.fromfile(CONFIG)
     (tmp_path / 'notes.txt').write_text('not an image')
-    with pytest.raises(DataError, match='--calib-dir .* holds no image'):
+    with pytest.raises(DataError, match="calib_dir='.*' holds no image"):
         quantize.folder_samples(cfg, str(tmp_path))
     with pytest.raises(DataError, match='is not a folder'):
         quantize.folder_samples(cfg, str(tmp_path / 'notes.txt'))
-    with pytest.raises(ConfigError, match='--num-calib 0'):
+    with pytest.raises(ConfigError, match='num_calib=0'):
         quantize.check_options(0, 'minmax', 2, 'train')
-    with pytest.raises(ConfigError, match='--calib-method entropy'):
+    with pytest.raises(ConfigError, match="calib_method='entropy'"):
         quantize.check_options(8, 'entropy', 2, 'train')
 
 
@@ -170,7 +170,7 @@ def test_quantize_below_min_agreement_keeps_no_file(checkpoint, synthfer_root,
     out = tmp_path / 'dan.int8.onnx'
     lines = []
     # No VNNI (as on Zen 3): the reduce_range arithmetic, whatever runs it.
-    refused = 'below --min-agreement 1.01; kept no file; try --calib-method'
+    refused = "below min_agreement=1.01; kept no file; try calib_method="
     with pytest.raises(UserError, match=refused):
         quantize.quantize_onnx(
             cfg,

@@ -72,8 +72,8 @@ def test_build_runner_checks_before_building(synthfer_root, tmp_path):
         Config.fromfile(CONFIG),
         cli_test_args(
             checkpoint=str(tmp_path / 'nope.pth'), work_dir=work_dir))
-    with pytest.raises(CheckpointNotFoundError, match=r'\(--resume\)'):
-        build_runner(cfg, 'test', '--resume')
+    with pytest.raises(CheckpointNotFoundError, match=r'\(resume=True\)'):
+        build_runner(cfg, 'test', 'resume=True')
     with pytest.raises(ValueError, match='mode'):
         build_runner(cfg, 'val')
     assert not osp.exists(work_dir)

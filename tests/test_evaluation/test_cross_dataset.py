@@ -259,7 +259,7 @@ def test_export_refuses_a_split_already_there(synthfer_root, tmp_path):
     with pytest.raises(
             OutputExistsError,
             match='validation.csv exists .*'
-            'another folder, or pass --overwrite'):
+            'another folder, or pass overwrite=True'):
         export_synthfer(synthfer_root, out, 'affectnet', split='test')
     assert _files(out) == before
     # --overwrite replaces that split cleanly (2 Contempt pictures fewer)

@@ -8,7 +8,7 @@ import torch
 from dan_mm.utils import precision as precision_module
 from dan_mm.utils.cli import (DEBUG_ENV, add_debug_argument,
                               add_precision_argument, exit_on_user_error,
-                              naming_checkpoint)
+                              in_flags, naming_checkpoint)
 from dan_mm.utils.errors import (CheckpointMismatchError, ConfigError,
                                  NoFaceFoundError)
 
@@ -40,6 +40,39 @@ def test_user_error_exits_with_one_line(capsys, monkeypatch):
     monkeypatch.setenv(DEBUG_ENV, '0')
     with pytest.raises(SystemExit):
         main(ConfigError('0 means off'))
+
+
+def test_in_flags_spells_api_parameters_as_the_tools_flags():
+    """The package names parameters and config keys; the command line
+    shows the flags, word for word as the tools' errors always read."""
+    assert in_flags("device='cuda:0': CUDA is not available; use "
+                    "device='cpu'") == \
+        '--device cuda:0: CUDA is not available; use --device cpu'
+    assert in_flags('export to another folder, or pass overwrite=True') \
+        == 'export to another folder, or pass --overwrite'
+    # several config settings in a row are one --cfg-options
+    assert in_flags('set cfg.model.head.num_classes=7 '
+                    'cfg.model.neck.num_heads=4 when testing') == \
+        'set --cfg-options model.head.num_classes=7 model.neck.num_heads=4 ' \
+        'when testing'
+    assert in_flags("(cfg.a.b=PATH); cfg.model.x.device='gpu'") == \
+        "(--cfg-options a.b=PATH); --cfg-options model.x.device='gpu'"
+    # numbers, and names with an underscore also bare
+    assert in_flags("below min_agreement=1.01; kept no file; try "
+                    "calib_method='percentile', more num_calib faces, or a "
+                    'lower min_agreement') == \
+        'below --min-agreement 1.01; kept no file; try --calib-method ' \
+        'percentile, more --num-calib faces, or a lower --min-agreement'
+    assert in_flags('threads=0: use at least 1') == \
+        '--threads 0: use at least 1'
+    assert in_flags('checkpoint not found: a.pth (resume=True); '
+                    'cfg.resume=True') == \
+        'checkpoint not found: a.pth (--resume); --cfg-options resume=True'
+    # words that only look alike stay
+    assert in_flags("the device is cpu; my_cfg.x; overwrite=False; "
+                    "'num_calib'; model.num_calib") == \
+        "the device is cpu; my_cfg.x; overwrite=False; 'num_calib'; " \
+        'model.num_calib'
 
 
 def test_precision_flag_and_autocast():

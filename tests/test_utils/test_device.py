@@ -24,22 +24,22 @@ def test_check_device():
         with pytest.raises(DeviceError, match='is not a device name'):
             check_device(bad)
     past = f'cuda:{torch.cuda.device_count()}'
-    with pytest.raises(DeviceError, match=f'^--device {past}: ') as info:
+    with pytest.raises(DeviceError, match=f"^device='{past}': ") as info:
         check_device(past)
     assert '\n' not in str(info.value)
     if not torch.cuda.is_available():
         with pytest.raises(
                 DeviceError,
-                match=r'^--device cuda:0: CUDA is not available on this '
+                match=r"^device='cuda:0': CUDA is not available on this "
                 r'machine \(torch.cuda.is_available\(\) is False\); use '
-                '--device cpu$'):
+                "device='cpu'$"):
             check_device('cuda:0')
 
 
 def test_inferencer_and_demo_check_the_device_before_loading(checkpoint):
     past = f'cuda:{torch.cuda.device_count()}'
     with mock.patch('mmpretrain.apis.base.get_model') as get_model:
-        with pytest.raises(DeviceError, match=f'--device {past}'):
+        with pytest.raises(DeviceError, match=f"device='{past}'"):
             FERInferencer(CONFIG, checkpoint, device=past)
         with pytest.raises(DeviceError, match='not a device name'):
             DemoService.from_files(CONFIG, checkpoint, device='gpu0')
