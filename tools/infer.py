@@ -24,7 +24,12 @@ Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
 be read or a video cannot be opened (one ``error:`` line; ``--debug`` for
 the traceback); 2 when no face is found at all.
 
+A model name in place of CONFIG CHECKPOINT runs the DAN authors' released
+model of that name, downloaded once into dan_mm's cache
+(docs/checkpoints.md); ``python tools/infer.py`` alone lists the names.
+
 Examples (CFG=configs/dan_r18_rafdb.py):
+    python tools/infer.py dan_r18_3rdparty_rafdb photo.jpg
     python tools/infer.py $CFG dan.pth photo.jpg
     python tools/infer.py $CFG dan.pth photos/ --show-heads --detector haar
     python tools/infer.py $CFG dan.pth clip.mp4 --batch-size 16
@@ -44,6 +49,7 @@ from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
                               check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 from dan_mm.video import stage_threads
+from dan_mm.zoo import is_model_name, model_names, resolve_model
 
 
 def positive_int(text: str) -> int:
@@ -58,10 +64,19 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='DAN facial expression recognition on images, folders, '
         'videos or a camera')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        'input', help='image, folder of images, video file or camera index')
+        'config',
+        nargs='?',
+        help='model name (e.g. dan_r18_3rdparty_rafdb; none: list them) or '
+        'model config file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file or URL (left out after a model name)')
+    parser.add_argument(
+        'input',
+        nargs='?',
+        help='image, folder of images, video file or camera index')
     parser.add_argument('--out-dir', default='work_dirs/infer')
     parser.add_argument(
         '--show-heads', action='store_true', help='save attention maps')
@@ -140,16 +155,30 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         'between')
     add_trust_checkpoint_argument(parser)
     add_debug_argument(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    given = [a for a in (args.config, args.checkpoint, args.input) if a]
+    names = ', '.join(model_names())
+    if len(given) < 2:
+        parser.error('give a model name and an input (the DAN authors\' '
+                     f'models, downloaded once: {names}), or CONFIG '
+                     'CHECKPOINT INPUT')
+    if len(given) == 2:
+        if not is_model_name(given[0]):
+            parser.error(f'{given[0]} is not a model name ({names}): give '
+                         'a name and an input, or CONFIG CHECKPOINT INPUT')
+        args.config, args.checkpoint, args.input = given[0], None, given[1]
+    return args
 
 
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
-    load_config(args.config)  # one clear line if missing
+    load_config(args.config) if not is_model_name(args.config) else None
     check_checkpoint_file(args.checkpoint)
     source = check_source(args.input)  # before the model loads
+    # a model name: its config and weights (downloaded once, then cached)
+    config, checkpoint = resolve_model(args.config, args.checkpoint)
     backend = pick_backend(source, args.backend, args.onnx, args.device,
                            args.precision)
     onnx_file = args.onnx if backend == 'onnxruntime' else None
@@ -160,8 +189,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     pipelined = source.is_video and backend == 'onnxruntime'
     threads = stage_threads() if pipelined else {}
     inferencer = FERInferencer(
-        args.config,
-        args.checkpoint,
+        config,
+        checkpoint,
         device=args.device,
         detector=args.detector,
         no_detect=args.no_detect,

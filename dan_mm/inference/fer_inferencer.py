@@ -1,4 +1,5 @@
 """From photos to expressions: detect every face, classify it with DAN."""
+import os
 import os.path as osp
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Union
@@ -17,11 +18,11 @@ from mmpretrain.registry import TRANSFORMS
 from ..deployment.onnx_export import test_image_size
 from ..deployment.prepare import prepare_for_inference
 from ..utils.device import check_device
-from ..utils.errors import (CheckpointNotFoundError, ConfigError,
-                            InputNotFoundError)
+from ..utils.errors import CheckpointNotFoundError, InputNotFoundError
 from ..utils.image_io import decode_image
 from ..utils.precision import precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
+from ..zoo import resolve_model
 from .face_alignment import FaceCropper
 from .face_detectors import (DetectorType, FaceDetections, build_face_detector,
                              to_detections)
@@ -44,9 +45,12 @@ class FERInferencer(BaseInferencer):
     ``batch_size`` faces.
 
     Args:
-        model (BaseModel | str | Config): A config path / Config or a built
-            model (as mmpretrain's inferencers).
-        pretrained (str, optional): Checkpoint path. Defaults to None.
+        model (BaseModel | str | Config): A model name of the zoo
+            (``dan_r18_3rdparty_rafdb``: its weights are downloaded once),
+            a config path / Config or a built model (as mmpretrain's
+            inferencers).
+        pretrained (str, optional): Checkpoint path or URL; for a model
+            name, instead of its weights. Defaults to None.
         device (str | torch.device, optional): Defaults to the model's. A
             device this machine lacks (``'cuda:0'`` without CUDA) or a
             malformed name raises :class:`~dan_mm.utils.errors.DeviceError`
@@ -123,8 +127,10 @@ class FERInferencer(BaseInferencer):
                  backend: Optional[str] = None,
                  onnx_file: Optional[str] = None,
                  num_threads: Optional[int] = None) -> None:
-        if isinstance(model, str) and not osp.isfile(model):
-            raise ConfigError(f'config file not found: {model}')
+        if isinstance(model, (str, Path)):
+            # a model name: its config and its weights, from the cache
+            model, pretrained = resolve_model(
+                str(model), pretrained, progress=os.isatty(2))
         if pretrained is not None and not osp.isfile(pretrained):
             raise CheckpointNotFoundError(
                 f'checkpoint not found: {pretrained}')
