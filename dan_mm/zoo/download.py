@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 
 import gdown
 import requests
+from gdown.exceptions import DownloadError
 
 from ..utils.checkpoint import not_a_checkpoint
 from ..utils.errors import CheckpointDownloadError
@@ -31,6 +32,8 @@ class NotACheckpointDownloaded(Exception):
 
 def _reason(err: BaseException, timeout: Tuple[float, float]) -> str:
     """What went wrong, in a few words."""
+    if isinstance(err.__cause__, requests.exceptions.RequestException):
+        err = err.__cause__  # gdown's "failed after N retries"
     if isinstance(err, requests.exceptions.Timeout):
         return f'no answer within {max(timeout):g} s'
     if isinstance(err, requests.exceptions.ConnectionError):
@@ -39,6 +42,10 @@ def _reason(err: BaseException, timeout: Tuple[float, float]) -> str:
         return f'the server answered {err.response.status_code}' \
             if err.response is not None else 'refused by the server'
     text = ' '.join(str(err).split())
+    if isinstance(err, DownloadError) and ('incomplete' in text
+                                           or 'byte range' in text):
+        # gdown's retry could not resume the cut-off transfer either
+        return 'incomplete: the transfer stopped before the whole file came'
     if len(text) > 160:
         text = text[:157] + '...'
     return f'{type(err).__name__}: {text}' if text else type(err).__name__
@@ -92,10 +99,11 @@ def download_file(url: str,
             raise NotACheckpointDownloaded(f'what came is no checkpoint: '
                                            f'{problem}')
         os.replace(part, dest)
-    except (requests.exceptions.RequestException, gdown.exceptions.
-            DownloadError, NotACheckpointDownloaded, OSError) as err:
+    except (requests.exceptions.RequestException, DownloadError,
+            NotACheckpointDownloaded, OSError) as err:
+        reason = _reason(err, timeout)
         raise CheckpointDownloadError(
-            f'cannot download {url} ({_reason(err, timeout)}); {manual}') from err
+            f'cannot download {url} ({reason}); {manual}') from err
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return dest

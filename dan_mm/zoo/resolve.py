@@ -38,8 +38,8 @@ def zoo_models() -> List[ZooModel]:
     index = load(found[0])
     index.build_models_with_collections()
     return [
-        ZooModel(m.name, osp.abspath(osp.join(found[1], m.config)),
-                 m.weights) for m in index.models if m.weights and m.config
+        ZooModel(m.name, osp.abspath(osp.join(found[1], m.config)), m.weights)
+        for m in index.models if m.weights and m.config
     ]
 
 
