@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import tempfile
 
 import pytest
 import torch
@@ -14,6 +15,10 @@ os.environ['PYTHONPATH'] = os.pathsep.join(
                 os.environ.get('PYTHONPATH')) if p)
 
 torch.set_num_threads(2)
+
+# Downloads (dan_mm.zoo) go to a cache of this test session's own, never to
+# the user's; tests that look into the cache set their own DAN_MM_HOME.
+os.environ['DAN_MM_HOME'] = tempfile.mkdtemp(prefix='dan_mm_home-')
 
 # Build from the mmpretrain registries, as the runner does.
 DefaultScope.get_instance('dan_mm_tests', scope_name='mmpretrain')

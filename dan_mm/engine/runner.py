@@ -26,6 +26,7 @@ from ..utils.config import (amp_optim_wrapper, apply_tta, check_data_roots,
                             set_dataloader_defaults, set_work_dir)
 from ..utils.dist_utils import setup_cpu_distributed
 from ..utils.pretrained import naming_pretrained_keys, prepare_pretrained_start
+from ..zoo import fetch_released_file
 
 # The loaders each mode builds: training validates but never tests.
 LOADERS = {
@@ -157,7 +158,8 @@ def build_runner(cfg: Config,
         raise ValueError(f'mode must be "train" or "test", not {mode!r}')
     if mode == 'train':
         # a missing MS-Celeb file stops here; resumed runs do not need it
-        prepare_pretrained_start(cfg)
+        # (resnet18_msceleb.pth is fetched into dan_mm's cache when absent)
+        prepare_pretrained_start(cfg, fetch=fetch_released_file)
     check_checkpoint_file(cfg.get('load_from'), checkpoint_source)
     check_data_roots(cfg, LOADERS[mode])
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP

@@ -16,7 +16,7 @@ from ..utils.checkpoint import load_checkpoint_file
 from ..utils.reference_layout import as_dan_mm_checkpoint
 from .download import download_file
 from .home import HOME_ENV, checkpoint_dir
-from .integrity import check_sha256
+from .integrity import check_sha256, is_recorded
 from .released import BAIDU_KEY, BAIDU_MIRROR, released_file
 
 CONVERTED_SUFFIX = '.dan_mm.pth'
@@ -85,10 +85,12 @@ def cached_checkpoint(url: str,
     with FileLock(raw + '.lock'):
         if osp.isfile(converted):  # another process made it meanwhile
             return converted
-        if not osp.isfile(raw):
+        downloaded = not osp.isfile(raw)
+        if downloaded:
             download_file(url, raw, manual_route(url, raw), progress)
-        check_sha256(raw)
-        checkpoint = load_checkpoint_file(raw, map_location='cpu', source=raw)
+        if downloaded or not is_recorded(raw):  # new, or put here by hand
+            check_sha256(raw)
+        checkpoint = load_checkpoint_file(raw, map_location='cpu', source=url)
         dan_mm_checkpoint = as_dan_mm_checkpoint(checkpoint, url)
         if dan_mm_checkpoint is checkpoint:
             return raw  # dan_mm's (or another library's) layout already
@@ -100,3 +102,27 @@ def cached_checkpoint(url: str,
         torch.save(dan_mm_checkpoint, tmp)
         os.replace(tmp, converted)
     return converted
+
+
+def fetch_released_file(path: str) -> Optional[str]:
+    """Fetch a file of the authors' release that a config names, if absent.
+
+    For ``checkpoints/resnet18_msceleb.pth`` (the FCN's start in
+    ``configs/_base_/models/dan_r18.py``): the file in the cache,
+    downloaded from the authors' Google Drive once. In a distributed run
+    every rank calls this; the cache's lock lets one download.
+
+    Args:
+        path (str): The missing file a config names.
+
+    Returns:
+        str | None: The cached copy, or None when ``path`` is not a file of
+        the authors' release.
+
+    Raises:
+        CheckpointDownloadError: The download failed.
+    """
+    released = released_file(osp.basename(str(path)))
+    if released is None:
+        return None
+    return cached_checkpoint(released.url, progress=os.isatty(2))

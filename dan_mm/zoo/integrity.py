@@ -23,6 +23,22 @@ def sha256sum(path: str) -> str:
     return digest.hexdigest()
 
 
+def _record(record_path: str) -> dict:
+    if osp.isfile(record_path):
+        try:
+            with open(record_path, encoding='utf-8') as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            pass
+    return {}
+
+
+def is_recorded(path: str) -> bool:
+    """Whether the SHA-256 of the file named ``path`` is on record."""
+    record = _record(osp.join(osp.dirname(path), RECORD_FILE))
+    return osp.basename(path) in record
+
+
 def check_sha256(path: str) -> str:
     """Record the SHA-256 of ``path``, or compare it with the record.
 
@@ -36,13 +52,7 @@ def check_sha256(path: str) -> str:
         str: Its SHA-256.
     """
     record_path = osp.join(osp.dirname(path), RECORD_FILE)
-    record = {}
-    if osp.isfile(record_path):
-        try:
-            with open(record_path, encoding='utf-8') as f:
-                record = json.load(f)
-        except (OSError, ValueError):
-            record = {}
+    record = _record(record_path)
     name = osp.basename(path)
     digest = sha256sum(path)
     known = record.get(name)

@@ -142,7 +142,7 @@ def test_missing_file_is_a_user_error(tmp_path):
 
 
 def test_urls_go_through_the_safe_loader(tmp_path, monkeypatch):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setenv('DAN_MM_HOME', str(tmp_path / 'dan_mm_home'))
     served = tmp_path / 'served'
     served.mkdir()
     buffer = HistoryBuffer()
@@ -159,7 +159,7 @@ def test_urls_go_through_the_safe_loader(tmp_path, monkeypatch):
         with pytest.raises(UnsafeCheckpointError) as err:
             mmengine_checkpoint._load_checkpoint(f'{base}/trap.pth')
     assert good['hub'].mean() == 0.5
-    assert osp.isfile(tmp_path / 'torch_home/hub/checkpoints/good.pth')
+    assert osp.isfile(tmp_path / 'dan_mm_home/checkpoints/good.pth')
     assert_refusal(str(err.value), f'{base}/trap.pth')
     assert not marker.exists()
 
