@@ -44,12 +44,13 @@ from typing import Optional, Sequence
 from dan_mm.apis import check_source, pick_backend, predict_source
 from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
                               ModelDomainWarning)
-from dan_mm.utils.cli import (add_debug_argument, add_precision_argument,
+from dan_mm.utils.cli import (add_config_mismatch_argument, add_debug_argument,
+                              add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 from dan_mm.video import stage_threads
-from dan_mm.zoo import is_model_name, model_names, resolve_model
+from dan_mm.zoo import is_model_name, resolve_model, split_model_arguments
 
 
 def positive_int(text: str) -> int:
@@ -154,27 +155,20 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         help='video / camera: detect faces every N frames, hold them in '
         'between')
     add_trust_checkpoint_argument(parser)
+    add_config_mismatch_argument(parser)
     add_debug_argument(parser)
-    args = parser.parse_args(argv)
-    given = [a for a in (args.config, args.checkpoint, args.input) if a]
-    names = ', '.join(model_names())
-    if len(given) < 2:
-        parser.error('give a model name and an input (the DAN authors\' '
-                     f'models, downloaded once: {names}), or CONFIG '
-                     'CHECKPOINT INPUT')
-    if len(given) == 2:
-        if not is_model_name(given[0]):
-            parser.error(f'{given[0]} is not a model name ({names}): give '
-                         'a name and an input, or CONFIG CHECKPOINT INPUT')
-        args.config, args.checkpoint, args.input = given[0], None, given[1]
-    return args
+    return parser.parse_args(argv)
 
 
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
-    load_config(args.config) if not is_model_name(args.config) else None
+    # NAME INPUT, or CONFIG CHECKPOINT INPUT; nothing: the names
+    args.config, args.checkpoint, args.input = split_model_arguments(
+        args.config, args.checkpoint, args.input)
+    if not is_model_name(args.config):
+        load_config(args.config)  # one clear line if missing
     check_checkpoint_file(args.checkpoint)
     source = check_source(args.input)  # before the model loads
     # a model name: its config and weights (downloaded once, then cached)
@@ -202,7 +196,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         precision=args.precision,
         backend=backend,
         onnx_file=onnx_file,
-        num_threads=args.threads or threads.get('classifier'))
+        num_threads=args.threads or threads.get('classifier'),
+        allow_config_mismatch=args.allow_config_mismatch)
     if backend == 'onnxruntime':
         print(backend_line(inferencer, args.onnx is None, pipelined))
     predict_source(

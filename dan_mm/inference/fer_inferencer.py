@@ -17,6 +17,8 @@ from mmpretrain.registry import TRANSFORMS
 
 from ..deployment.onnx_export import test_image_size
 from ..deployment.prepare import prepare_for_inference
+from ..utils.checkpoint_config import check_checkpoint_config
+from ..utils.config import load_config
 from ..utils.device import check_device
 from ..utils.errors import CheckpointNotFoundError, InputNotFoundError
 from ..utils.image_io import decode_image
@@ -93,6 +95,11 @@ class FERInferencer(BaseInferencer):
             int8) for ONNX Runtime. Defaults to None.
         num_threads (int, optional): ONNX Runtime's intra-op threads.
             Defaults to ``torch.get_num_threads()``.
+        allow_config_mismatch (bool): Run a checkpoint whose training
+            config (``meta['cfg']``) has another input size, mean/std or
+            class order than ``model``'s config, with a warning, instead
+            of refusing it (:class:`CheckpointMismatchError`). Defaults to
+            False.
 
     Attributes:
         model_notice (str | None): For a model trained on drawn faces
@@ -126,7 +133,8 @@ class FERInferencer(BaseInferencer):
                  detector_threads: Optional[int] = None,
                  backend: Optional[str] = None,
                  onnx_file: Optional[str] = None,
-                 num_threads: Optional[int] = None) -> None:
+                 num_threads: Optional[int] = None,
+                 allow_config_mismatch: bool = False) -> None:
         if isinstance(model, (str, Path)):
             # a model name: its config and its weights, from the cache
             model, pretrained = resolve_model(
@@ -137,11 +145,23 @@ class FERInferencer(BaseInferencer):
         precision_dtype(precision)  # refuse an unknown one before loading
         device = check_device(device)  # 'cuda:0' without CUDA: one line
         backend = check_backend(backend, onnx_file, precision, device)
+        trained_cfg = None
+        if isinstance(model, (str, Config)) and pretrained:
+            # the checkpoint's training config: another input size, mean/
+            # std or class order than this config's is refused
+            cfg = model if isinstance(model, Config) else load_config(model)
+            trained_cfg = check_checkpoint_config(
+                cfg,
+                pretrained,
+                allow_config_mismatch,
+                config_name=model if isinstance(model, str) else None,
+                classes=tuple(classes) if classes else None)
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
         # Not None for a model of drawn faces (SynthFER): its labels on real
-        # photos mean nothing; callers show this next to the results.
-        self.model_notice = model_notice(self.config)
+        # photos mean nothing; callers show this next to the results. What
+        # the checkpoint was trained on counts, not what the config says.
+        self.model_notice = model_notice(trained_cfg or self.config)
         warn_model_notice(self.model_notice)
         prepare_for_inference(
             self.model,

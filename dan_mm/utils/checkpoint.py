@@ -155,7 +155,8 @@ def _wanted(filename: str, err: Exception) -> str:
 
 def load_checkpoint_file(filename: str,
                          map_location: Any = None,
-                         source: Optional[str] = None) -> Any:
+                         source: Optional[str] = None,
+                         mmap: bool = False) -> Any:
     """Load a local checkpoint file, refusing anything but allowed types.
 
     Args:
@@ -164,6 +165,9 @@ def load_checkpoint_file(filename: str,
             :func:`torch.load`.
         source (str, optional): What to call the file in messages (the URL
             it was downloaded from). Defaults to ``filename``.
+        mmap (bool): Map the tensors' storage instead of reading it (for a
+            look at ``meta``; zip checkpoints only, others are read).
+            Defaults to False.
 
     Returns:
         Any: The loaded object (a dict for every checkpoint dan_mm reads).
@@ -183,13 +187,20 @@ def load_checkpoint_file(filename: str,
         raise CheckpointError(
             f'cannot read checkpoint {name}: not a PyTorch checkpoint, or '
             f'damaged ({not_checkpoint}); save or download it again')
+    mmap = mmap and zipfile.is_zipfile(filename)
     try:
         if checkpoints_trusted():
             return torch.load(
-                filename, map_location=map_location, weights_only=False)
+                filename,
+                map_location=map_location,
+                weights_only=False,
+                mmap=mmap)
         with torch.serialization.safe_globals(SAFE_GLOBALS):
             return torch.load(
-                filename, map_location=map_location, weights_only=True)
+                filename,
+                map_location=map_location,
+                weights_only=True,
+                mmap=mmap)
     except pickle.UnpicklingError as err:
         wanted = _refused(filename, err)
         if wanted is None:

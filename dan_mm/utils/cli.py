@@ -78,6 +78,17 @@ def add_trust_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
         f'{TRUST_ENV}=1)')
 
 
+def add_config_mismatch_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--allow-config-mismatch``: run a checkpoint with a config other
+    than its training config (:mod:`dan_mm.utils.checkpoint_config`)."""
+    parser.add_argument(
+        '--allow-config-mismatch',
+        action='store_true',
+        help='run the checkpoint even if its training config has another '
+        'input size, mean/std or class order than the config given '
+        '(results are likely wrong)')
+
+
 def add_precision_argument(parser: argparse.ArgumentParser,
                            default: str = 'fp32') -> None:
     """Add ``--precision {fp32,fp16,bf16}``, the one spelling of inference

@@ -113,3 +113,42 @@ def resolve_model(model: str,
     meta = dict(classes=classes) if classes else None
     return config, cached_checkpoint(
         zoo_model.weights, dataset_meta=meta, progress=progress)
+
+
+def split_model_arguments(
+        config: Optional[str],
+        checkpoint: Optional[str],
+        target: Optional[str],
+        what: str = 'INPUT') -> Tuple[str, Optional[str], str]:
+    """A tool's ``[CONFIG CHECKPOINT | NAME] INPUT`` positionals, sorted.
+
+    argparse fills three optional positionals from the left, so
+    ``NAME INPUT`` arrives as ``config=NAME, checkpoint=INPUT``.
+
+    Args:
+        config (str, optional): The first positional.
+        checkpoint (str, optional): The second.
+        target (str, optional): The third.
+        what (str): The input's name in messages. Defaults to ``'INPUT'``.
+
+    Returns:
+        tuple[str, str | None, str]: ``(model, checkpoint, input)``; the
+        checkpoint is None after a model name.
+
+    Raises:
+        ConfigError: Too few arguments, or two where the first is not a
+            model name; the message lists the names.
+    """
+    given = [a for a in (config, checkpoint, target) if a]
+    names = ', '.join(model_names())
+    if len(given) < 2:
+        raise ConfigError(
+            f'give a model name and {what} (the DAN authors\' models, '
+            f'downloaded once: {names}), or CONFIG CHECKPOINT {what}')
+    if len(given) == 2:
+        if not is_model_name(given[0]):
+            raise ConfigError(
+                f'{given[0]} is not a model name ({names}): give a name and '
+                f'{what}, or CONFIG CHECKPOINT {what}')
+        return given[0], None, given[1]
+    return config, checkpoint, target

@@ -8,6 +8,8 @@ that loads nothing from elsewhere (it works offline).
 Examples:
     # The SynthFER model trained by the README's command 1:
     python tools/demo/web_demo.py
+    # The DAN authors' RAF-DB model (downloaded once):
+    python tools/demo/web_demo.py dan_r18_3rdparty_rafdb
     python tools/demo/web_demo.py configs/dan_r18_rafdb.py dan.pth \\
         --device cuda:0 --host 0.0.0.0 --port 8080
 
@@ -19,8 +21,8 @@ import os
 import os.path as osp
 import warnings
 
-from dan_mm.utils.cli import (add_debug_argument, exit_on_user_error,
-                              find_last_checkpoint)
+from dan_mm.utils.cli import (add_config_mismatch_argument, add_debug_argument,
+                              exit_on_user_error, find_last_checkpoint)
 from dan_mm.utils.errors import MissingExtraError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -37,7 +39,9 @@ def parse_args(argv=None):
         'config',
         nargs='?',
         default=DEFAULT_CONFIG,
-        help='model config (default: configs/dan_r18_synthfer.py)')
+        help='model name (e.g. dan_r18_3rdparty_rafdb: the DAN authors\' '
+        'model, downloaded once) or model config (default: '
+        'configs/dan_r18_synthfer.py)')
     parser.add_argument(
         'checkpoint',
         nargs='?',
@@ -101,6 +105,7 @@ def parse_args(argv=None):
         type=int,
         default=8,
         help='photos waiting at once; more get "busy, try again"')
+    add_config_mismatch_argument(parser)
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
@@ -119,12 +124,18 @@ def main(argv=None):
             '".[demo]")') from err
     from dan_mm.demo import DemoService
     from dan_mm.inference import ModelDomainWarning
+    from dan_mm.zoo import is_model_name, resolve_model
 
     warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
-    checkpoint = args.checkpoint or find_last_checkpoint(args.config)
+    if is_model_name(args.config):  # its weights, downloaded once
+        config, checkpoint = resolve_model(args.config, args.checkpoint)
+    else:
+        config = args.config
+        checkpoint = args.checkpoint or find_last_checkpoint(args.config)
     service = DemoService.from_files(
-        args.config,
+        config,
         checkpoint,
+        allow_config_mismatch=args.allow_config_mismatch,
         device=args.device,
         precision=args.precision,
         detector=args.detector,
