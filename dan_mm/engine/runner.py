@@ -19,6 +19,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..evaluation import cross_dataset_config, model_classes
+from ..utils.checkpoint_config import check_checkpoint_config
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import (amp_optim_wrapper, apply_tta, check_data_roots,
                             enable_tensorboard, enable_visualization,
@@ -198,6 +199,12 @@ def run_test(args: Namespace) -> dict:
     """
     check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
     cfg = load_config(args.config)
+    # trained with another input size, mean/std or class order: refused
+    check_checkpoint_config(
+        cfg,
+        args.checkpoint,
+        getattr(args, 'allow_config_mismatch', False),
+        config_name=args.config)
     cfg.load_from = args.checkpoint
     # --cross-dataset builds the data set's metainfo while merging
     with naming_run_errors(cfg, 'test'):

@@ -204,3 +204,33 @@ def test_infer_with_a_name_offline_is_one_line_naming_the_drive_url(
     assert 'https://drive.google.com/uc?id=1ASabP5wkLUIh4VQc8CEuZbZyLJEFaTMF' \
         in lines[0]
     assert cache_files() == []
+
+
+@pytest.fixture
+def rafdb_in_cache(zoo_home, monkeypatch):
+    """The RAF-DB file put into the cache by hand (as from the Baidu
+    mirror), every request bound for a closed port: each entry point must
+    work from the cache alone."""
+    for var in ('HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'):
+        monkeypatch.setenv(var, 'http://127.0.0.1:9')
+    monkeypatch.delenv('NO_PROXY', raising=False)
+    os.makedirs(checkpoint_dir())
+    return save_reference_checkpoint(
+        os.path.join(checkpoint_dir(), MODELS['dan_r18_3rdparty_rafdb'][0]))
+
+
+def test_every_python_entry_point_takes_a_name(rafdb_in_cache):
+    from mmpretrain import inference_model
+
+    from dan_mm.inference import FERInferencer
+    name = 'dan_r18_3rdparty_rafdb'
+    model = get_model(name, pretrained=True)
+    assert list(model._dataset_meta['classes']) == list(RAFDB)
+    face = cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)
+    result = inference_model(name, face)
+    assert result['pred_class'] in RAFDB
+    inferencer = FERInferencer(name, no_detect=True)
+    assert list(inferencer.classes) == list(RAFDB)
+    assert inferencer.model_notice is None  # a real-face model
+    faces = inferencer(face)[0]['faces']
+    assert len(faces) == 1 and faces[0]['pred_class'] in RAFDB
