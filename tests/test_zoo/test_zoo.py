@@ -1,6 +1,7 @@
 """The authors' released models by name: downloaded from a local server on
 127.0.0.1 (standing in for Google Drive), converted, cached, refused when
 what came is no checkpoint; the same logits as the reference network."""
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import torch
 from fer_test_utils import REPO
 from mmpretrain import get_model
 from reference_dan import save_reference_checkpoint
+from tool_runner import run_tool
 
 from dan_mm.utils.errors import CheckpointDownloadError
 from dan_mm.zoo import (cached_checkpoint, checkpoint_dir, model_names,
@@ -234,3 +236,41 @@ def test_every_python_entry_point_takes_a_name(rafdb_in_cache):
     assert inferencer.model_notice is None  # a real-face model
     faces = inferencer(face)[0]['faces']
     assert len(faces) == 1 and faces[0]['pred_class'] in RAFDB
+
+
+@pytest.mark.slow
+def test_the_tools_take_a_name(rafdb_in_cache, tmp_path):
+    photo = cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)
+    out = tmp_path / 'out'
+    proc = run_tool(
+        'tools/infer.py',
+        'dan_r18_3rdparty_rafdb',
+        photo,
+        '--out-dir',
+        out,
+        '--detector',
+        'haar',
+        in_process=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads(
+        (out / 'predictions.jsonl').read_text().splitlines()[0])
+    assert record['faces'] and record['faces'][0]['pred_class'] in RAFDB
+    proc = run_tool(
+        'tools/visualize_attention.py',
+        'dan_r18_3rdparty_rafdb',
+        photo,
+        '--out',
+        tmp_path / 'attention.png',
+        '--detector',
+        'haar',
+        in_process=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / 'attention.png').is_file()
+
+
+def test_infer_without_a_model_lists_the_names():
+    proc = run_tool('tools/infer.py')
+    assert proc.returncode != 0
+    (line, ) = [ln for ln in proc.stderr.splitlines() if 'error' in ln]
+    for name in MODELS:
+        assert name in line
