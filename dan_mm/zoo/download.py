@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 
 import gdown
 import requests
-from gdown.exceptions import DownloadError
+from gdown.exceptions import DownloadError, FileURLRetrievalError
 
 from ..utils.checkpoint import not_a_checkpoint
 from ..utils.errors import CheckpointDownloadError
@@ -41,6 +41,9 @@ def _reason(err: BaseException, timeout: Tuple[float, float]) -> str:
     if isinstance(err, requests.exceptions.HTTPError):
         return f'the server answered {err.response.status_code}' \
             if err.response is not None else 'refused by the server'
+    if isinstance(err, FileURLRetrievalError):
+        return ('Google Drive answered with a page instead of the file: its '
+                '"too many users" quota or a sign-in page; try later')
     text = ' '.join(str(err).split())
     if isinstance(err, DownloadError) and ('incomplete' in text
                                            or 'byte range' in text):
