@@ -14,6 +14,11 @@ os.environ['PYTHONPATH'] = os.pathsep.join(
     p for p in (osp.dirname(osp.dirname(osp.abspath(__file__))),
                 os.environ.get('PYTHONPATH')) if p)
 
+# tools/infer.py exports the deploy model for ONNX Runtime on the CPU; the
+# tests' exports stay out of the user's cache.
+os.environ.setdefault('DAN_MM_ONNX_CACHE',
+                      tempfile.mkdtemp(prefix='dan_mm_test_onnx_'))
+
 torch.set_num_threads(2)
 
 # Downloads (dan_mm.zoo) go to a cache of this test session's own, never to

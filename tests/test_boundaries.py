@@ -363,3 +363,48 @@ def test_photo_inference_imports_nothing_from_video(module):
             f'{MODULES[module]}:{line}: imports {target}'
     deps = import_graph()[module]
     assert not [m for m in deps if m.startswith('dan_mm.video')], deps
+
+
+def modules_calling(name):
+    """The dan_mm modules that call a function or method ``name``."""
+    found = set()
+    for path in PACKAGE:
+        for node in ast.walk(parse(path)):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = getattr(func, 'id', None) or getattr(
+                    func, 'attr', None)
+                if called == name:
+                    found.add(path)
+    return found
+
+
+def test_one_runtime_builds_models_and_classifier_sessions():
+    """Loading a model and opening the classifier's ONNX Runtime session
+    each live in one place (the face detector keeps its own session)."""
+    runtime = osp.join('dan_mm', 'runtime')
+    assert modules_calling('get_model') == {osp.join(runtime, 'model.py')}
+    assert modules_calling('InferenceSession') == {
+        osp.join(runtime, 'session.py'),
+        osp.join('dan_mm', 'inference', 'face_detectors', 'retinaface.py')
+    }
+
+
+def test_the_package_prints_only_through_the_cli_helper():
+    assert modules_calling('print') == {osp.join('dan_mm', 'utils', 'cli.py')}
+
+
+def test_the_runtime_imports_no_caller():
+    """The runtime is below its callers: it never imports them (only the
+    engine's knowledge of a config's pretrained start)."""
+    callers = ('inference', 'video', 'demo', 'analysis', 'deployment', 'apis',
+               'engine')
+    for path in PACKAGE:
+        if not path.startswith(osp.join('dan_mm', 'runtime', '')):
+            continue
+        for line, module in imported_modules(path):
+            if module == 'dan_mm.engine.pretrained':
+                continue
+            assert not any(
+                module.startswith(f'dan_mm.{room}') for room in callers), \
+                f'{path}:{line}: imports {module}'

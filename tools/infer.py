@@ -12,13 +12,15 @@ per image or frame (format: :mod:`dan_mm.inference.predictions`), and for a
 video or camera ``timeline.csv`` and ``timeline.png``, each tracked face's
 expression over time (``--no-timeline``: not).
 
-Videos and cameras on the CPU run the fastest path with the same results by
-themselves: the deploy model exported to ONNX once (cached by the
-checkpoint's hash under ``~/.cache/dan_mm/onnx``, ``$DAN_MM_ONNX_CACHE``)
-and run by ONNX Runtime, in a loop whose decoding, detection and
-classification overlap on the cores. ``--onnx FILE`` runs a given export
-(e.g. an int8 one from ``tools/deployment/quantize_onnx.py``) on any input;
-``--backend pytorch`` always runs PyTorch. Attention maps are PyTorch's.
+Every source on the CPU in fp32 runs the fastest path with the same results
+by itself (:func:`dan_mm.runtime.choose_backend`): the deploy model exported
+to ONNX once (cached by the checkpoint's hash under ``~/.cache/dan_mm/onnx``,
+``$DAN_MM_ONNX_CACHE``) and run by ONNX Runtime; a video or camera runs in a
+loop whose decoding, detection and classification overlap on the cores.
+``--onnx FILE`` runs a given export (e.g. an int8 one from
+``tools/deployment/quantize_onnx.py``) on any input; ``--backend pytorch``
+always runs PyTorch. Attention maps (``--show-heads``) are PyTorch's, and
+PyTorch then classifies too (one pass).
 
 Exit status: 0 on success; 1 when the input (or a file of a folder) cannot
 be read or a video cannot be opened (one ``error:`` line; ``--debug`` for
@@ -41,16 +43,17 @@ import argparse
 import warnings
 from typing import Optional, Sequence
 
-from dan_mm.apis import check_source, pick_backend, predict_source
+from dan_mm.apis import check_source, predict_source
 from dan_mm.inference import (DETECTOR_SHORTCUTS, FERInferencer,
                               ModelDomainWarning)
+from dan_mm.runtime import choose_backend, resolve_model
 from dan_mm.utils.cli import (add_config_mismatch_argument, add_debug_argument,
                               add_precision_argument,
                               add_trust_checkpoint_argument,
                               check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 from dan_mm.video import stage_threads
-from dan_mm.zoo import is_model_name, resolve_model, split_model_arguments
+from dan_mm.zoo import is_model_name, split_model_arguments
 
 
 def positive_int(text: str) -> int:
@@ -119,9 +122,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--backend',
         choices=['pytorch', 'onnxruntime'],
         default=None,
-        help='what classifies the faces (default: onnxruntime for a video '
-        'or camera on the CPU, through the deploy model exported once; '
-        'else pytorch); pytorch always runs PyTorch')
+        help='what classifies the faces (default: onnxruntime on the CPU '
+        'in fp32 without --show-heads, through the deploy model exported '
+        'once; else pytorch); pytorch always runs PyTorch')
     parser.add_argument(
         '--onnx',
         metavar='FILE',
@@ -173,8 +176,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     source = check_source(args.input)  # before the model loads
     # a model name: its config and weights (downloaded once, then cached)
     config, checkpoint = resolve_model(args.config, args.checkpoint)
-    backend = pick_backend(source, args.backend, args.onnx, args.device,
-                           args.precision)
+    backend = choose_backend(args.backend, args.onnx, args.device,
+                             args.precision, args.show_heads)
     onnx_file = args.onnx if backend == 'onnxruntime' else None
     if args.onnx and onnx_file is None:
         print(f'note: --backend pytorch: {args.onnx} is not used')

@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 import mmcv
 
 from dan_mm.inference import DETECTOR_SHORTCUTS, FERInferencer
+from dan_mm.runtime import resolve_model
 from dan_mm.utils.cli import (add_config_mismatch_argument, add_debug_argument,
                               add_precision_argument,
                               add_trust_checkpoint_argument,
@@ -29,7 +30,7 @@ from dan_mm.utils.config import load_config
 from dan_mm.utils.errors import InputNotFoundError, NoFaceFoundError
 from dan_mm.utils.image_io import decode_image
 from dan_mm.visualization import draw_attention_panels
-from dan_mm.zoo import is_model_name, resolve_model, split_model_arguments
+from dan_mm.zoo import is_model_name, split_model_arguments
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):

@@ -3,8 +3,9 @@ prediction.
 
 :func:`benchmark_speed_of_config` and :func:`benchmark_agreement` are what
 ``tools/analysis_tools/benchmark.py`` runs, one or the other. Both build the
-model as inference does (:func:`~dan_mm.deployment.prepare_for_inference`,
-set up by a :class:`ModelSetup`). The speed run (:class:`SpeedRun`) times,
+model as inference does (:func:`~dan_mm.runtime.load_model` and
+:func:`~dan_mm.runtime.prepare_for_inference`, set up by a
+:class:`ModelSetup`). The speed run (:class:`SpeedRun`) times,
 after warm-up, on random images:
 
 - ``model``: the whole forward (normalised images -> logits);
@@ -12,7 +13,8 @@ after warm-up, on random images:
   ``switch_to_deploy`` speeds up);
 - ``backbone``: the FCN alone, the floor of the whole model;
 - ``onnxruntime``: with ``onnx=FILE``, that export of the whole model run by
-  onnxruntime on the CPU, on the same input.
+  onnxruntime on the CPU, on the same input, in the session
+  ``tools/infer.py`` runs (:func:`~dan_mm.runtime.create_session`).
 
 The parts are timed through DAN's public methods (``backbone_features``,
 ``logits_from_features``); any other classifier is timed as a whole only.
@@ -28,7 +30,6 @@ Either returns one JSON-ready dict, headed by the environment
 (:func:`~dan_mm.utils.environment.environment_record`); the tool writes it with
 ``--out FILE``, and the GPU check reads that instead of the printed text.
 """
-import copy
 import time
 from dataclasses import dataclass, replace
 from typing import Callable, List, Optional
@@ -38,13 +39,12 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from ..deployment.prepare import inference_inputs, prepare_for_inference
 from ..models import DAN
+from ..runtime import (agreement_record, create_session, inference_inputs,
+                       load_model, prepare_for_inference)
 from ..utils.environment import environment_record
 from ..utils.errors import ConfigError
-from ..utils.log import quiet_mmengine_log
 from ..utils.precision import autocast
-from ..utils.pretrained import drop_pretrained
 
 PARTS = ('model', 'neck+head', 'backbone', 'onnxruntime')
 
@@ -102,7 +102,8 @@ class AgreementRun:
 
 def build_benchmark_model(cfg: Config, setup: ModelSetup) -> nn.Module:
     """The config's model prepared for inference, as the benchmark runs it
-    (:func:`~dan_mm.deployment.prepare_for_inference`).
+    (:func:`~dan_mm.runtime.load_model`,
+    :func:`~dan_mm.runtime.prepare_for_inference`).
 
     Without a checkpoint the weights are random (mmengine's init), and the
     config's pretrained start is not read. mmengine's log stays quiet while
@@ -121,26 +122,17 @@ def build_benchmark_model(cfg: Config, setup: ModelSetup) -> nn.Module:
             precision, or ``deploy`` for a model without
             ``switch_to_deploy()``.
     """
-    from mmpretrain.apis import get_model
     device = torch.device(setup.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ConfigError(f'--device {device}: CUDA is not available here; '
-                          'use --device cpu')
-    cfg = copy.deepcopy(cfg)
-    if not setup.checkpoint:
-        # random weights: the config's pretrained start is not needed
-        drop_pretrained(cfg.model)
-    with quiet_mmengine_log():
-        model = get_model(
-            cfg, pretrained=setup.checkpoint or False, device=device)
-        if not setup.checkpoint:
-            model.init_weights()
+        raise ConfigError(f"device='{device}': CUDA is not available here; "
+                          "use device='cpu'")
+    model = load_model(
+        cfg, setup.checkpoint or None, device, init_weights=True)
     return prepare_for_inference(
         model,
         deploy=setup.deploy,
         channels_last=setup.channels_last,
-        precision=setup.precision,
-        flag='--deploy')
+        precision=setup.precision)
 
 
 def time_part(fn: Callable, inputs, iters: int, warmup: int,
@@ -174,7 +166,9 @@ def time_part(fn: Callable, inputs, iters: int, warmup: int,
 def time_onnx(path: str, inputs: np.ndarray, iters: int,
               warmup: int) -> np.ndarray:
     """Per-iteration latencies (s) of an ONNX model in onnxruntime on the
-    CPU, with as many threads as torch uses, after warm-up.
+    CPU, in the session inference runs
+    (:func:`~dan_mm.runtime.create_session`: as many threads as torch
+    uses, no spinning), after warm-up.
 
     Args:
         path (str): The ``.onnx`` file.
@@ -185,11 +179,7 @@ def time_onnx(path: str, inputs: np.ndarray, iters: int,
     Returns:
         np.ndarray: Shape ``(iters,)``, seconds.
     """
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    session = ort.InferenceSession(
-        path, options, providers=['CPUExecutionProvider'])
+    session = create_session(path)
     feed = {session.get_inputs()[0].name: np.ascontiguousarray(inputs)}
     latencies = []
     for i in range(warmup + iters):
@@ -285,12 +275,14 @@ def prediction_agreement(model: nn.Module,
         max_samples (int, optional): Stop after this many images.
 
     Returns:
-        dict: ``images``, ``input_size`` ([H, W] after the pipeline),
-        ``agree_pct``, ``top1_fp32``, ``top1_low`` (percent) and
+        dict: ``input_size`` ([H, W] after the pipeline), the
+        :func:`~dan_mm.runtime.agreement_record` (``images``,
+        ``agreement``, ``top1_fp32``, ``top1_low``: fractions) and
         ``max_prob_diff``.
     """
     device = next(model.parameters()).device
-    same = total = right32 = right_low = 0
+    labels, preds32, preds_low = [], [], []
+    total = 0
     max_diff = 0.
     input_size = None
     with torch.no_grad():
@@ -301,23 +293,22 @@ def prediction_agreement(model: nn.Module,
             p32 = model(inputs, mode='tensor').float().softmax(1)
             with autocast(device, precision):
                 plow = model(inputs, mode='tensor').float().softmax(1)
-            labels = torch.cat([s.gt_label
-                                for s in data['data_samples']]).to(device)
-            same += (p32.argmax(1) == plow.argmax(1)).sum().item()
-            right32 += (p32.argmax(1) == labels).sum().item()
-            right_low += (plow.argmax(1) == labels).sum().item()
+            labels_now = torch.cat([s.gt_label
+                                    for s in data['data_samples']]).to(device)
+            for out, batch in ((labels, labels_now), (preds32, p32),
+                               (preds_low, plow)):
+                out.extend(
+                    (batch if batch.dim() == 1 else batch.argmax(1)).tolist())
             max_diff = max(max_diff, (p32 - plow).abs().max().item())
             total += len(inputs)
             if max_samples and total >= max_samples:
                 break
     if not total:
-        raise ConfigError('--agreement: the test set has no images')
+        raise ConfigError('the agreement needs test images: the config\'s '
+                          'test set has none')
     return dict(
-        images=total,
+        **agreement_record(labels, preds32, preds_low),
         input_size=input_size,
-        agree_pct=round(100 * same / total, 2),
-        top1_fp32=round(100 * right32 / total, 2),
-        top1_low=round(100 * right_low / total, 2),
         max_prob_diff=round(max_diff, 6))
 
 
@@ -325,8 +316,9 @@ def format_agreement(result: dict) -> str:
     """The one-line report of a :func:`benchmark_agreement` result."""
     a, low = result['agreement'], result['precision']
     return (f'{a["images"]} images: fp32 vs {low} predicted class agrees on '
-            f'{a["agree_pct"]:.2f}%; top-1 fp32 {a["top1_fp32"]:.2f}%, {low} '
-            f'{a["top1_low"]:.2f}%; max |prob diff| '
+            f'{100 * a["agreement"]:.2f}%; top-1 fp32 '
+            f'{100 * a["top1_fp32"]:.2f}%, {low} '
+            f'{100 * a["top1_low"]:.2f}%; max |prob diff| '
             f'{a["max_prob_diff"]:.4f}')
 
 

@@ -19,7 +19,8 @@ Paths (model weights are random: speed does not depend on them):
 - ``fast``: ``switch_to_deploy()`` (fused attention heads), channels-last,
   and bf16 autocast where the CPU has native bf16 (AVX512-BF16 / AMX);
 - ``onnxruntime``: the deploy model exported to ONNX and run by ONNX
-  Runtime on the CPU, with as many threads as torch;
+  Runtime on the CPU, with as many threads as torch: the backend and session
+  ``tools/infer.py`` runs (:func:`~dan_mm.runtime.build_onnx_backend`);
 - ``pipelined``: the same in :class:`~dan_mm.video.PipelinedVideoInferencer`
   (decode, detect, classify and write overlap in threads), the detector and
   the classifier sharing the cores (:func:`~dan_mm.video.stage_threads`):
@@ -39,15 +40,13 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 import torch
-import torch.nn as nn
 from matplotlib import cbook
 from mmengine.config import Config
 
-from ..deployment.onnx_export import export, test_image_size
 from ..inference import FERInferencer
+from ..runtime import load_model
 from ..utils.environment import environment_record
 from ..utils.errors import ConfigError
-from ..utils.pretrained import drop_pretrained
 from ..video import (PipelinedVideoInferencer, StageTimer, VideoInferencer,
                      stage_threads)
 
@@ -113,13 +112,6 @@ def write_face_clip(path: str,
     return path
 
 
-def export_onnx(model: nn.Module, path: str, image_size: int) -> str:
-    """Export ``model`` to ONNX at ``path`` with a dynamic batch axis, as
-    ``tools/deployment/pytorch2onnx.py`` does; returns ``path``."""
-    export(model, path, image_size)
-    return path
-
-
 def build_video_loop(cfg: Config,
                      path: str,
                      work_dir: str,
@@ -131,7 +123,8 @@ def build_video_loop(cfg: Config,
     Args:
         cfg (Config): A model config.
         path (str): One of :data:`PATHS`.
-        work_dir (str): Where the ONNX export goes.
+        work_dir (str): Unused (the ONNX export goes to a temporary file,
+            as ``tools/infer.py`` exports a model without a checkpoint).
         detector (str, optional): The face detector; defaults to the
             inferencer's default.
         onnx_file (str, optional): The ONNX file of the ``int8`` paths.
@@ -140,19 +133,15 @@ def build_video_loop(cfg: Config,
     Returns:
         VideoInferencer: On the CPU (pipelined for the pipelined paths).
     """
-    from mmpretrain.apis import get_model
     if path not in PATHS:
         raise ConfigError(f'unknown path "{path}": use one of '
                           f'{", ".join(PATHS)}')
     if path in ONNX_FILE_PATHS and onnx_file is None:
         raise ConfigError(f'path "{path}" needs --onnx FILE (an int8 '
                           'export, tools/deployment/quantize_onnx.py)')
-    cfg = cfg.copy()
-    drop_pretrained(cfg.model)  # random weights: speed does not need them
-    # Built with torch's default init (no init_weights(), which logs every
-    # parameter): speed does not depend on the values.
-    model = get_model(cfg, pretrained=False, device='cpu')
-    model.eval()
+    # Random weights with torch's default init: speed does not depend on
+    # the values.
+    model = load_model(cfg, None, 'cpu')
     kwargs = {} if detector is None else dict(detector=detector)
     pipelined = path.endswith('pipelined')
     if pipelined:  # the stages share the cores, as tools/infer.py does
@@ -166,11 +155,10 @@ def build_video_loop(cfg: Config,
             channels_last=True,
             precision='bf16' if has_native_bf16() else 'fp32')
     elif path != 'fp32':
-        if path in ('onnxruntime', 'pipelined'):
-            model.switch_to_deploy()
-            onnx_file = export_onnx(model, osp.join(work_dir, 'model.onnx'),
-                                    test_image_size(cfg))
-        kwargs.update(backend='onnxruntime', onnx_file=onnx_file)
+        # onnxruntime/pipelined: the deploy export, made as infer.py makes it
+        kwargs.update(
+            backend='onnxruntime',
+            onnx_file=onnx_file if path in ONNX_FILE_PATHS else None)
     loop = PipelinedVideoInferencer if pipelined else VideoInferencer
     return loop(FERInferencer(model, **kwargs), **loop_kwargs)
 

@@ -1,17 +1,16 @@
-"""Run a :class:`~dan_mm.apis.FERInferencer` over an image, a folder, a video
-or a camera, and write ``predictions.jsonl`` (what ``tools/infer.py`` does).
-"""
+"""Run a :class:`~dan_mm.inference.FERInferencer` over an image, a folder, a
+video or a camera, and write ``predictions.jsonl`` (what ``tools/infer.py``
+does)."""
 import os
 import os.path as osp
-import sys
 from pathlib import Path
 from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
-import torch
 from tqdm import tqdm
 
 from ..inference import (FERInferencer, WholeImageDetector, list_image_files,
                          to_json_line)
+from ..utils.cli import report_logger
 from ..utils.errors import InputError, InputNotFoundError, NoFaceFoundError
 from ..video import (PipelinedVideoInferencer, Timeline, VideoInferencer,
                      count_frames, is_video_file, parse_video_source)
@@ -40,33 +39,6 @@ def check_source(text: str) -> Source:
     if not isinstance(source, int) and not osp.exists(source):
         raise InputNotFoundError(f'input not found: {source}')
     return Source(source, is_video, count_frames(source) if is_video else None)
-
-
-def pick_backend(source: Source,
-                 backend: Optional[str] = None,
-                 onnx_file: Optional[str] = None,
-                 device: Optional[str] = None,
-                 precision: str = 'fp32') -> str:
-    """The backend to classify ``source`` with.
-
-    ``backend`` wins when given (``'pytorch'`` always means PyTorch); an
-    ``onnx_file`` means ONNX Runtime; otherwise a video or camera on the
-    CPU in fp32 gets ONNX Runtime (the fastest path with the same results,
-    :class:`~dan_mm.inference.FERInferencer`'s cached deploy export) and
-    everything else PyTorch.
-
-    Returns:
-        str: ``'pytorch'`` or ``'onnxruntime'``.
-    """
-    if backend is not None:
-        return backend
-    if onnx_file is not None:
-        return 'onnxruntime'
-    on_cpu = str(device).startswith('cpu') if device is not None \
-        else not torch.cuda.is_available()
-    if source.is_video and on_cpu and precision == 'fp32':
-        return 'onnxruntime'
-    return 'pytorch'
 
 
 def iter_source(inferencer: FERInferencer,
@@ -137,7 +109,8 @@ def predict_source(inferencer: FERInferencer,
             ``smooth``, ``detect_every``, ``pipelined`` (see
             :func:`iter_source`).
 
-    Prints a summary line, e.g. ``3 images, 5 faces; results in ...``.
+    Logs a summary line, e.g. ``3 images, 5 faces; results in ...``, to
+    :data:`~dan_mm.utils.cli.REPORT_LOGGER` (the tools print it).
 
     Returns:
         tuple[int, int]: Images (or frames) and faces.
@@ -163,21 +136,20 @@ def predict_source(inferencer: FERInferencer,
                 num_faces += len(result['faces'])
                 if 'error' in result:
                     unreadable.append(result['error'])
-                    print(
-                        f'warning: {result["error"]}; skipped',
-                        file=sys.stderr)
+                    report_logger().warning(f'{result["error"]}; skipped')
         except KeyboardInterrupt:  # a camera runs until stopped
             results.close()
     kind = 'frames' if source.is_video else 'images'
-    print(f'{num_items} {kind}, {num_faces} faces; results in {out_dir} '
-          '(predictions.jsonl)')
+    log = report_logger()
+    log.info(f'{num_items} {kind}, {num_faces} faces; results in {out_dir} '
+             '(predictions.jsonl)')
     if track is not None and len(track):
         title = ('classes not meaningful: a model of drawn faces (SynthFER)'
                  if inferencer.model_notice else None)
         csv_path, png_path = track.write(out_dir, title=title)
-        print(f'timeline: {csv_path}, {png_path}')
+        log.info(f'timeline: {csv_path}, {png_path}')
     if inferencer.model_notice:  # a model of drawn faces (SynthFER)
-        print(f'note: {inferencer.model_notice}')
+        log.info(f'note: {inferencer.model_notice}')
     if unreadable:
         raise InputError(
             f'{len(unreadable)} of {num_items} images in {source.path} could '

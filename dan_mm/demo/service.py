@@ -55,7 +55,7 @@ def device_name(device: torch.device) -> str:
 class DemoService:
     """Classify the faces of uploaded photos for the web demo.
 
-    Two :class:`~dan_mm.apis.FERInferencer` share one model: one detects
+    Two :class:`~dan_mm.inference.FERInferencer` share one model: one detects
     faces, the other takes the whole image as one face (what the page offers
     when no face is found). Calls are not thread safe: the web app runs them
     one at a time.
@@ -115,10 +115,10 @@ class DemoService:
             device (str, optional): e.g. ``'cpu'``, ``'cuda:0'``.
             precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``.
             detector (str | dict, optional): The face detector (see
-                :class:`~dan_mm.apis.FERInferencer`); defaults to the
+                :class:`~dan_mm.inference.FERInferencer`); defaults to the
                 config's, else RetinaFace.
             backend (str, optional): ``'pytorch'`` or ``'onnxruntime'``
-                (see :class:`~dan_mm.apis.FERInferencer`; the attention
+                (see :class:`~dan_mm.inference.FERInferencer`; the attention
                 panels are PyTorch's either way). Defaults to
                 ``'onnxruntime'`` with ``onnx_file``, else ``'pytorch'``.
             onnx_file (str, optional): An ONNX export of the model (fp32 or

@@ -3,7 +3,7 @@
 :func:`quantize_onnx` is what ``tools/deployment/quantize_onnx.py`` runs:
 
 1. the model in deploy form (heads fused) is exported to fp32 ONNX
-   (:func:`dan_mm.deployment.onnx_export.export`);
+   and checked against PyTorch (:func:`dan_mm.runtime.export_verified`);
 2. ONNX Runtime's own tools quantise it: ``quant_pre_process``, then
    ``quantize_static`` (QDQ, per-channel weights, MinMax or Percentile
    calibration) on faces cut as the training faces were: the config's test
@@ -31,13 +31,13 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from ..utils.cli import check_checkpoint_file, naming_checkpoint
+from ..runtime import (agreement_record, create_session, export_verified,
+                       inference_image_size, load_model, prepare_for_inference)
+from ..utils.cli import check_checkpoint_file
 from ..utils.config import naming_config_keys
 from ..utils.environment import cpu_flags, cpu_name
 from ..utils.errors import ConfigError, DataError, UserError
 from ..utils.image_io import decode_image, list_image_files
-from ..utils.log import quiet_mmengine_log
-from .onnx_export import export, test_image_size, verify
 
 CALIB_METHODS = ('minmax', 'percentile')
 VNNI_FLAGS = ('avx512_vnni', 'avx_vnni')
@@ -84,19 +84,10 @@ def choose_arithmetic(flags: Iterable[str]) -> dict:
 
 def load_deploy_model(cfg: Config, checkpoint: str) -> torch.nn.Module:
     """The config's model with ``checkpoint``'s weights, on the CPU, in
-    eval mode and deploy form (heads fused, where the model has one).
-
-    mmengine's log stays quiet while it is built: its init logs every
-    parameter (about 600 lines for DAN-R18).
-    """
-    from mmpretrain.apis import get_model
-    with quiet_mmengine_log(), naming_config_keys(cfg), \
-            naming_checkpoint(checkpoint):
-        model = get_model(cfg, pretrained=checkpoint, device='cpu')
-    model.eval()
-    if hasattr(model, 'switch_to_deploy'):
-        model.switch_to_deploy()
-    return model
+    eval mode and deploy form (heads fused, where the model has one)."""
+    model = load_model(cfg, checkpoint)
+    return prepare_for_inference(
+        model, deploy=hasattr(model, 'switch_to_deploy'))
 
 
 def build_dataset(cfg: Config, split: str):
@@ -290,23 +281,15 @@ def quantize_model(fp32_path: str, out: str, reader: FaceCalibrationReader,
         calibrate_method=method)
 
 
-def onnx_session(path: str, threads: int = 2):
-    """A CPU ONNX Runtime session with ``threads`` intra-op threads."""
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(
-        path, options, providers=['CPUExecutionProvider'])
-
-
 def compare_on_test_split(fp32_path: str, int8_path: str, cfg: Config,
                           preprocessor, threads: int, batch_size: int) -> dict:
     """Run both models over the config's test split and compare them.
 
     Returns:
-        dict: ``test_faces``, ``top1_fp32``, ``top1_int8``, ``agreement``
-        (fractions in [0, 1]), ``macro_f1_fp32``, ``macro_f1_int8``,
+        dict: ``test_faces``, then ``images``, ``agreement``,
+        ``top1_fp32`` and ``top1_low`` (int8's; fractions in [0, 1], see
+        :func:`~dan_mm.runtime.agreement_record`), ``macro_f1_fp32``,
+        ``macro_f1_int8``,
         ``mean_logit_cosine`` and ``predictions`` (``labels``, ``fp32``,
         ``int8``: one class index per test face, in data set order).
     """
@@ -315,7 +298,7 @@ def compare_on_test_split(fp32_path: str, int8_path: str, cfg: Config,
     if not len(dataset):
         raise DataError('the config\'s test split is empty: the agreement '
                         'cannot be measured; check test_dataloader.dataset')
-    sessions = [onnx_session(p, threads) for p in (fp32_path, int8_path)]
+    sessions = [create_session(p, threads) for p in (fp32_path, int8_path)]
     labels, preds, cosines = [], ([], []), []
     for inputs, data_samples in normalized_batches(
             dataset_samples(dataset, range(len(dataset))), preprocessor,
@@ -335,9 +318,7 @@ def compare_on_test_split(fp32_path: str, int8_path: str, cfg: Config,
 
     return dict(
         test_faces=len(labels),
-        top1_fp32=round(float((p32 == labels).mean()), 6),
-        top1_int8=round(float((p8 == labels).mean()), 6),
-        agreement=round(float((p32 == p8).mean()), 6),
+        **agreement_record(labels, p32, p8),
         macro_f1_fp32=f1(p32),
         macro_f1_int8=f1(p8),
         mean_logit_cosine=round(float(np.mean(cosines)), 6),
@@ -355,7 +336,7 @@ def format_report(report: dict) -> str:
     return (f'int8 vs fp32 on {report["test_faces"]} test faces: predicted '
             f'class agrees on {100 * report["agreement"]:.2f}%; top-1 fp32 '
             f'{100 * report["top1_fp32"]:.2f}%, int8 '
-            f'{100 * report["top1_int8"]:.2f}%; macro-F1 fp32 '
+            f'{100 * report["top1_low"]:.2f}%; macro-F1 fp32 '
             f'{report["macro_f1_fp32"]:.4f}, int8 '
             f'{report["macro_f1_int8"]:.4f}')
 
@@ -436,14 +417,10 @@ def quantize_onnx(cfg: Config,
     arithmetic = choose_arithmetic(cpu_flags() if flags is None else flags)
     log(f'int8 arithmetic: {arithmetic["name"]}, since {arithmetic["reason"]}')
     model = load_deploy_model(cfg, checkpoint)
-    image_size = test_image_size(cfg)
+    image_size = inference_image_size(cfg)
     with tempfile.TemporaryDirectory(prefix='dan_int8_') as tmp:
         fp32_path = osp.join(tmp, 'fp32.onnx')
-        export(model, fp32_path, image_size)
-        diff = verify(model, fp32_path, image_size, batch_sizes=(1, ))
-        if diff > 1e-4:  # an exporter bug, not the input
-            raise RuntimeError(
-                f'the ONNX model differs from PyTorch by {diff}')
+        export_verified(model, fp32_path, image_size, batch_sizes=(1, ))
         batches = calibration_batches(cfg, model.data_preprocessor, calib_dir,
                                       num_calib)
         calib_faces = sum(len(b) for b in batches)

@@ -14,7 +14,7 @@ from typing import Optional
 import torch
 
 from ..utils.checkpoint import load_checkpoint_file
-from ..utils.cli import check_checkpoint_file, naming_checkpoint
+from ..utils.cli import check_checkpoint_file, naming_checkpoint, report_logger
 from ..utils.config import load_config
 from ..utils.errors import CheckpointError, CheckpointMismatchError
 # The key conversion lives with the loader, which converts the authors'
@@ -91,9 +91,10 @@ def convert_reference_checkpoint(src: str,
         num_heads=num_heads,
         epoch=checkpoint.get('iter'))
     torch.save({'meta': meta, 'state_dict': converted}, dst)
-    print(f'Converted {len(converted)} tensors (num_classes={num_classes}, '
-          f'num_heads={num_heads}) to {dst}')
-    print('Note: the reference does not save the affinity-loss centres; '
-          '"head.affinity_loss.centers" stays at its random init (it is only '
-          'used in training, so test results are unaffected).')
+    log = report_logger()
+    log.info(f'Converted {len(converted)} tensors (num_classes={num_classes}, '
+             f'num_heads={num_heads}) to {dst}')
+    log.info('Note: the reference does not save the affinity-loss centres; '
+             '"head.affinity_loss.centers" stays at its random init (it is '
+             'only used in training, so test results are unaffected).')
     return meta

@@ -2,7 +2,7 @@
 
 As mmpretrain's ``tools/model_converters/reparameterize_model.py``: the
 model is built from the config, loaded from the checkpoint,
-:func:`~dan_mm.deployment.prepare_for_inference` (``deploy=True``, through
+:func:`~dan_mm.runtime.prepare_for_inference` (``deploy=True``, through
 ``switch_to_deploy()``) fuses each head's conv+BN branches into one 3x3 conv,
 its 1x1 conv+BN into one conv, the K heads into grouped layers, and the
 state dict is saved. Load it with ``--cfg-options model.neck.deploy=True``.
@@ -12,13 +12,11 @@ import os.path as osp
 
 import torch
 from mmengine.config import Config
-from mmpretrain.apis import get_model
 
+from ..runtime import load_model, prepare_for_inference
 from ..utils.checkpoint import load_checkpoint_file
-from ..utils.cli import check_checkpoint_file, naming_checkpoint
-from ..utils.config import naming_config_keys
+from ..utils.cli import check_checkpoint_file
 from ..utils.errors import ConfigError
-from .prepare import prepare_for_inference
 
 
 def reparameterize_checkpoint(cfg: Config, checkpoint: str, out: str,
@@ -40,10 +38,8 @@ def reparameterize_checkpoint(cfg: Config, checkpoint: str, out: str,
     if cfg.model.neck.get('deploy', False):
         raise ConfigError(f'{config} already builds model.neck.deploy='
                           'True; give the training-form config')
-    with naming_config_keys(cfg), naming_checkpoint(checkpoint):
-        model = get_model(cfg, pretrained=checkpoint, device='cpu')
-        prepare_for_inference(model, deploy=True, flag='model.type')
-        loaded = load_checkpoint_file(checkpoint, map_location='cpu')
+    model = prepare_for_inference(load_model(cfg, checkpoint), deploy=True)
+    loaded = load_checkpoint_file(checkpoint, map_location='cpu')
     meta = dict(loaded.get('meta') or {}, deploy=True)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     torch.save({'meta': meta, 'state_dict': model.state_dict()}, out)

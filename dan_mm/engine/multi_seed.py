@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from ..utils.cli import report_logger
 from ..utils.config import (check_data_roots, load_config, merge_cfg_options,
                             set_dataloader_defaults)
 from ..utils.errors import ConfigError
@@ -149,7 +150,8 @@ def run_multi_seed(config: str,
     markdown = to_markdown(config, seeds, summary)
     with open(osp.join(work_dir, 'summary.md'), 'w') as f:
         f.write(markdown)
-    print(markdown)
-    print(f'written: {osp.join(work_dir, "summary.md")}, '
-          f'{osp.join(work_dir, "summary.json")}')
+    log = report_logger()
+    log.info(markdown)
+    log.info(f'written: {osp.join(work_dir, "summary.md")}, '
+             f'{osp.join(work_dir, "summary.json")}')
     return result

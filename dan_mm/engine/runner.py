@@ -21,13 +21,14 @@ from mmengine.runner import Runner
 from ..evaluation import cross_dataset_config, model_classes
 from ..utils.checkpoint_config import check_checkpoint_config
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
-from ..utils.config import (amp_optim_wrapper, apply_tta, check_data_roots,
-                            enable_tensorboard, enable_visualization,
-                            load_config, merge_cfg_options, naming_config_keys,
-                            set_dataloader_defaults, set_work_dir)
-from ..utils.dist_utils import setup_cpu_distributed
-from ..utils.pretrained import naming_pretrained_keys, prepare_pretrained_start
+from ..utils.config import (check_data_roots, load_config, merge_cfg_options,
+                            naming_config_keys, set_dataloader_defaults,
+                            set_work_dir)
 from ..zoo import fetch_released_file
+from .dist_utils import setup_cpu_distributed
+from .pretrained import naming_pretrained_keys, prepare_pretrained_start
+from .run_config import (amp_optim_wrapper, apply_tta, enable_tensorboard,
+                         enable_visualization)
 
 # The loaders each mode builds: training validates but never tests.
 LOADERS = {
@@ -134,7 +135,7 @@ def build_runner(cfg: Config,
     """Check a merged config and build its Runner, as every tool does.
 
     In order: (training) the pretrained start is checked or dropped
-    (:func:`~dan_mm.utils.pretrained.prepare_pretrained_start`) before
+    (:func:`~dan_mm.engine.pretrained.prepare_pretrained_start`) before
     anything is built; the checkpoint ``load_from`` names must exist; the
     data roots of the loaders ``mode`` builds must exist; a CPU-only
     ``launcher='pytorch'`` run joins its process group with gloo; the

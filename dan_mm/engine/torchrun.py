@@ -25,6 +25,7 @@ import os
 import sys
 from typing import List, Optional, Sequence
 
+from ..utils.cli import print_errors
 from ..utils.errors import debug_enabled
 from ..utils.worker_errors import LAUNCHER_ENV, user_error_of
 
@@ -81,8 +82,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             for record in held.records:
                 elastic_logger.handle(record)
     if messages:
-        for message in messages:
-            print(f'error: {message}', file=sys.stderr, flush=True)
+        print_errors(messages)
         sys.exit(1)
 
 

@@ -8,7 +8,7 @@ Each data config says how its faces were made, in one key::
     face_crop = dict(mode='box', margin=0.1)
 
 :class:`FaceCropper` reads that key and cuts crops for
-:class:`~dan_mm.apis.FERInferencer`; ``aligned`` follows insightface's
+:class:`~dan_mm.inference.FERInferencer`; ``aligned`` follows insightface's
 ``face_align.py`` (``estimate_norm`` / ``norm_crop``, the template as data).
 :func:`dan_mm.analysis.fit_face_template` measures the template of a
 folder of aligned training images.

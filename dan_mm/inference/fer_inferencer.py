@@ -1,5 +1,4 @@
 """From photos to expressions: detect every face, classify it with DAN."""
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Union
@@ -15,24 +14,22 @@ from mmpretrain.apis import BaseInferencer
 from mmpretrain.apis.base import InputType, ModelType
 from mmpretrain.registry import TRANSFORMS
 
-from ..deployment.onnx_export import test_image_size
-from ..deployment.prepare import prepare_for_inference
+from ..runtime import (TorchBackend, build_onnx_backend, check_backend,
+                       inference_image_size, load_model, prepare_for_inference,
+                       resolve_model)
 from ..utils.checkpoint_config import check_checkpoint_config
 from ..utils.config import load_config
 from ..utils.device import check_device
-from ..utils.errors import CheckpointNotFoundError, InputNotFoundError
+from ..utils.errors import InputNotFoundError
 from ..utils.image_io import decode_image
 from ..utils.precision import precision_dtype
 from ..visualization import draw_attention_panels, draw_faces
-from ..zoo import resolve_model
 from .face_alignment import FaceCropper
 from .face_detectors import (DetectorType, FaceDetections, build_face_detector,
                              to_detections)
 from .image_inputs import chunk_images, inputs_to_list
 from .model_notice import model_notice, warn_model_notice
-from .onnx_backend import build_onnx_backend, check_backend
 from .predictions import set_prediction
-from .torch_backend import TorchBackend
 
 
 class FERInferencer(BaseInferencer):
@@ -49,8 +46,8 @@ class FERInferencer(BaseInferencer):
     Args:
         model (BaseModel | str | Config): A model name of the zoo
             (``dan_r18_3rdparty_rafdb``: its weights are downloaded once),
-            a config path / Config or a built model (as mmpretrain's
-            inferencers).
+            a config path / Config (built by
+            :func:`~dan_mm.runtime.load_model`) or a built model.
         pretrained (str, optional): Checkpoint path or URL; for a model
             name, instead of its weights. Defaults to None.
         device (str | torch.device, optional): Defaults to the model's. A
@@ -73,11 +70,11 @@ class FERInferencer(BaseInferencer):
             0.2.
         crop (str, optional): ``'box'`` or ``'aligned'``: overrides the
             config's ``face_crop`` mode (see
-            :class:`~dan_mm.apis.FaceCropper`). Defaults to None.
+            :class:`~dan_mm.inference.FaceCropper`). Defaults to None.
         detector_threads (int, optional): CPU threads of the default
             (RetinaFace) detector. Defaults to ``torch.get_num_threads()``.
         deploy (bool): Fuse the attention heads
-            (:func:`~dan_mm.deployment.prepare_for_inference`). Defaults to
+            (:func:`~dan_mm.runtime.prepare_for_inference`). Defaults to
             False.
         channels_last (bool): Run in ``torch.channels_last`` memory format.
             Defaults to False.
@@ -88,9 +85,12 @@ class FERInferencer(BaseInferencer):
         backend (str): What classifies the crops: ``'pytorch'`` (the
             model), or ``'onnxruntime'`` (``onnx_file``, else the deploy
             model exported once, see
-            :func:`~dan_mm.inference.onnx_backend.cached_onnx_export`).
-            Attention maps always come from the PyTorch model. Defaults to
-            ``'onnxruntime'`` with ``onnx_file``, else ``'pytorch'``.
+            :func:`~dan_mm.runtime.cached_onnx_export`).
+            Attention maps always come from the PyTorch model, which then
+            classifies too (one backbone pass). Defaults to
+            ``'onnxruntime'`` with ``onnx_file``, else ``'pytorch'``
+            (``tools/infer.py`` and the web demo pick with
+            :func:`~dan_mm.runtime.choose_backend`).
         onnx_file (str, optional): An ONNX export of this model (fp32 or
             int8) for ONNX Runtime. Defaults to None.
         num_threads (int, optional): ONNX Runtime's intra-op threads.
@@ -135,27 +135,28 @@ class FERInferencer(BaseInferencer):
                  onnx_file: Optional[str] = None,
                  num_threads: Optional[int] = None,
                  allow_config_mismatch: bool = False) -> None:
-        if isinstance(model, (str, Path)):
-            # a model name: its config and its weights, from the cache
-            model, pretrained = resolve_model(
-                str(model), pretrained, progress=os.isatty(2))
-        if pretrained is not None and not osp.isfile(pretrained):
-            raise CheckpointNotFoundError(
-                f'checkpoint not found: {pretrained}')
         precision_dtype(precision)  # refuse an unknown one before loading
         device = check_device(device)  # 'cuda:0' without CUDA: one line
         backend = check_backend(backend, onnx_file, precision, device)
         trained_cfg = None
-        if isinstance(model, (str, Config)) and pretrained:
-            # the checkpoint's training config: another input size, mean/
-            # std or class order than this config's is refused
-            cfg = model if isinstance(model, Config) else load_config(model)
-            trained_cfg = check_checkpoint_config(
-                cfg,
-                pretrained,
-                allow_config_mismatch,
-                config_name=model if isinstance(model, str) else None,
-                classes=tuple(classes) if classes else None)
+        if not isinstance(model, torch.nn.Module):
+            # a model name: its config and its weights, from the cache
+            model, pretrained = resolve_model(model, pretrained)
+            if pretrained:
+                # the checkpoint's training config: another input size,
+                # mean/std or class order than this config's is refused
+                cfg = model if isinstance(model, Config) else \
+                    load_config(model)
+                trained_cfg = check_checkpoint_config(
+                    cfg,
+                    pretrained,
+                    allow_config_mismatch,
+                    config_name=model if isinstance(model, str) else None,
+                    classes=tuple(classes) if classes else None)
+        checkpoint = pretrained  # names the cached ONNX export
+        if not isinstance(model, torch.nn.Module):
+            model = load_model(model, pretrained, device)
+            pretrained = None
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
         # Not None for a model of drawn faces (SynthFER): its labels on real
@@ -180,7 +181,7 @@ class FERInferencer(BaseInferencer):
         self.backend = self.torch_backend
         if backend == 'onnxruntime':
             self.backend = build_onnx_backend(
-                self.model, test_image_size(self.config), pretrained,
+                self.model, inference_image_size(self.config), checkpoint,
                 onnx_file,
                 len(self.classes) if self.classes else None, num_threads)
 
@@ -299,9 +300,9 @@ class FERInferencer(BaseInferencer):
         """
         with torch.no_grad():
             inputs = self.model.data_preprocessor(data, False)['inputs']
-        scores, maps = self.backend(inputs)
-        if return_maps:  # always PyTorch's
-            maps = self.torch_backend(inputs, return_maps=True)[1]
+        # Maps are PyTorch's; it then gives the scores of the same pass.
+        backend = self.torch_backend if return_maps else self.backend
+        scores, maps = backend(inputs, return_maps=return_maps)
         preds = [dict(pred_scores=s) for s in scores]
         for pred, face_maps in zip(preds, [] if maps is None else maps):
             pred['attention_maps'] = face_maps

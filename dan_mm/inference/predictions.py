@@ -30,7 +30,8 @@ def _round_list(values, ndigits: int) -> list:
 
 
 def face_record(face: dict, classes: Optional[Sequence[str]] = None) -> dict:
-    """One face result of :class:`~dan_mm.apis.FERInferencer` as plain JSON.
+    """One face result of :class:`~dan_mm.inference.FERInferencer` as plain
+    JSON.
 
     Args:
         face (dict): A face of a result (``box``, ``pred_scores``, ...).
@@ -62,7 +63,7 @@ def prediction_record(result: dict,
     """One image's (or frame's) result as plain JSON (the module docstring).
 
     Args:
-        result (dict): A result of :class:`~dan_mm.apis.FERInferencer`.
+        result (dict): A result of :class:`~dan_mm.inference.FERInferencer`.
         classes (Sequence[str], optional): Class names.
     """
     time_s = result.get('time_s')

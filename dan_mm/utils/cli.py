@@ -3,8 +3,10 @@ a user error as one ``error:`` line with exit status 1."""
 import argparse
 import contextlib
 import functools
+import logging
 import os
 import os.path as osp
+import re
 import sys
 from typing import Callable, Optional
 
@@ -19,12 +21,78 @@ __all__ = [
     'DEBUG_ENV', 'add_debug_argument', 'add_trust_checkpoint_argument',
     'add_precision_argument', 'add_tensorboard_argument', 'debug_enabled',
     'exit_on_user_error', 'naming_checkpoint', 'check_checkpoint_file',
-    'find_last_checkpoint'
+    'find_last_checkpoint', 'API_FLAGS', 'in_flags', 'REPORT_LOGGER',
+    'report_logger', 'show_report', 'print_errors'
 ]
+
+#: The logger of the lines a tool shows its user (summaries, notes, skipped
+#: files): the package logs them; :func:`show_report` prints them.
+REPORT_LOGGER = 'dan_mm.report'
+
+
+def report_logger() -> logging.Logger:
+    """The logger of :data:`REPORT_LOGGER`."""
+    return logging.getLogger(REPORT_LOGGER)
+
+
+class _ConsoleHandler(logging.Handler):
+    """INFO lines on stdout as they are, warnings on stderr as
+    ``warning: ...`` (the streams looked up when each line is written)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            print(f'warning: {record.getMessage()}', file=sys.stderr)
+        else:
+            print(record.getMessage(), flush=True)
+
+
+def show_report() -> None:
+    """Print the package's report lines (:data:`REPORT_LOGGER`): what
+    every tool does before its work (:func:`exit_on_user_error` calls it)."""
+    logger = report_logger()
+    if not any(isinstance(h, _ConsoleHandler) for h in logger.handlers):
+        logger.addHandler(_ConsoleHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def print_errors(messages) -> None:
+    """Print one ``error:`` line per message on stderr."""
+    for message in messages:
+        print(f'error: {message}', file=sys.stderr, flush=True)
+
+
+#: The package's API parameters and the flags every tool spells them with.
+#: Package errors name a parameter as ``name='value'`` (or ``name=True``);
+#: :func:`in_flags` turns that into ``--flag value`` on the command line.
+API_FLAGS = {
+    'onnx_file': '--onnx',
+    'backend': '--backend',
+    'precision': '--precision',
+    'device': '--device',
+    'deploy': '--deploy',
+    'num_threads': '--threads',
+    'no_detect': '--no-detect',
+    'return_maps': '--show-heads',
+}
+_API_VALUE = re.compile(r"\b(%s)=(?:'([^']*)'|True\b)" % '|'.join(API_FLAGS))
+
+
+def in_flags(message: str) -> str:
+    """A package error message as the command line says it: each
+    ``name='value'`` of :data:`API_FLAGS` becomes ``--flag value`` and
+    ``name=True`` becomes ``--flag``."""
+
+    def flag(match: re.Match) -> str:
+        name, value = match.groups()
+        return API_FLAGS[name] + ('' if value is None else f' {value}')
+
+    return _API_VALUE.sub(flag, message)
 
 
 def add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:
-    """``--tensorboard``: see :func:`enable_tensorboard`."""
+    """``--tensorboard``: see
+    :func:`dan_mm.engine.run_config.enable_tensorboard`."""
     parser.add_argument(
         '--tensorboard',
         action='store_true',
@@ -119,16 +187,17 @@ def exit_on_user_error(main: Callable) -> Callable:
 
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
+        show_report()
         try:
             return main(*args, **kwargs)
         except UserError as err:
             if debug_enabled():
                 raise
-            message = one_line(err)
+            message = in_flags(one_line(err))
             # A torchelastic worker records it for the launcher
             # (dan_mm.engine.torchrun), which prints it once for all ranks.
             if not (record_user_error(message) and launched_here()):
-                print(f'error: {message}', file=sys.stderr, flush=True)
+                print_errors([message])
             sys.exit(err.exit_code)
         except Exception:
             # Another rank stopped on a user error, and this one failed

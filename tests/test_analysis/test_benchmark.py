@@ -104,7 +104,7 @@ def test_bf16_agreement_runs_the_test_pipeline(checkpoint, synthfer_root):
     agreement = result['agreement']
     assert result['mode'] == 'agreement' and result['precision'] == 'bf16'
     assert result['input_size'] == agreement['input_size'] == [80, 80]
-    assert agreement['images'] == 8 and 0 <= agreement['agree_pct'] <= 100
+    assert agreement['images'] == 8 and 0 <= agreement['agreement'] <= 1
     assert 'parts' not in result and 'iters' not in result
     assert re.match(
         r'8 images: fp32 vs bf16 predicted class agrees on '
@@ -117,7 +117,8 @@ def test_user_errors():
     cfg = Config.fromfile(f'{REPO}/configs/resnet18_linear_synthfer.py')
     with pytest.raises(
             ConfigError,
-            match=r'^--deploy: ImageClassifier has no switch_to_deploy\(\)'):
+            match=r'^deploy=True: ImageClassifier has no switch_to_deploy\(\)'
+    ):
         benchmark_speed_of_config(cfg, ModelSetup(deploy=True), TINY)
 
 

@@ -68,7 +68,7 @@ def test_benchmark_on_onnxruntime():
 def test_benchmark_on_the_pipelined_and_int8_paths(tmp_path):
     from fer_test_utils import build_model
 
-    from dan_mm.deployment import export
+    from dan_mm.runtime import export
     onnx_file = str(tmp_path / 'm.onnx')  # any export of the model
     export(build_model().eval(), onnx_file, 80)
     paths = ('fp32', 'pipelined', 'int8_pipelined')

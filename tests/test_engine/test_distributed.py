@@ -11,7 +11,7 @@ from mmengine.config import Config
 from tool_runner import run_tool
 
 from dan_mm.datasets import RAFDB
-from dan_mm.utils import dist_utils
+from dan_mm.engine import dist_utils
 
 
 def test_setup_cpu_distributed_only_for_torchrun_without_gpu(monkeypatch):
@@ -126,7 +126,7 @@ from mmengine.config import Config
 from mmengine.dist import get_rank
 from mmengine.runner import Runner
 import dan_mm
-from dan_mm.utils.dist_utils import setup_cpu_distributed
+from dan_mm.engine.dist_utils import setup_cpu_distributed
 
 # DDP refuses SyncBatchNorm in a CPU module (SyncBatchNorm's forward needs a
 # GPU); lift that guard to see what the runner builds from the config.

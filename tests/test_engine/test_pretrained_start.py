@@ -17,10 +17,10 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from tool_runner import run_tool
 
+from dan_mm.engine.pretrained import (naming_pretrained_keys,
+                                      prepare_pretrained_start)
 from dan_mm.utils import CheckpointError, PretrainedNotFoundError
 from dan_mm.utils.errors import one_line
-from dan_mm.utils.pretrained import (naming_pretrained_keys,
-                                     prepare_pretrained_start)
 
 # What each config starts from is checked for every config in
 # tests/test_configs.py; these are the ones loading by URL.
@@ -123,7 +123,7 @@ def test_from_scratch_on_purpose_warns_once(name, override, warns, tmp_path,
     cfg = load(name)
     if override:
         cfg.merge_from_dict({'model.backbone.init_cfg': None})
-    with mock.patch('dan_mm.utils.pretrained.print_log') as log:
+    with mock.patch('dan_mm.engine.pretrained.print_log') as log:
         prepare_pretrained_start(cfg)
     assert log.call_count == int(warns)
     if warns:

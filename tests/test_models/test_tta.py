@@ -10,7 +10,7 @@ from mmengine.dataset import Compose, default_collate
 from mmpretrain.registry import MODELS
 from tool_runner import run_tool
 
-from dan_mm.utils.config import apply_tta
+from dan_mm.engine.run_config import apply_tta
 
 SYNTHFER = f'{REPO}/configs/dan_r18_synthfer.py'
 

@@ -5,9 +5,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from dan_mm.utils.config import (amp_optim_wrapper, check_data_roots,
-                                 load_config, naming_config_keys,
-                                 set_dataloader_defaults, set_work_dir)
+from dan_mm.engine.run_config import amp_optim_wrapper
+from dan_mm.utils.config import (check_data_roots, load_config,
+                                 naming_config_keys, set_dataloader_defaults,
+                                 set_work_dir)
 from dan_mm.utils.errors import ConfigError, DataNotFoundError
 
 CFG = Config(

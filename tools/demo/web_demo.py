@@ -69,7 +69,8 @@ def parse_args(argv=None):
         choices=['pytorch', 'onnxruntime'],
         default=None,
         help='what classifies the faces (default: onnxruntime with --onnx, '
-        'else pytorch; the attention panels are PyTorch\'s)')
+        'else pytorch, as tools/infer.py picks with --show-heads: every '
+        'answer has attention panels, which are PyTorch\'s)')
     parser.add_argument(
         '--onnx',
         metavar='FILE',
@@ -124,7 +125,8 @@ def main(argv=None):
             '".[demo]")') from err
     from dan_mm.demo import DemoService
     from dan_mm.inference import ModelDomainWarning
-    from dan_mm.zoo import is_model_name, resolve_model
+    from dan_mm.runtime import choose_backend, resolve_model
+    from dan_mm.zoo import is_model_name
 
     warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
     if is_model_name(args.config):  # its weights, downloaded once
@@ -132,6 +134,9 @@ def main(argv=None):
     else:
         config = args.config
         checkpoint = args.checkpoint or find_last_checkpoint(args.config)
+    # The rule of every source; every answer has attention maps.
+    backend = choose_backend(
+        args.backend, args.onnx, args.device, args.precision, return_maps=True)
     service = DemoService.from_files(
         config,
         checkpoint,
@@ -139,8 +144,8 @@ def main(argv=None):
         device=args.device,
         precision=args.precision,
         detector=args.detector,
-        backend=args.backend,
-        onnx_file=None if args.backend == 'pytorch' else args.onnx,
+        backend=backend,
+        onnx_file=args.onnx if backend == 'onnxruntime' else None,
         num_threads=args.threads,
         max_side=args.max_side,
         max_pixels=int(args.max_megapixels * 1e6))

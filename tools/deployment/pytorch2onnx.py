@@ -1,6 +1,6 @@
 """Export a DAN checkpoint to ONNX (dynamic batch), check it with onnxruntime.
 
-Everything after parsing is :func:`dan_mm.deployment.export_onnx` (the
+Everything after parsing is :func:`dan_mm.runtime.export_checkpoint` (the
 graph's input and output are described there).
 
 Example:
@@ -11,10 +11,10 @@ import argparse
 
 from mmengine.config import DictAction
 
-from dan_mm.deployment import export_onnx
+from dan_mm.runtime import export_checkpoint
 from dan_mm.utils.cli import (add_debug_argument,
                               add_trust_checkpoint_argument,
-                              exit_on_user_error)
+                              check_checkpoint_file, exit_on_user_error)
 from dan_mm.utils.config import load_config
 
 
@@ -45,8 +45,9 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    result = export_onnx(cfg, args.checkpoint, args.out, args.deploy,
-                         args.image_size, args.opset, not args.no_verify)
+    check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
+    result = export_checkpoint(cfg, args.checkpoint, args.out, args.deploy,
+                               args.image_size, args.opset, not args.no_verify)
     size = result['image_size']
     print(f'Exported {args.out} (input 3x{size}x{size}, dynamic batch, '
           f'opset {args.opset})')

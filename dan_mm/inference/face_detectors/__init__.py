@@ -1,4 +1,4 @@
-"""Face detectors for :class:`~dan_mm.apis.FERInferencer`.
+"""Face detectors for :class:`~dan_mm.inference.FERInferencer`.
 
 A detector takes a BGR ``uint8`` image ``(H, W, 3)`` and returns a
 :class:`FaceDetections`: ``(N, 4)`` ``x1, y1, x2, y2`` boxes, ``(N, )``

@@ -5,7 +5,8 @@ normalised with the config's data preprocessor (ImageNet mean/std:
 ``(img - mean) / std`` on 0-255 values), and returns ``logits``
 ``(N, num_classes)`` (softmax them for probabilities). N is dynamic.
 ``tools/deployment/pytorch2onnx.py`` is the command line of
-:func:`export_onnx`.
+:func:`export_checkpoint`; :func:`export_verified` is the one export (and
+check against PyTorch) that the ONNX cache and the int8 quantizer use too.
 """
 import os
 import os.path as osp
@@ -16,10 +17,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmpretrain.apis import get_model
 
-from ..utils.cli import check_checkpoint_file, naming_checkpoint
-from ..utils.config import naming_config_keys
+from .model import load_model
+from .prepare import prepare_for_inference
+from .session import create_session
+
+#: The largest difference of ONNX Runtime's logits from PyTorch's that an
+#: export may show; more is an exporter bug, not the input.
+MAX_ABS_DIFF = 1e-4
 
 
 class LogitsModel(nn.Module):
@@ -33,7 +38,7 @@ class LogitsModel(nn.Module):
         return self.model(inputs, mode='tensor')
 
 
-def test_image_size(cfg) -> int:
+def inference_image_size(cfg) -> int:
     """The square size the test pipeline resizes to (224 for RAF-DB)."""
     for transform in cfg.test_dataloader.dataset.pipeline:
         if transform['type'] == 'Resize' and 'scale' in transform:
@@ -74,8 +79,7 @@ def export(model: nn.Module,
 def verify(model: nn.Module, out: str, image_size: int,
            batch_sizes=(1, 3)) -> float:
     """Max abs difference of onnxruntime vs PyTorch logits."""
-    import onnxruntime as ort
-    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    session = create_session(out)
     worst = 0.
     for batch in batch_sizes:
         x = torch.randn(batch, 3, image_size, image_size)
@@ -86,13 +90,41 @@ def verify(model: nn.Module, out: str, image_size: int,
     return worst
 
 
-def export_onnx(cfg: Config,
-                checkpoint: str,
-                out: str,
-                deploy: bool = False,
-                image_size: Optional[int] = None,
-                opset: int = 17,
-                check: bool = True) -> dict:
+def export_verified(model: nn.Module,
+                    out: str,
+                    image_size: int,
+                    opset: int = 17,
+                    batch_sizes=(1, 3)) -> float:
+    """Export ``model`` (eval) to ``out`` and check it against PyTorch.
+
+    Args:
+        model (nn.Module): The model, in the form to export (deploy or not).
+        out (str): The ONNX file to write.
+        image_size (int): The input side.
+        opset (int): ONNX opset version. Defaults to 17.
+        batch_sizes (Sequence[int]): Batches the check runs (the batch axis
+            is dynamic). Defaults to ``(1, 3)``.
+
+    Returns:
+        float: The largest absolute logit difference (:func:`verify`).
+
+    Raises:
+        RuntimeError: It exceeds :data:`MAX_ABS_DIFF` (an exporter bug).
+    """
+    export(model, out, image_size, opset)
+    diff = verify(model, out, image_size, batch_sizes)
+    if diff > MAX_ABS_DIFF:
+        raise RuntimeError(f'the ONNX model differs from PyTorch by {diff}')
+    return diff
+
+
+def export_checkpoint(cfg: Config,
+                      checkpoint: str,
+                      out: str,
+                      deploy: bool = False,
+                      image_size: Optional[int] = None,
+                      opset: int = 17,
+                      check: bool = True) -> dict:
     """Export the model of ``cfg`` loaded from ``checkpoint`` to ``out``.
 
     Args:
@@ -101,7 +133,7 @@ def export_onnx(cfg: Config,
         out (str): The ONNX file to write.
         deploy (bool): Fuse the attention heads first.
         image_size (int, optional): Input side. Defaults to the test
-            pipeline's (:func:`test_image_size`).
+            pipeline's (:func:`inference_image_size`).
         opset (int): ONNX opset version.
         check (bool): Compare onnxruntime with PyTorch afterwards.
 
@@ -110,17 +142,15 @@ def export_onnx(cfg: Config,
 
     Raises:
         CheckpointError: ``checkpoint`` is missing or does not fit.
-        RuntimeError: The ONNX model's logits differ by more than 1e-4.
+        RuntimeError: The ONNX model's logits differ by more than
+            :data:`MAX_ABS_DIFF`.
     """
-    check_checkpoint_file(checkpoint, 'the CHECKPOINT argument')
-    with naming_config_keys(cfg), naming_checkpoint(checkpoint):
-        model = get_model(cfg, pretrained=checkpoint, device='cpu').eval()
-    if deploy:
-        model.switch_to_deploy()
-    image_size = image_size or test_image_size(cfg)
+    model = prepare_for_inference(load_model(cfg, checkpoint), deploy=deploy)
+    image_size = image_size or inference_image_size(cfg)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    export(model, out, image_size, opset)
-    diff = verify(model, out, image_size) if check else None
-    if diff is not None and diff > 1e-4:  # an exporter bug, not the input
-        raise RuntimeError(f'the ONNX model differs from PyTorch by {diff}')
+    if check:
+        diff = export_verified(model, out, image_size, opset)
+    else:
+        export(model, out, image_size, opset)
+        diff = None
     return dict(image_size=image_size, max_abs_diff=diff)

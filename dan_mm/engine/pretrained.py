@@ -17,7 +17,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import find_latest_checkpoint
 
-from .errors import CheckpointError, PretrainedNotFoundError, one_line
+from ..utils.errors import CheckpointError, PretrainedNotFoundError, one_line
 
 MSCELEB_FILE = 'resnet18_msceleb.pth'
 MSCELEB_SOURCE = ('the MS-Celeb-1M ResNet-18 linked under "Preparation" in '

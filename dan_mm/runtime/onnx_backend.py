@@ -1,4 +1,4 @@
-"""ONNX Runtime as the network of a :class:`~dan_mm.inference.FERInferencer`.
+"""ONNX Runtime as the classifier of face crops.
 
 Any ONNX file of the model works (the fp32 deploy export of
 ``tools/deployment/pytorch2onnx.py`` or an int8 one): input ``(N, 3, H, W)``
@@ -20,33 +20,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..deployment.onnx_export import export, verify
-from ..deployment.prepare import prepare_for_inference
 from ..utils.errors import ConfigError
+from .onnx_export import export_verified
+from .prepare import prepare_for_inference
+from .session import create_session
 
 CACHE_ENV = 'DAN_MM_ONNX_CACHE'
-
-BACKENDS = ('pytorch', 'onnxruntime')
-
-
-def check_backend(backend: Optional[str], onnx_file: Optional[str],
-                  precision: str, device: Optional[torch.device]) -> str:
-    """The backend to run (see :class:`FERInferencer`), checked before the
-    model loads."""
-    backend = backend or ('onnxruntime' if onnx_file else 'pytorch')
-    if backend not in BACKENDS:
-        raise ConfigError(f'unknown backend "{backend}": use one of '
-                          f'{", ".join(BACKENDS)}')
-    if backend == 'onnxruntime':
-        if precision != 'fp32':
-            raise ConfigError(f'--precision {precision} is PyTorch\'s: use '
-                              '--backend pytorch (an int8 ONNX file is '
-                              'the fast reduced precision)')
-        if device is not None and torch.device(device).type != 'cpu':
-            raise ConfigError(f'ONNX Runtime runs on the CPU here, not '
-                              f'{device}: use --device cpu or --backend '
-                              'pytorch')
-    return backend
 
 
 class OnnxModelError(ConfigError):
@@ -65,8 +44,8 @@ class OnnxRuntimeBackend:
         num_threads (int, optional): ONNX Runtime's intra-op threads (1: the
             calling thread does the work, no pool spins). Defaults to
             ``torch.get_num_threads()``.
-        flag (str): What error messages call the file. Defaults to
-            ``'--onnx'``.
+        cached (bool): The file is the cached deploy export (so messages
+            call it that, not ``onnx_file``). Defaults to False.
 
     Raises:
         OnnxModelError: The file is missing, not ONNX, or takes another
@@ -81,36 +60,27 @@ class OnnxRuntimeBackend:
                  image_size: int,
                  num_classes: Optional[int] = None,
                  num_threads: Optional[int] = None,
-                 flag: str = '--onnx') -> None:
-        import onnxruntime as ort
+                 cached: bool = False) -> None:
+        where = (f'the cached ONNX export {onnx_file}'
+                 if cached else f"onnx_file='{onnx_file}'")
         if not osp.isfile(onnx_file):
-            raise OnnxModelError(f'{flag} {onnx_file}: file not found')
+            raise OnnxModelError(f'{where}: file not found')
         self.onnx_file = onnx_file
         self.num_threads = num_threads or torch.get_num_threads()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.num_threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # its warnings are not the user's
-        # Pool threads wait on the OS, not spinning: another stage (the
-        # detector) may need the core they would spin on.
-        options.add_session_config_entry('session.intra_op.allow_spinning',
-                                         '0')
         try:
-            self.session = ort.InferenceSession(
-                onnx_file, options, providers=['CPUExecutionProvider'])
+            self.session = create_session(onnx_file, self.num_threads)
         except Exception as err:  # onnxruntime's own exception types
             reason = str(err).strip().splitlines()[0][:200]
             raise OnnxModelError(
-                f'{flag} {onnx_file}: not an ONNX model ONNX Runtime can '
+                f'{where}: not an ONNX model ONNX Runtime can '
                 f'load ({reason}); export one with '
                 'tools/deployment/pytorch2onnx.py') from err
         self.input_name = self.session.get_inputs()[0].name
-        self._check(image_size, num_classes, flag)
+        self._check(where, image_size, num_classes)
 
-    def _check(self, image_size: int, num_classes: Optional[int],
-               flag: str) -> None:
+    def _check(self, where: str, image_size: int,
+               num_classes: Optional[int]) -> None:
         """Refuse a file of another model: one dummy batch through it."""
-        where = f'{flag} {self.onnx_file}'
         shape = self.session.get_inputs()[0].shape
         fixed = [d for d in shape[2:] if isinstance(d, int)]
         if len(shape) != 4 or any(d != image_size for d in fixed):
@@ -148,8 +118,9 @@ class OnnxRuntimeBackend:
             tuple: ``scores`` ``(N, num_classes)`` float32 and None.
         """
         if return_maps:
-            raise ConfigError('attention maps come from the PyTorch model, '
-                              'not ONNX Runtime')
+            raise ConfigError('return_maps=True: attention maps come from '
+                              'the PyTorch model (TorchBackend), not ONNX '
+                              'Runtime')
         feed = {
             self.input_name:
             np.ascontiguousarray(inputs.detach().float().cpu().numpy())
@@ -207,11 +178,7 @@ def cached_onnx_export(model: nn.Module, checkpoint: Optional[str],
     # half-written file.
     partial = f'{path}.{os.getpid()}.partial'
     try:
-        export(model, partial, image_size)
-        diff = verify(model, partial, image_size, batch_sizes=(2, ))
-        if diff > 1e-4:
-            raise RuntimeError(f'the ONNX export differs from PyTorch by '
-                               f'{diff}')
+        export_verified(model, partial, image_size, batch_sizes=(2, ))
         os.replace(partial, path)
     finally:
         if osp.exists(partial):
@@ -235,10 +202,6 @@ def build_onnx_backend(
                                   num_threads)
     onnx_file, exported = cached_onnx_export(model, checkpoint, image_size)
     backend = OnnxRuntimeBackend(
-        onnx_file,
-        image_size,
-        num_classes,
-        num_threads,
-        flag='the cached ONNX export')
+        onnx_file, image_size, num_classes, num_threads, cached=True)
     backend.exported = exported
     return backend

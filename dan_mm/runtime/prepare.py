@@ -15,12 +15,12 @@ from ..utils.errors import ConfigError
 from ..utils.precision import precision_dtype
 
 
-def prepare_for_inference(model: nn.Module,
-                          deploy: bool = False,
-                          channels_last: bool = False,
-                          precision: str = 'fp32',
-                          device: Optional[Union[str, torch.device]] = None,
-                          flag: str = 'deploy') -> nn.Module:
+def prepare_for_inference(
+        model: nn.Module,
+        deploy: bool = False,
+        channels_last: bool = False,
+        precision: str = 'fp32',
+        device: Optional[Union[str, torch.device]] = None) -> nn.Module:
     """Put ``model`` into the form it runs inference in (in place).
 
     Args:
@@ -38,8 +38,6 @@ def prepare_for_inference(model: nn.Module,
             Defaults to ``'fp32'``.
         device (str | torch.device, optional): Move the model there.
             Defaults to None (where it is).
-        flag (str): What error messages call the deploy switch (``deploy``
-            for the API, ``--deploy`` for a tool).
 
     Returns:
         nn.Module: ``model`` itself, in eval mode.
@@ -50,8 +48,9 @@ def prepare_for_inference(model: nn.Module,
     """
     precision_dtype(precision)
     if deploy and not hasattr(model, 'switch_to_deploy'):
-        raise ConfigError(f'{flag}: {type(model).__name__} has no '
-                          'switch_to_deploy(); use model type "DAN"')
+        raise ConfigError(f'deploy=True: {type(model).__name__} has no '
+                          'switch_to_deploy(); use model type "DAN" or '
+                          'deploy=False')
     if device is not None:
         model.to(device)
     model.eval()

@@ -13,8 +13,8 @@ from onnx_test_utils import tiny_onnx
 from tool_runner import run_tool
 
 from dan_mm.inference import FERInferencer
-from dan_mm.inference.onnx_backend import (CACHE_ENV, OnnxModelError,
-                                           OnnxRuntimeBackend)
+from dan_mm.runtime.onnx_backend import (CACHE_ENV, OnnxModelError,
+                                         OnnxRuntimeBackend)
 from dan_mm.utils.errors import ConfigError, UserError
 
 INFER = 'tools/infer.py'
@@ -52,7 +52,7 @@ def test_a_good_file_loads_and_bad_ones_are_one_line(tmp_path):
 
 def test_onnxruntime_needs_fp32_on_the_cpu(checkpoint, tmp_path):
     onnx_file = tiny_onnx(tmp_path / 'ok.onnx')
-    with pytest.raises(ConfigError, match='--backend pytorch'):
+    with pytest.raises(ConfigError, match="backend='pytorch'"):
         FERInferencer(
             CONFIG, checkpoint, onnx_file=onnx_file, precision='bf16')
     with pytest.raises(ConfigError, match='unknown backend'):
@@ -102,7 +102,7 @@ def read_jsonl(path):
 
 
 @pytest.mark.slow
-def test_infer_picks_onnxruntime_for_a_video_and_pytorch_when_told(
+def test_infer_picks_onnxruntime_for_every_source_and_pytorch_when_told(
         checkpoint, cache, tmp_path):
     clip = write_clip(tmp_path / 'clip.avi')
     code, out, err = run_tool(INFER, CONFIG, checkpoint, clip, '--out-dir',
@@ -125,11 +125,17 @@ def test_infer_picks_onnxruntime_for_a_video_and_pytorch_when_told(
         for name in CLASSES:
             assert fa['pred_scores'][name] == pytest.approx(
                 fb['pred_scores'][name], abs=1e-4)
-    # a photo stays on PyTorch unless asked
+    # a photo follows the same rule (the export is cached by now) ...
     photo = tmp_path / 'face.png'
     cv2.imwrite(str(photo), face_photo(128))
     code, out, err = run_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
                               tmp_path / 'photo')
+    assert code == 0, err
+    (line, ) = [x for x in out.splitlines() if 'ONNX Runtime' in x]
+    assert 'cached in' in line
+    # ... and attention maps are PyTorch's, which then classifies
+    code, out, err = run_tool(INFER, CONFIG, checkpoint, photo, '--out-dir',
+                              tmp_path / 'heads', '--show-heads')
     assert code == 0 and 'ONNX Runtime' not in out
 
 
@@ -152,13 +158,14 @@ def test_infer_refuses_a_bad_onnx_file_in_one_line(checkpoint, tmp_path):
     assert all(p == pytest.approx(1 / 7, abs=1e-5) for p in scores.values())
 
 
-def test_the_backend_each_source_gets():
-    from dan_mm.apis import Source, pick_backend
-    video, photo = Source('c.mp4', True, 3), Source('a.jpg', False, None)
-    assert pick_backend(video, device='cpu') == 'onnxruntime'
-    assert pick_backend(photo, device='cpu') == 'pytorch'
-    assert pick_backend(photo, onnx_file='m.onnx') == 'onnxruntime'
-    # --backend pytorch always wins
-    assert pick_backend(video, 'pytorch', 'm.onnx', 'cpu') == 'pytorch'
-    assert pick_backend(video, device='cuda:0') == 'pytorch'
-    assert pick_backend(video, device='cpu', precision='bf16') == 'pytorch'
+def test_one_backend_rule_for_every_source():
+    """The source does not matter: the device, precision and maps do."""
+    from dan_mm.runtime import choose_backend
+    assert choose_backend(device='cpu') == 'onnxruntime'
+    assert choose_backend(onnx_file='m.onnx') == 'onnxruntime'
+    # an explicit backend always wins
+    assert choose_backend('pytorch', 'm.onnx', 'cpu') == 'pytorch'
+    assert choose_backend(device='cuda:0') == 'pytorch'
+    assert choose_backend(device='cpu', precision='bf16') == 'pytorch'
+    # maps are PyTorch's, which then classifies too (one pass)
+    assert choose_backend(device='cpu', return_maps=True) == 'pytorch'

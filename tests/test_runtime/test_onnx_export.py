@@ -8,20 +8,20 @@ from fer_test_utils import CONFIG, build_model, save_checkpoint
 from mmengine.config import Config
 from tool_runner import run_tool
 
-from dan_mm.deployment import onnx_export
+from dan_mm.runtime import onnx_export
 
 PYTORCH2ONNX = 'tools/deployment/pytorch2onnx.py'
 
 
 def test_export_size_follows_the_test_pipeline_and_refuses_bad_input(tmp_path):
     """The export's own logic, without exporting (fast)."""
-    assert onnx_export.test_image_size(Config.fromfile(CONFIG)) == 80
+    assert onnx_export.inference_image_size(Config.fromfile(CONFIG)) == 80
     model = build_model(num_heads=1)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(
             onnx_export.LogitsModel(model)(x), model(x, mode='tensor'))
-    code, _, stderr = run_tool(onnx_export.export_onnx,
+    code, _, stderr = run_tool(onnx_export.export_checkpoint,
                                Config.fromfile(CONFIG),
                                str(tmp_path / 'nope.pth'),
                                str(tmp_path / 'dan.onnx'))

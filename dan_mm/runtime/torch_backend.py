@@ -1,14 +1,14 @@
-"""The network a :class:`~dan_mm.inference.FERInferencer` runs: the PyTorch
-model itself (the only one with attention maps)."""
+"""The PyTorch model as the classifier of face crops (the only backend with
+attention maps: scores and maps come from one backbone pass)."""
 from typing import Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from ..deployment.prepare import inference_inputs
 from ..utils.errors import ConfigError
 from ..utils.precision import autocast
+from .prepare import inference_inputs
 
 
 class TorchBackend:
@@ -16,7 +16,7 @@ class TorchBackend:
 
     Args:
         model (nn.Module): A model put into its inference form by
-            :func:`~dan_mm.deployment.prepare_for_inference`.
+            :func:`~dan_mm.runtime.prepare_for_inference`.
         precision (str): Autocast precision (``'fp32'``, ``'fp16'``,
             ``'bf16'``). Defaults to ``'fp32'``.
     """
@@ -53,8 +53,8 @@ class TorchBackend:
             if return_maps:
                 if not hasattr(self.model, 'attention_maps_from_features'):
                     raise ConfigError(
-                        f'{type(self.model).__name__} has no attention maps;'
-                        ' use model type "DAN"')
+                        f'return_maps=True: {type(self.model).__name__} has '
+                        'no attention maps; use model type "DAN"')
                 # One backbone pass for both.
                 feats = self.model.backbone_features(inputs)
                 logits = self.model.logits_from_features(feats)
