@@ -7,20 +7,18 @@ wrong results without a word: another input size or mean/std than the
 model learnt, classes named in another order. :func:`check_checkpoint_config`
 compares what changes results and refuses, in one line, where the results
 would be wrong (``allow_mismatch`` / ``--allow-config-mismatch``
-overrides); a different face crop is one warning line.
+overrides; the tools spell it ``--allow-config-mismatch``); a different
+face crop is one warning line.
 """
 import ast
-import logging
 from typing import Any, List, NamedTuple, Optional
 
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 
 from .checkpoint import load_checkpoint_file
+from .cli import report_logger
 from .errors import CheckpointMismatchError
-
-logger = logging.getLogger(__name__)
-OVERRIDE_FLAG = '--allow-config-mismatch'
 
 
 class Mismatch(NamedTuple):
@@ -220,10 +218,10 @@ def check_checkpoint_config(
         raise CheckpointMismatchError(
             f'checkpoint {checkpoint} was trained with another config, so '
             f'its results here would be wrong ({parts}); use the config it '
-            f'was trained with, or pass {OVERRIDE_FLAG} (Python: '
-            'allow_config_mismatch=True) to run it anyway')
+            'was trained with, or pass allow_config_mismatch=True to run it '
+            'anyway')
     if found:
-        logger.warning(
+        report_logger().warning(
             'checkpoint %s was trained with another config (%s)', checkpoint,
             '; '.join(f'{m.what}: {_show(m.config)} in {name} but '
                       f'{_show(m.checkpoint)} in training' for m in found))

@@ -74,6 +74,7 @@ API_FLAGS = {
     'num_threads': '--threads',
     'no_detect': '--no-detect',
     'return_maps': '--show-heads',
+    'allow_config_mismatch': '--allow-config-mismatch',
 }
 _API_VALUE = re.compile(r"\b(%s)=(?:'([^']*)'|True\b)" % '|'.join(API_FLAGS))
 

@@ -6,11 +6,11 @@ was replaced upstream, or damaged) is logged as one warning line.
 """
 import hashlib
 import json
-import logging
 import os
 import os.path as osp
 
-logger = logging.getLogger(__name__)
+from ..utils.cli import report_logger
+
 RECORD_FILE = 'sha256.json'
 
 
@@ -63,7 +63,7 @@ def check_sha256(path: str) -> str:
             json.dump(record, f, indent=1, sort_keys=True)
         os.replace(tmp, record_path)
     elif known != digest:
-        logger.warning(
+        report_logger().warning(
             '%s differs from the copy first downloaded (SHA-256 %s, recorded '
             '%s in %s): the file was replaced upstream or is damaged', path,
             digest[:12], known[:12], record_path)
