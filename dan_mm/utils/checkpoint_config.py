@@ -168,8 +168,11 @@ def config_mismatches(cfg: Config,
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return ', '.join(f'{k}={v}' for k, v in value.items())
+    if isinstance(value, dict):  # a face crop: its mode and size or margin
+        if value.get('mode') == 'aligned':
+            return f'aligned {value.get("size", "")}px'.replace(' px', '')
+        return f'{value.get("mode", "box")} margin {value.get("margin")}'
+
     if isinstance(value, tuple) and len(value) == 2 and all(
             isinstance(v, int) for v in value):
         return f'{value[0]}x{value[1]}'
@@ -213,7 +216,7 @@ def check_checkpoint_config(
     wrong = [m for m in found if m.wrong]
     parts = '; '.join(f'{m.what}: {_show(m.config)} in {name} but '
                       f'{_show(m.checkpoint)} in training'
-                      for m in (wrong or found))
+                      for m in sorted(found, key=lambda m: not m.wrong))
     if wrong and not allow_mismatch:
         raise CheckpointMismatchError(
             f'checkpoint {checkpoint} was trained with another config, so '

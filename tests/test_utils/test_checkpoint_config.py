@@ -99,7 +99,7 @@ def test_another_crop_only_warns(tmp_path, warnings_shown):
     check_checkpoint_config(Config.fromfile(SYNTHFER), ckpt)
     warnings = warnings_shown
     assert len(warnings) == 1 and 'face crop' in warnings[0]
-    assert 'margin=0.1' in warnings[0] and 'margin=0.3' in warnings[0]
+    assert 'box margin 0.1' in warnings[0] and 'box margin 0.3' in warnings[0]
 
 
 def test_the_override_warns_and_the_notice_follows_the_checkpoint(
