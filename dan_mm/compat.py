@@ -23,6 +23,7 @@ from modelindex.models.Model import Model
 from .datasets.transforms.transform_lookup import get_transform_idx
 from .models.classifiers.dan import DAN
 from .utils.checkpoint import CHECKPOINT_LOADERS
+from .zoo import config_classes, load_from_url
 
 # The upstream versions the patches below were written for and tested with
 # (requirements/runtime.txt pins them).
@@ -66,7 +67,8 @@ def route_checkpoint_loading() -> None:
     Changes: mmengine's ``CheckpointLoader`` schemes ``''`` (local files),
     ``http://``/``https://``, ``torchvision://``/``modelzoo://``,
     ``open-mmlab://``/``openmmlab://`` and ``mmcls://`` map to the loaders
-    in :data:`dan_mm.utils.checkpoint.CHECKPOINT_LOADERS`, through
+    in :data:`dan_mm.utils.checkpoint.CHECKPOINT_LOADERS` (http(s) URLs to
+    :func:`dan_mm.zoo.load_from_url`, through dan_mm's cache), through
     mmengine's public ``CheckpointLoader.register_scheme(..., force=True)``.
 
     Why: mmengine 0.10.7 predates torch's ``weights_only`` default. Its
@@ -88,7 +90,10 @@ def route_checkpoint_loading() -> None:
         _warn(f'{name}: mmengine has no CheckpointLoader.register_scheme; '
               'skipped, checkpoints load as mmengine loads them')
         return
-    for prefixes, loader in CHECKPOINT_LOADERS.items():
+    loaders = dict(CHECKPOINT_LOADERS)
+    # downloads go through the zoo's cache: checked, converted once, locked
+    loaders[('http://', 'https://')] = load_from_url
+    for prefixes, loader in loaders.items():
         CheckpointLoader.register_scheme(
             prefixes=prefixes, loader=loader, force=True)
 
@@ -172,8 +177,50 @@ def report_classifier_task() -> None:
     DAN._metainfo = DAN_METAINFO
 
 
+def _get_dataset_meta(model: DAN) -> dict:
+    meta = model.__dict__.get('_zoo_dataset_meta') or {}
+    if meta.get('classes'):
+        return meta
+    cfg = model.__dict__.get('_config')
+    classes = config_classes(cfg) if cfg is not None else None
+    return dict(meta, classes=classes) if classes else meta
+
+
+def _set_dataset_meta(model: DAN, meta: Optional[dict]) -> None:
+    model.__dict__['_zoo_dataset_meta'] = meta
+
+
+DAN_DATASET_META = property(
+    _get_dataset_meta,
+    _set_dataset_meta,
+    doc='The dataset_meta get_model stored; without classes, the classes '
+    'that the config\'s test set names.')
+
+
+def classes_from_config() -> None:
+    """Give a DAN the classes its config names when its checkpoint has none.
+
+    Changes: ``DAN._dataset_meta`` (dan_mm's own class) becomes
+    :data:`DAN_DATASET_META`, a property: what ``get_model`` stored, with
+    ``classes`` from ``test_dataloader.dataset.metainfo.classes`` of the
+    model's config when that has none.
+
+    Why: mmpretrain 1.2.0's ``get_model`` takes the classes from the
+    checkpoint's ``meta`` or else from the test dataset class's
+    ``METAINFO``, never from the config. The DAN authors' checkpoints have
+    no ``meta``, and AffectNet-7 and -8 share one dataset class, so their
+    models (configs/dan_r18_3rdparty_*.py name the authors' order) had no
+    or wrong class names. ``get_model`` sets ``_dataset_meta`` before
+    ``_config``, so the classes are looked up when read.
+
+    Written for: mmpretrain==1.2.0.
+    """
+    _check_versions('classes_from_config', ('mmpretrain', ))
+    DAN._dataset_meta = DAN_DATASET_META
+
+
 PATCHES = (route_checkpoint_loading, match_transform_subclasses,
-           report_classifier_task)
+           report_classifier_task, classes_from_config)
 _applied = False
 
 

@@ -21,6 +21,10 @@ os.environ.setdefault('DAN_MM_ONNX_CACHE',
 
 torch.set_num_threads(2)
 
+# Downloads (dan_mm.zoo) go to a cache of this test session's own, never to
+# the user's; tests that look into the cache set their own DAN_MM_HOME.
+os.environ['DAN_MM_HOME'] = tempfile.mkdtemp(prefix='dan_mm_home-')
+
 # Build from the mmpretrain registries, as the runner does.
 DefaultScope.get_instance('dan_mm_tests', scope_name='mmpretrain')
 

@@ -13,9 +13,10 @@ from mmengine.runner import CheckpointLoader
 from dan_mm import compat
 from dan_mm.datasets.transforms import get_transform_idx
 from dan_mm.models import DAN
-from dan_mm.utils.checkpoint import (load_from_http, load_from_local,
-                                     load_from_mmcls, load_from_openmmlab,
+from dan_mm.utils.checkpoint import (load_from_local, load_from_mmcls,
+                                     load_from_openmmlab,
                                      load_from_torchvision)
+from dan_mm.zoo import load_from_url
 
 LOOKUP_MODULES = (mmpretrain.datasets, mmpretrain.datasets.transforms,
                   mmpretrain.datasets.transforms.utils)
@@ -66,8 +67,9 @@ def test_the_torch_local_version_counts_as_its_release(monkeypatch):
 def test_apply_patches_routes_mmengine_to_the_safe_loaders():
     compat.apply_patches()  # already applied by import dan_mm: no change
     loader = CheckpointLoader._get_checkpoint_loader
-    assert loader('http://127.0.0.1/a.pth') is load_from_http
-    assert loader('https://127.0.0.1/a.pth') is load_from_http
+    # downloads go through the zoo's cache
+    assert loader('http://127.0.0.1/a.pth') is load_from_url
+    assert loader('https://127.0.0.1/a.pth') is load_from_url
     assert loader('work_dirs/epoch_1.pth') is load_from_local
     assert loader('/abs/epoch_1.pth') is load_from_local
     assert loader('torchvision://resnet18') is load_from_torchvision

@@ -34,7 +34,12 @@ written or ``--show`` has no display (one ``error:`` line, before the model
 loads where it can be known then; ``--debug`` for the traceback); 2 when no
 face is found at all.
 
+A model name in place of CONFIG CHECKPOINT runs the DAN authors' released
+model of that name, downloaded once into dan_mm's cache
+(docs/checkpoints.md); ``python tools/infer.py`` alone lists the names.
+
 Examples (CFG=configs/dan_r18_rafdb.py):
+    python tools/infer.py dan_r18_3rdparty_rafdb photo.jpg
     python tools/infer.py $CFG dan.pth photo.jpg
     python tools/infer.py $CFG dan.pth photos/ --show-heads --detector haar
     python tools/infer.py $CFG dan.pth clip.mp4 --batch-size 16
@@ -50,8 +55,10 @@ from typing import TYPE_CHECKING, Optional, Sequence
 # dan_mm defers them to the first import beyond dan_mm.utils.cli.
 DAN_MM_DEFER_IMPORTS = True
 from dan_mm.utils.cli import (DETECTOR_NAMES, DefaultsHelpFormatter,
-                              add_debug_argument, add_precision_argument,
-                              add_trust_checkpoint_argument, check_files_exist,
+                              add_config_mismatch_argument, add_debug_argument,
+                              add_precision_argument,
+                              add_trust_checkpoint_argument,
+                              check_checkpoint_file, check_files_exist,
                               exit_on_user_error)
 
 if TYPE_CHECKING:
@@ -71,10 +78,19 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         description='DAN facial expression recognition on images, folders, '
         'videos or a camera',
         formatter_class=DefaultsHelpFormatter)
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        'input', help='image, folder of images, video file or camera index')
+        'config',
+        nargs='?',
+        help='model name (e.g. dan_r18_3rdparty_rafdb; none: list them) or '
+        'model config file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file or URL (left out after a model name)')
+    parser.add_argument(
+        'input',
+        nargs='?',
+        help='image, folder of images, video file or camera index')
     parser.add_argument(
         '--out-dir',
         default='work_dirs/infer',
@@ -185,6 +201,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         'temperature the checkpoint or --onnx file carries, from '
         'tools/analysis_tools/calibrate.py; 1 turns it off)')
     add_trust_checkpoint_argument(parser)
+    add_config_mismatch_argument(parser)
     add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.temperature is not None and not args.temperature > 0:
@@ -219,19 +236,30 @@ class ClearOnnxCache(argparse.Action):
 @exit_on_user_error
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    check_files_exist(args.config, args.checkpoint, [args.input], camera=True)
+    if args.input is not None and args.config.endswith('.py'):
+        # CONFIG CHECKPOINT INPUT: missing files answer before torch loads
+        check_files_exist(
+            args.config, args.checkpoint, [args.input], camera=True)
     from dan_mm.apis import check_source, predict_source
     from dan_mm.inference import FERInferencer, ModelDomainWarning
-    from dan_mm.runtime import choose_backend
+    from dan_mm.runtime import choose_backend, resolve_model
     from dan_mm.utils.config import load_config
     from dan_mm.utils.output_dir import make_output_dir
     from dan_mm.video import check_display, stage_threads
+    from dan_mm.zoo import is_model_name, split_model_arguments
     warnings.simplefilter('ignore', ModelDomainWarning)  # printed as a note
-    load_config(args.config)  # one clear line if it cannot be read
+    # NAME INPUT, or CONFIG CHECKPOINT INPUT; nothing: the names
+    args.config, args.checkpoint, args.input = split_model_arguments(
+        args.config, args.checkpoint, args.input)
+    if not is_model_name(args.config):
+        load_config(args.config)  # one clear line if it cannot be read
+    check_checkpoint_file(args.checkpoint)
     source = check_source(args.input)  # before the model loads
     if args.show and source.is_video:
         check_display('--show')  # Qt would abort the process later
     make_output_dir(args.out_dir, '--out-dir')
+    # a model name: its config and weights (downloaded once, then cached)
+    config, checkpoint = resolve_model(args.config, args.checkpoint)
     backend = choose_backend(args.backend, args.onnx, args.device,
                              args.precision, args.show_heads)
     onnx_file = args.onnx if backend == 'onnxruntime' else None
@@ -242,8 +270,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     pipelined = source.is_video and backend == 'onnxruntime'
     threads = stage_threads() if pipelined else {}
     inferencer = FERInferencer(
-        args.config,
-        args.checkpoint,
+        config,
+        checkpoint,
         device=args.device,
         detector=args.detector,
         no_detect=args.no_detect,
@@ -257,7 +285,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         onnx_file=onnx_file,
         num_threads=args.threads or threads.get('classifier'),
         temperature=args.temperature,
-        min_confidence=args.min_confidence)
+        min_confidence=args.min_confidence,
+        allow_config_mismatch=args.allow_config_mismatch)
     if inferencer.calibration_note:
         print(f'note: {inferencer.calibration_note}')
     if backend == 'onnxruntime':

@@ -9,7 +9,8 @@ from mmengine.config import DictAction
 
 import dan_mm  # noqa: F401  (registers DAN; torch>=2.6 checkpoint loading)
 from dan_mm.engine.runner import run_test
-from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter,
+                              add_config_mismatch_argument, add_debug_argument,
                               add_tensorboard_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
@@ -87,6 +88,7 @@ def parse_args():
     add_tensorboard_argument(parser)
     add_debug_argument(parser)
     add_trust_checkpoint_argument(parser)
+    add_config_mismatch_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)

@@ -26,8 +26,8 @@ MACHINE_PROVIDES = [
     'torch', 'torchvision', 'timm', 'numpy', 'matplotlib', 'pillow',
     'opencv-python-headless', 'onnx', 'onnxruntime', 'pyyaml', 'rich',
     'packaging', 'einops', 'click', 'markdown', 'zipp', 'tqdm', 'requests',
-    'regex'
-]
+    'regex', 'filelock', 'typing-extensions', 'urllib3'
+]  # the last three come with torch and requests
 ALIASES = {'opencv-python': 'opencv-python-headless'}
 
 

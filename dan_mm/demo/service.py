@@ -107,6 +107,7 @@ class DemoService:
                    backend: Optional[str] = None,
                    onnx_file: Optional[str] = None,
                    num_threads: Optional[int] = None,
+                   allow_config_mismatch: bool = False,
                    **kwargs) -> 'DemoService':
         """Build the service from a config and a checkpoint file.
 
@@ -125,6 +126,9 @@ class DemoService:
             onnx_file (str, optional): An ONNX export of the model (fp32 or
                 int8) for ONNX Runtime.
             num_threads (int, optional): ONNX Runtime's threads.
+            allow_config_mismatch (bool): Run a checkpoint trained with
+                another input size, mean/std or class order (see
+                :class:`~dan_mm.apis.FERInferencer`). Defaults to False.
             **kwargs: The other arguments of :class:`DemoService`.
 
         Raises:
@@ -143,7 +147,8 @@ class DemoService:
                 detector=detector,
                 backend=backend,
                 onnx_file=onnx_file,
-                num_threads=num_threads)
+                num_threads=num_threads,
+                allow_config_mismatch=allow_config_mismatch)
         # The same network for whole images (and the same ONNX file, already
         # checked or exported).
         onnx_file = getattr(inferencer.backend, 'onnx_file', None)

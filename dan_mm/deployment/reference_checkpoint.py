@@ -9,8 +9,6 @@ at their random init in the converted model (they only matter for training).
 """
 import os
 import os.path as osp
-import re
-from collections import OrderedDict
 from typing import Optional
 
 import torch
@@ -19,56 +17,15 @@ from ..utils.checkpoint import load_checkpoint_file
 from ..utils.cli import check_checkpoint_file, naming_checkpoint, report_logger
 from ..utils.config import load_config
 from ..utils.errors import CheckpointError, CheckpointMismatchError
+# The key conversion lives with the loader, which converts the authors'
+# files in memory wherever a checkpoint is taken.
+from ..utils.reference_layout import (DAN_MM_PREFIXES, FEATURES, convert,
+                                      convert_key, is_dan_mm_checkpoint)
 
-# torchvision's ResNet children -> mmpretrain ResNet module names.
-FEATURES = {
-    '0': 'conv1',
-    '1': 'bn1',
-    '4': 'layer1',
-    '5': 'layer2',
-    '6': 'layer3',
-    '7': 'layer4'
-}
-DAN_MM_PREFIXES = ('backbone.', 'neck.', 'head.')
-
-
-def convert_key(key: str) -> str:
-    """Map one reference key to its dan_mm key.
-
-    Raises:
-        CheckpointError: A key the reference model does not have.
-    """
-    match = re.match(r'features\.(\d+)\.(.*)', key)
-    if match and match.group(1) in FEATURES:
-        return f'backbone.{FEATURES[match.group(1)]}.{match.group(2)}'
-    match = re.match(r'cat_head(\d+)\.(.*)', key)
-    if match:
-        return f'neck.heads.{match.group(1)}.{match.group(2)}'
-    if key.startswith(('fc.', 'bn.')):
-        return f'head.{key}'
-    raise CheckpointError(
-        f'unexpected key in the reference checkpoint: "{key}"')
-
-
-def convert(state_dict: dict):
-    """Convert a reference ``model_state_dict``.
-
-    Returns:
-        tuple[OrderedDict, int, int]: the dan_mm state dict, num_classes,
-        num_heads.
-    """
-    converted = OrderedDict()
-    for key, value in state_dict.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
-        converted[convert_key(key)] = value
-    if 'head.fc.weight' not in converted:
-        raise CheckpointError('no "fc.weight" in the reference checkpoint: is '
-                              'it a DAN checkpoint?')
-    num_classes = converted['head.fc.weight'].shape[0]
-    num_heads = len(
-        {k.split('.')[2]
-         for k in converted if k.startswith('neck.heads.')})
-    return converted, num_classes, num_heads
+__all__ = [
+    'FEATURES', 'DAN_MM_PREFIXES', 'convert', 'convert_key',
+    'is_dan_mm_checkpoint', 'check_config', 'convert_reference_checkpoint'
+]
 
 
 def check_config(config: str, num_classes: int, num_heads: int) -> None:
@@ -86,21 +43,6 @@ def check_config(config: str, num_classes: int, num_heads: int) -> None:
             f'{want[0]}, num_heads={want[1]}; pick the matching config or '
             f'set cfg.model.head.num_classes={num_classes} '
             f'cfg.model.neck.num_heads={num_heads} when testing')
-
-
-def is_dan_mm_checkpoint(checkpoint) -> bool:
-    """Whether a loaded checkpoint is dan_mm's (or mmpretrain's) own:
-    ``state_dict`` (or the dict itself) with only backbone./neck./head.
-    keys, and no reference ``model_state_dict``."""
-    if not isinstance(checkpoint, dict) or 'model_state_dict' in checkpoint:
-        return False
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    keys = [
-        k[len('module.'):] if k.startswith('module.') else k
-        for k in state_dict
-    ] if isinstance(state_dict, dict) else []
-    return bool(keys) and all(
-        isinstance(k, str) and k.startswith(DAN_MM_PREFIXES) for k in keys)
 
 
 def convert_reference_checkpoint(src: str,

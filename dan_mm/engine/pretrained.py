@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import os.path as osp
-from typing import Any, Iterator, Tuple
+from typing import Any, Callable, Iterator, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -109,20 +109,40 @@ def _loads_checkpoint(cfg: Config) -> bool:
         find_latest_checkpoint(work_dir) is not None
 
 
-def _missing_message(key: str, checkpoint: str) -> str:
+def _missing_message(key: str,
+                     checkpoint: str,
+                     failed: Optional[str] = None) -> str:
     where = osp.abspath(osp.expanduser(checkpoint))
     if osp.basename(checkpoint) == MSCELEB_FILE:
-        return (f'{key} starts from {checkpoint}, which does not exist: '
-                f'download {MSCELEB_FILE} ({MSCELEB_SOURCE}) and put it at '
-                f'{where}; or start from ImageNet weights with '
-                f'{IMAGENET_CONFIG}, or from scratch with --cfg-options '
-                f'{key}=None (accuracy far below the paper)')
+        failed = f', and {failed}' if failed else ''
+        return (
+            f'{key} starts from {checkpoint}, which does not exist'
+            f'{failed}: download {MSCELEB_FILE} ({MSCELEB_SOURCE}) and put '
+            f'it at {where}; or start from ImageNet weights with '
+            f'{IMAGENET_CONFIG}, or from scratch with --cfg-options '
+            f'{key}=None (accuracy far below the paper)')
     return (f'{key} starts from {checkpoint}, which does not exist: put the '
             f'file at {where}, point {key}.checkpoint at your copy, or train '
             f'without it with --cfg-options {key}=None')
 
 
-def prepare_pretrained_start(cfg: Config) -> None:
+def _fetched(fetch: Optional[Callable[[str], Optional[str]]], key: str,
+             checkpoint: str) -> Optional[str]:
+    """The path ``fetch`` downloaded a missing file to, or None."""
+    if fetch is None:
+        return None
+    try:
+        return fetch(checkpoint)
+    except CheckpointError as err:
+        # "cannot download <url> (<why>)": the rest is said below
+        failed = one_line(err).split('; ')[0]
+        raise PretrainedNotFoundError(
+            _missing_message(key, checkpoint, failed)) from err
+
+
+def prepare_pretrained_start(
+        cfg: Config,
+        fetch: Optional[Callable[[str], Optional[str]]] = None) -> None:
     """Check (or drop) a training config's pretrained weights, up front.
 
     Called by ``tools/train.py`` before the runner builds data or model:
@@ -141,6 +161,11 @@ def prepare_pretrained_start(cfg: Config) -> None:
     Args:
         cfg (Config): The merged training config (``cfg.filename`` is the
             config file).
+        fetch (Callable, optional): Called with a missing file's path;
+            returns where it downloaded the file to (which the config then
+            uses), or None when it does not know the file. The engine
+            passes :func:`dan_mm.zoo.fetch_released_file`, which fetches
+            ``resnet18_msceleb.pth`` into dan_mm's cache.
 
     Raises:
         PretrainedNotFoundError: A ``Pretrained`` local file is missing.
@@ -156,7 +181,11 @@ def prepare_pretrained_start(cfg: Config) -> None:
         if '://' in checkpoint:
             continue  # a URL: downloaded (and checked) by the loader
         if not osp.isfile(osp.expanduser(checkpoint)):
-            raise PretrainedNotFoundError(_missing_message(key, checkpoint))
+            fetched = _fetched(fetch, key, checkpoint)
+            if fetched is None:
+                raise PretrainedNotFoundError(
+                    _missing_message(key, checkpoint))
+            entry['checkpoint'] = fetched
     if starts_pretrained(model.get('backbone')) or not cfg.filename:
         return
     original = Config.fromfile(cfg.filename).get('model', {})
@@ -165,6 +194,15 @@ def prepare_pretrained_start(cfg: Config) -> None:
             os.environ.get('RANK', '0') == '0':
         print_log(
             FROM_SCRATCH_WARNING, logger='current', level=logging.WARNING)
+
+
+def _download_reason(err: CheckpointError, url: str) -> str:
+    """``why`` of "cannot download <url> (why); ...", else the cause."""
+    message = one_line(err)
+    start = f'cannot download {url} ('
+    if start in message and '); ' in message:
+        return message.split(start, 1)[1].split('); ', 1)[0]
+    return one_line(err.__cause__ or err)
 
 
 @contextlib.contextmanager
@@ -187,9 +225,9 @@ def naming_pretrained_keys(cfg: Config):
     except CheckpointError as err:
         for key, entry in _init_cfgs(cfg.get('model') or {}, 'model'):
             url = str(entry.get('checkpoint', ''))
-            if '://' in url and f'cannot download checkpoint {url}' in str(
-                    err):
-                reason = one_line(err.__cause__ or err)
+            if '://' in url and 'cannot download' in str(err) and \
+                    url in str(err):
+                reason = _download_reason(err, url)
                 raise CheckpointError(
                     f'{key}.checkpoint: cannot download {url} ({reason}); '
                     'download the file on a machine that is online and pass '

@@ -21,10 +21,12 @@ from mmengine.runner import Runner
 from ..evaluation import cross_dataset_config, model_classes
 from ..evaluation.groups import enable_group_report
 from ..evaluation.temperature import use_checkpoint_temperature
+from ..utils.checkpoint_config import check_checkpoint_config
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import (check_data_roots, load_config, merge_cfg_options,
                             naming_config_keys, set_dataloader_defaults,
                             set_work_dir)
+from ..zoo import fetch_released_file
 from .dist_utils import setup_cpu_distributed
 from .pretrained import naming_pretrained_keys, prepare_pretrained_start
 from .run_config import (amp_optim_wrapper, apply_tta, enable_tensorboard,
@@ -164,7 +166,8 @@ def build_runner(cfg: Config,
         raise ValueError(f'mode must be "train" or "test", not {mode!r}')
     if mode == 'train':
         # a missing MS-Celeb file stops here; resumed runs do not need it
-        prepare_pretrained_start(cfg)
+        # (resnet18_msceleb.pth is fetched into dan_mm's cache when absent)
+        prepare_pretrained_start(cfg, fetch=fetch_released_file)
     check_checkpoint_file(cfg.get('load_from'), checkpoint_source)
     check_data_roots(cfg, LOADERS[mode])
     setup_cpu_distributed(cfg)  # torchrun without a GPU: gloo, CPU DDP
@@ -203,6 +206,12 @@ def run_test(args: Namespace) -> dict:
     """
     check_checkpoint_file(args.checkpoint, 'the CHECKPOINT argument')
     cfg = load_config(args.config)
+    # trained with another input size, mean/std or class order: refused
+    check_checkpoint_config(
+        cfg,
+        args.checkpoint,
+        getattr(args, 'allow_config_mismatch', False),
+        config_name=args.config)
     cfg.load_from = args.checkpoint
     # --cross-dataset builds the data set's metainfo while merging
     with naming_run_errors(cfg, 'test'):

@@ -18,7 +18,10 @@ from mmpretrain.registry import TRANSFORMS
 from ..evaluation.calibration import apply_temperature
 from ..evaluation.temperature import check_calibration_args, model_temperature
 from ..runtime import (TorchBackend, build_onnx_backend, check_backend,
-                       inference_image_size, load_model, prepare_for_inference)
+                       inference_image_size, load_model, prepare_for_inference,
+                       resolve_model)
+from ..utils.checkpoint_config import check_checkpoint_config
+from ..utils.config import load_config
 from ..utils.device import check_device
 from ..utils.errors import InputNotFoundError
 from ..utils.image_io import decode_image
@@ -44,9 +47,12 @@ class FERInferencer(BaseInferencer):
     ``batch_size`` faces.
 
     Args:
-        model (BaseModel | str | Config): A config path / Config (built by
+        model (BaseModel | str | Config): A model name of the zoo
+            (``dan_r18_3rdparty_rafdb``: its weights are downloaded once),
+            a config path / Config (built by
             :func:`~dan_mm.runtime.load_model`) or a built model.
-        pretrained (str, optional): Checkpoint path. Defaults to None.
+        pretrained (str, optional): Checkpoint path or URL; for a model
+            name, instead of its weights. Defaults to None.
         device (str | torch.device, optional): Defaults to the model's. A
             device this machine lacks (``'cuda:0'`` without CUDA) or a
             malformed name raises :class:`~dan_mm.utils.errors.DeviceError`
@@ -101,6 +107,11 @@ class FERInferencer(BaseInferencer):
             probability is below this is marked ``uncertain`` (its class and
             probabilities stay; it is drawn with a "?" label). Defaults to
             None: no face is marked, and results have no ``uncertain``.
+        allow_config_mismatch (bool): Run a checkpoint whose training
+            config (``meta['cfg']``) has another input size, mean/std or
+            class order than ``model``'s config, with a warning, instead
+            of refusing it (:class:`CheckpointMismatchError`). Defaults to
+            False.
 
     Attributes:
         model_notice (str | None): For a model trained on drawn faces
@@ -139,11 +150,27 @@ class FERInferencer(BaseInferencer):
                  onnx_file: Optional[str] = None,
                  num_threads: Optional[int] = None,
                  temperature: Optional[float] = None,
-                 min_confidence: Optional[float] = None) -> None:
+                 min_confidence: Optional[float] = None,
+                 allow_config_mismatch: bool = False) -> None:
         check_calibration_args(temperature, min_confidence)
         precision_dtype(precision)  # refuse an unknown one before loading
         device = check_device(device)  # 'cuda:0' without CUDA: one line
         backend = check_backend(backend, onnx_file, precision, device)
+        trained_cfg = None
+        if not isinstance(model, torch.nn.Module):
+            # a model name: its config and its weights, from the cache
+            model, pretrained = resolve_model(model, pretrained)
+            if pretrained:
+                # the checkpoint's training config: another input size,
+                # mean/std or class order than this config's is refused
+                cfg = model if isinstance(model, Config) else \
+                    load_config(model)
+                trained_cfg = check_checkpoint_config(
+                    cfg,
+                    pretrained,
+                    allow_config_mismatch,
+                    config_name=model if isinstance(model, str) else None,
+                    classes=tuple(classes) if classes else None)
         checkpoint = pretrained  # names the cached ONNX export
         if not isinstance(model, torch.nn.Module):
             model = load_model(model, pretrained, device)
@@ -151,8 +178,9 @@ class FERInferencer(BaseInferencer):
         super().__init__(
             model=model, pretrained=pretrained or False, device=device)
         # Not None for a model of drawn faces (SynthFER): its labels on real
-        # photos mean nothing; callers show this next to the results.
-        self.model_notice = model_notice(self.config)
+        # photos mean nothing; callers show this next to the results. What
+        # the checkpoint was trained on counts, not what the config says.
+        self.model_notice = model_notice(trained_cfg or self.config)
         warn_model_notice(self.model_notice)
         prepare_for_inference(
             self.model,

@@ -5,7 +5,9 @@ A model trained on SynthFER (the drawn faces of
 nothing: drawn faces are its whole world. The inferencer, ``tools/infer.py``
 and the web demo show :func:`model_notice` next to their results.
 
-The signal is the config key ``training_data``, set by
+The signal is the config key ``training_data`` of the config the checkpoint
+was trained with (its ``meta['cfg']``, see
+:mod:`dan_mm.utils.checkpoint_config`), else of the config given, set by
 ``configs/dan_r18_synthfer.py`` (and so by every config that inherits it)::
 
     training_data = dict(name='SynthFER', real_faces=False)
@@ -22,11 +24,10 @@ from typing import Optional
 from mmengine.config import Config
 
 REAL_FACE_MODEL_HINT = (
-    'for a real-face model, convert the authors\' released RAF-DB '
-    'checkpoint (python tools/model_converters/dan_to_mmpretrain.py '
-    'rafdb_epoch21_acc0.897_bacc0.8275.pth checkpoints/dan_r18_rafdb_ref.pth'
-    ' --config configs/dan_r18_rafdb.py; README "Evaluate a converted '
-    'reference checkpoint") or train on RAF-DB (configs/dan_r18_rafdb.py)')
+    'for real faces, run the DAN authors\' released model by name '
+    '(python tools/infer.py dan_r18_3rdparty_rafdb photo.jpg, downloaded '
+    'once; README "Real expressions in one command") or train on RAF-DB '
+    '(configs/dan_r18_rafdb.py)')
 
 
 class ModelDomainWarning(UserWarning):

@@ -4,10 +4,11 @@ mmpretrain's ``get_model`` in dan_mm.
 :func:`load_model` is what every caller goes through (the inferencer, the
 benchmarks, the ONNX export, the int8 quantizer, the reparameterizer). Its
 first step, :func:`resolve_model`, turns what the caller gave into a config
-and a checkpoint; model names are resolved there.
+and a checkpoint; model names are resolved there (through
+:mod:`dan_mm.zoo`, which downloads and caches the weights).
 """
 import copy
-import os.path as osp
+import os
 from typing import Optional, Tuple, Union
 
 import torch
@@ -17,8 +18,9 @@ from mmengine.config import Config
 from ..engine.pretrained import drop_pretrained
 from ..utils.cli import check_checkpoint_file, naming_checkpoint
 from ..utils.config import naming_config_keys
-from ..utils.errors import ConfigError
 from ..utils.log import quiet_mmengine_log
+from ..zoo import cached_checkpoint
+from ..zoo import resolve_model as zoo_resolve_model
 
 ModelSpec = Union[str, Config]
 
@@ -29,23 +31,32 @@ def resolve_model(
 ) -> Tuple[Union[str, Config], Optional[str]]:
     """The config and checkpoint that ``model`` and ``checkpoint`` stand for.
 
-    This is where a model name (a released model) is resolved into its
-    config and its downloaded checkpoint; a config path or a
-    :class:`~mmengine.config.Config` passes through.
+    This is where a model name (one of the DAN authors' released models,
+    :func:`dan_mm.zoo.model_names`) is resolved into its config and its
+    checkpoint, downloaded once into dan_mm's cache; a checkpoint URL is
+    fetched into the same cache; a config path or a
+    :class:`~mmengine.config.Config` passes through
+    (:func:`dan_mm.zoo.resolve_model`).
 
     Args:
-        model (str | Config): A config path or a loaded config.
-        checkpoint (str, optional): A checkpoint path (or URL).
+        model (str | Config): A model name, a config path or a loaded
+            config.
+        checkpoint (str, optional): A checkpoint path or URL (for a name:
+            instead of its weights).
 
     Returns:
-        tuple: ``(config, checkpoint)``.
+        tuple: ``(config, checkpoint)``, the checkpoint a local file.
 
     Raises:
-        ConfigError: ``model`` is a path that does not exist.
+        ConfigError: ``model`` is neither a config file nor a model name.
+        CheckpointDownloadError: The weights cannot be downloaded.
     """
-    if isinstance(model, str) and not osp.isfile(model):
-        raise ConfigError(f'config file not found: {model}')
-    return model, checkpoint
+    progress = os.isatty(2)
+    if isinstance(model, Config):
+        if checkpoint and '://' in str(checkpoint):
+            checkpoint = cached_checkpoint(str(checkpoint), progress=progress)
+        return model, checkpoint
+    return zoo_resolve_model(str(model), checkpoint, progress=progress)
 
 
 def load_model(model: ModelSpec,

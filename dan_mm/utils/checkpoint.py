@@ -26,6 +26,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import zipfile
 from collections import OrderedDict
 from typing import Any, List, Optional
 from urllib.error import URLError
@@ -44,6 +45,7 @@ from mmengine.runner.checkpoint import (get_deprecated_model_names,
 from .errors import (TRUST_ENV, TRUST_FLAG, CheckpointError,
                      CheckpointNotFoundError, UnsafeCheckpointError,
                      checkpoints_trusted)
+from .reference_layout import as_dan_mm_checkpoint
 
 OPT_IN = (f'if you trust this file, pass {TRUST_FLAG} (Python: set '
           f'{TRUST_ENV}=1 or call dan_mm.utils.trust_checkpoints())')
@@ -128,7 +130,8 @@ def _wanted(filename: str, err: Exception) -> str:
 
 def load_checkpoint_file(filename: str,
                          map_location: Any = None,
-                         source: Optional[str] = None) -> Any:
+                         source: Optional[str] = None,
+                         mmap: bool = False) -> Any:
     """Load a local checkpoint file, refusing anything but allowed types.
 
     Args:
@@ -137,6 +140,9 @@ def load_checkpoint_file(filename: str,
             :func:`torch.load`.
         source (str, optional): What to call the file in messages (the URL
             it was downloaded from). Defaults to ``filename``.
+        mmap (bool): Map the tensors' storage instead of reading it (for a
+            look at ``meta``; zip checkpoints only, others are read).
+            Defaults to False.
 
     Returns:
         Any: The loaded object (a dict for every checkpoint dan_mm reads).
@@ -151,30 +157,89 @@ def load_checkpoint_file(filename: str,
     name = source or filename
     if not osp.isfile(filename):
         raise CheckpointNotFoundError(f'checkpoint not found: {name}')
+    not_checkpoint = not_a_checkpoint(filename)
+    if not_checkpoint:
+        raise CheckpointError(
+            f'cannot read checkpoint {name}: not a PyTorch checkpoint, or '
+            f'damaged ({not_checkpoint}); save or download it again')
+    mmap = mmap and zipfile.is_zipfile(filename)
     try:
         if checkpoints_trusted():
             return torch.load(
-                filename, map_location=map_location, weights_only=False)
+                filename,
+                map_location=map_location,
+                weights_only=False,
+                mmap=mmap)
         with torch.serialization.safe_globals(SAFE_GLOBALS):
             return torch.load(
-                filename, map_location=map_location, weights_only=True)
+                filename,
+                map_location=map_location,
+                weights_only=True,
+                mmap=mmap)
     except pickle.UnpicklingError as err:
-        if not _refused(err):
+        wanted = _refused(filename, err)
+        if wanted is None:
             raise CheckpointError(_unreadable(name, err)) from err
         raise UnsafeCheckpointError(
-            f'refused to load checkpoint {name}: it needs '
-            f'{_wanted(filename, err)}, which no dan_mm, mmpretrain or DAN '
-            'reference checkpoint holds, and unpickling it could run code; '
-            f'{OPT_IN}') from err
-    except (RuntimeError, EOFError, KeyError) as err:
+            f'refused to load checkpoint {name}: it needs {wanted}, which no '
+            'dan_mm, mmpretrain or DAN reference checkpoint holds, and '
+            f'unpickling it could run code; {OPT_IN}') from err
+    except (RuntimeError, EOFError, KeyError, ValueError) as err:
         # torch's messages for a damaged zip, an empty or a non-torch file
         raise CheckpointError(_unreadable(name, err)) from err
 
 
-def _refused(err: pickle.UnpicklingError) -> bool:
-    """Whether torch's weights-only unpickler refused the file (rather than
-    the file not being a pickle at all)."""
-    return 'Weights only load failed' in str(err)
+# The first bytes of a file that is no checkpoint but often stands in for
+# one: a download that brought a web page, a Git LFS pointer.
+_LOOKS_LIKE = ((b'<', 'an HTML page: a download that brought a web page, '
+                'e.g. a sign-in or quota page?'),
+               (b'version https://git-lfs', 'a Git LFS pointer, not the file: '
+                'run git lfs pull?'))
+
+
+def not_a_checkpoint(filename: str) -> Optional[str]:
+    """Why a file cannot be a PyTorch checkpoint, from its first bytes.
+
+    A checkpoint is a zip archive (``torch.save``'s format since 1.6) or a
+    pickle of protocol 2 or later (the legacy format), and a zip archive
+    ends in its central directory, so a cut-off download is told apart too.
+
+    Args:
+        filename (str): The local file.
+
+    Returns:
+        str | None: What the file is instead (empty, an HTML page, a zip
+        archive without its end, ...); None when it may be a checkpoint.
+    """
+    with open(filename, 'rb') as f:
+        head = f.read(64)
+    if not head:
+        return 'the file is empty'
+    if head.startswith(b'PK\x03\x04'):
+        if zipfile.is_zipfile(filename):
+            return None
+        return ('a zip archive without its end: cut short by an '
+                'interrupted download or copy?')
+    if head[0] == 0x80 and 2 <= head[1] <= 5:
+        return None  # a pickle: the legacy format
+    stripped = head.lstrip()
+    for start, what in _LOOKS_LIKE:
+        if stripped.lower().startswith(start):
+            return what
+    return f'neither a zip archive nor a pickle: it starts with {head[:12]!r}'
+
+
+def _refused(filename: str, err: pickle.UnpicklingError) -> Optional[str]:
+    """What torch's weights-only unpickler refused, or None when the file
+    is damaged rather than holding types outside the allow-list."""
+    if 'Weights only load failed' not in str(err):
+        return None
+    wanted = _wanted(filename, err)
+    if wanted.startswith('something else'):
+        # not a global that was refused: an opcode or a reduce the
+        # unpickler cannot read, i.e. a damaged pickle
+        return None
+    return wanted
 
 
 def _unreadable(name: str, err: BaseException) -> str:
@@ -195,9 +260,11 @@ def load_from_local(filename: str, map_location: Any = None) -> Any:
             :func:`torch.load`.
 
     Returns:
-        Any: The loaded checkpoint.
+        Any: The loaded checkpoint; one in the DAN reference's layout is
+        converted to dan_mm's (:func:`as_dan_mm_checkpoint`).
     """
-    return load_checkpoint_file(filename, map_location)
+    return as_dan_mm_checkpoint(
+        load_checkpoint_file(filename, map_location), filename)
 
 
 def download_checkpoint(url: str,

@@ -102,6 +102,7 @@ API_FLAGS = {
     'min_agreement': '--min-agreement',
     'threads': '--threads',
     'resume': '--resume',
+    'allow_config_mismatch': '--allow-config-mismatch',
 }
 _API_VALUE = re.compile(
     r"(?<![\w.-])(%s)=(?:'([^']*)'|True\b|(-?\d[\w.+-]*\w|-?\d))" %
@@ -213,6 +214,17 @@ def add_trust_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
         help='load checkpoints in full even if they hold more than weights '
         '(unpickling can run code: only for files you trust; same as '
         f'{TRUST_ENV}=1)')
+
+
+def add_config_mismatch_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--allow-config-mismatch``: run a checkpoint with a config other
+    than its training config (:mod:`dan_mm.utils.checkpoint_config`)."""
+    parser.add_argument(
+        '--allow-config-mismatch',
+        action='store_true',
+        help='run the checkpoint even if its training config has another '
+        'input size, mean/std or class order than the config given '
+        '(results are likely wrong)')
 
 
 def add_precision_argument(parser: argparse.ArgumentParser,

@@ -149,6 +149,12 @@ class UnsafeCheckpointError(CheckpointError):
     (it could run code); loading it needs the user's explicit opt-in."""
 
 
+class CheckpointDownloadError(CheckpointError):
+    """Weights that could not be downloaded (offline, a refused or cut-off
+    download, a web page instead of the file); the message names the URL,
+    where else to get the file and where to put it."""
+
+
 class PretrainedNotFoundError(UserError, FileNotFoundError):
     """A pretrained-weights file that the config starts from is missing."""
 

@@ -135,7 +135,7 @@ def test_synthfer_model_says_what_it_knows(service):
     notice = service.info()['notice']
     assert notice.startswith('this model was trained on drawn SynthFER '
                              'faces, not photos')
-    assert 'dan_to_mmpretrain.py' in notice and 'train on RAF-DB' in notice
+    assert 'dan_r18_3rdparty_rafdb' in notice and 'train on RAF-DB' in notice
     assert service.predict(encode(faces_photo()))['notice'] == notice
     with open(osp.join(STATIC_DIR, 'index.html')) as f:
         assert 'id="model-notice"' in f.read()

@@ -6,7 +6,6 @@ import glob
 import os
 import os.path as osp
 from unittest import mock
-from urllib.error import URLError
 
 import mmpretrain
 import pytest
@@ -134,7 +133,7 @@ def test_from_scratch_on_purpose_warns_once(name, override, warns, tmp_path,
 def test_imagenet_config_loads_the_backbone_by_url(tmp_path, monkeypatch):
     """mmpretrain's zoo layout (backbone.* and head.* keys under
     state_dict, meta) served on 127.0.0.1 under the config's file name."""
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setenv('DAN_MM_HOME', str(tmp_path / 'dan_mm_home'))
     cfg = load('dan_r18-in1k_rafdb.py')
     url = cfg.model.backbone.init_cfg.checkpoint
     torch.manual_seed(7)
@@ -163,17 +162,23 @@ def test_imagenet_config_loads_the_backbone_by_url(tmp_path, monkeypatch):
     state = backbone.state_dict()
     for key in keys:
         assert torch.equal(state[key], resnet[key]), key
-    assert osp.isfile(tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
+    assert osp.isfile(tmp_path / 'dan_mm_home' / 'checkpoints' /
                       osp.basename(url))
 
 
 @pytest.mark.slow
 def test_real_data_config_without_the_file_exits_in_one_line(tmp_path):
+    # offline: every request goes to a closed port on this machine
+    offline = {
+        var: 'http://127.0.0.1:9'
+        for var in ('HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy')
+    }
     proc = run_tool(
         f'{REPO}/tools/train.py',
         f'{REPO}/configs/dan_r18_rafdb.py',
         cwd=tmp_path,
-        in_process=False)
+        in_process=False,
+        env=dict(offline, DAN_MM_HOME=str(tmp_path / 'home')))
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
     errors = [
@@ -181,6 +186,9 @@ def test_real_data_config_without_the_file_exits_in_one_line(tmp_path):
     ]
     assert len(errors) == 1 and 'resnet18_msceleb.pth' in errors[0]
     assert 'yaoing/DAN' in errors[0]
+    # the paper's start is fetched by default: offline, the line names it
+    assert 'cannot download https://drive.google.com/uc?id=' \
+        '1u2NtY-5DVlTunfN4yxfxys5n8uh7sc3n' in errors[0]
     assert not (tmp_path / 'work_dirs').exists()  # no runner was built
 
 
@@ -237,12 +245,10 @@ def test_offline_imagenet_start_names_the_key_for_a_local_file(
         tmp_path, monkeypatch):
     """No network: the download's error names the config key that takes
     the file instead, where training reads the weights (init_weights)."""
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-
-    def offline(url, dst, progress=True):
-        raise URLError('[Errno -3] Temporary failure in name resolution')
-
-    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    monkeypatch.setenv('DAN_MM_HOME', str(tmp_path / 'dan_mm_home'))
+    # every request goes to a closed port on this machine
+    for var in ('HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'):
+        monkeypatch.setenv(var, 'http://127.0.0.1:9')
     cfg = load('dan_r18-in1k_rafdb.py')
     url = cfg.model.backbone.init_cfg.checkpoint
     backbone = MODELS.build(cfg.model.backbone)
@@ -251,6 +257,6 @@ def test_offline_imagenet_start_names_the_key_for_a_local_file(
             backbone.init_weights()
     message = one_line(info.value)
     assert message.startswith('model.backbone.init_cfg.checkpoint: ')
-    assert url in message and 'name resolution' in message
+    assert url in message and 'no connection' in message
     assert '--cfg-options model.backbone.init_cfg.checkpoint=/path/to/file' \
         in message

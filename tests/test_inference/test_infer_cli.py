@@ -238,7 +238,7 @@ def test_synthfer_model_notes_what_it_knows(checkpoint, tmp_path):
     assert note.startswith('note: this model was trained on drawn SynthFER '
                            'faces, not photos: its labels on real photos are '
                            'not meaningful')
-    assert 'dan_to_mmpretrain.py' in note and 'RAF-DB' in note
+    assert 'dan_r18_3rdparty_rafdb' in note and 'RAF-DB' in note
     assert 'ModelDomainWarning' not in stderr  # printed once, as the note
 
 

@@ -135,6 +135,56 @@ def test_damaged_file_is_a_user_error(tmp_path, content):
     assert f'cannot read checkpoint {tmp_path / "bad.pth"}: ' in message
 
 
+def _legacy_pickle_cut_short(path):
+    torch.save({'a': torch.ones(3)},
+               path,
+               _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+@pytest.mark.parametrize(
+    'what',
+    ['text', 'html', 'zip cut short', 'legacy cut short', 'lfs pointer'])
+def test_a_file_that_is_no_checkpoint_does_not_suggest_trusting_it(
+        tmp_path, what):
+    """Only a file holding types outside the allow-list suggests the opt-in:
+    for a text file, a web page or a cut-off download it would not help."""
+    path = tmp_path / 'bad.pth'
+    if what == 'text':
+        path.write_text('hello world\n')
+    elif what == 'html':
+        path.write_text('<!DOCTYPE html><html>Quota exceeded</html>')
+    elif what == 'zip cut short':
+        torch.save({'a': torch.ones(100)}, path)
+        path.write_bytes(path.read_bytes()[:300])
+    elif what == 'lfs pointer':
+        path.write_text('version https://git-lfs.github.com/spec/v1\n')
+    else:
+        _legacy_pickle_cut_short(path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint_file(path)
+    message = str(err.value)
+    assert not isinstance(err.value, UnsafeCheckpointError)
+    assert 'trust' not in message and '\n' not in message
+    assert message.startswith(f'cannot read checkpoint {path}: not a '
+                              'PyTorch checkpoint, or damaged')
+    expected = {
+        'html': 'HTML page',
+        'zip cut short': 'zip archive without its end',
+        'lfs pointer': 'Git LFS pointer',
+        'text': "starts with b'hello world",
+    }.get(what)
+    if expected:
+        assert expected in message
+
+
+def test_only_types_outside_the_allow_list_suggest_the_opt_in(tmp_path):
+    path, _ = trapped(tmp_path)
+    with pytest.raises(UnsafeCheckpointError, match='--trust-checkpoint'):
+        load_checkpoint_file(path)
+
+
 def test_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(CheckpointNotFoundError, match='nope.pth') as err:
         load_checkpoint_file(tmp_path / 'nope.pth')
@@ -142,7 +192,7 @@ def test_missing_file_is_a_user_error(tmp_path):
 
 
 def test_urls_go_through_the_safe_loader(tmp_path, monkeypatch):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setenv('DAN_MM_HOME', str(tmp_path / 'dan_mm_home'))
     served = tmp_path / 'served'
     served.mkdir()
     buffer = HistoryBuffer()
@@ -159,7 +209,7 @@ def test_urls_go_through_the_safe_loader(tmp_path, monkeypatch):
         with pytest.raises(UnsafeCheckpointError) as err:
             mmengine_checkpoint._load_checkpoint(f'{base}/trap.pth')
     assert good['hub'].mean() == 0.5
-    assert osp.isfile(tmp_path / 'torch_home/hub/checkpoints/good.pth')
+    assert osp.isfile(tmp_path / 'dan_mm_home/checkpoints/good.pth')
     assert_refusal(str(err.value), f'{base}/trap.pth')
     assert not marker.exists()
 

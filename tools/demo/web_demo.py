@@ -8,6 +8,8 @@ that loads nothing from elsewhere (it works offline).
 Examples:
     # The SynthFER model trained by the README's command 1:
     python tools/demo/web_demo.py
+    # The DAN authors' RAF-DB model (downloaded once):
+    python tools/demo/web_demo.py dan_r18_3rdparty_rafdb
     python tools/demo/web_demo.py configs/dan_r18_rafdb.py dan.pth \\
         --device cuda:0 --host 0.0.0.0 --port 8080
 
@@ -25,9 +27,9 @@ import warnings
 # dan_mm defers them to the first import beyond dan_mm.utils.cli.
 DAN_MM_DEFER_IMPORTS = True
 from dan_mm.utils.cli import (PRECISION_NAMES, DefaultsHelpFormatter,
-                              add_debug_argument, check_files_exist,
-                              exit_on_user_error, find_last_checkpoint,
-                              print_note)
+                              add_config_mismatch_argument, add_debug_argument,
+                              check_files_exist, exit_on_user_error,
+                              find_last_checkpoint, print_note)
 from dan_mm.utils.errors import ListenError, MissingExtraError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -45,7 +47,9 @@ def parse_args(argv=None):
         'config',
         nargs='?',
         default=DEFAULT_CONFIG,
-        help='model config (default: configs/dan_r18_synthfer.py)')
+        help='model name (e.g. dan_r18_3rdparty_rafdb: the DAN authors\' '
+        'model, downloaded once) or model config (default: '
+        'configs/dan_r18_synthfer.py)')
     parser.add_argument(
         'checkpoint',
         nargs='?',
@@ -110,6 +114,7 @@ def parse_args(argv=None):
         type=int,
         default=8,
         help='photos waiting at once; more get "busy, try again"')
+    add_config_mismatch_argument(parser)
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
@@ -156,21 +161,29 @@ def main(argv=None):
             f'the web demo needs {err.name or "its extra packages"}: '
             'pip install -r requirements/demo.txt (or pip install '
             '".[demo]")') from err
-    checkpoint = args.checkpoint or find_last_checkpoint(args.config)
-    check_files_exist(args.config, checkpoint)
+    if args.config.endswith('.py'):  # not a model name
+        check_files_exist(args.config, args.checkpoint
+                          or find_last_checkpoint(args.config))
     sock = listen(args.host, args.port)
     from dan_mm.demo import DemoService
     from dan_mm.demo.app import create_app
     from dan_mm.inference import ModelDomainWarning
-    from dan_mm.runtime import choose_backend
+    from dan_mm.runtime import choose_backend, resolve_model
+    from dan_mm.zoo import is_model_name
 
     warnings.simplefilter('ignore', ModelDomainWarning)  # a note, below
+    if is_model_name(args.config):  # its weights, downloaded once
+        config, checkpoint = resolve_model(args.config, args.checkpoint)
+    else:
+        config = args.config
+        checkpoint = args.checkpoint or find_last_checkpoint(args.config)
     # The rule of every source; every answer has attention maps.
     backend = choose_backend(
         args.backend, args.onnx, args.device, args.precision, return_maps=True)
     service = DemoService.from_files(
-        args.config,
+        config,
         checkpoint,
+        allow_config_mismatch=args.allow_config_mismatch,
         device=args.device,
         precision=args.precision,
         detector=args.detector,
