@@ -412,8 +412,8 @@ def test_the_runtime_imports_no_caller():
 
 
 #: Flags of other programs in the commands a message gives (``pip install
-#: --no-deps ...``): not the tools' flags.
-OTHER_PROGRAMS_FLAGS = {'--no-deps', '--force-reinstall'}
+#: --no-deps ...``, ``curl --data-binary``): not the tools' flags.
+OTHER_PROGRAMS_FLAGS = {'--no-deps', '--force-reinstall', '--data-binary'}
 
 
 def flags_in_messages(path):

@@ -72,8 +72,9 @@ def calibration_loader(cfg: Config,
             'and a temperature fitted there would be judged on the faces it '
             'was fitted on; give a second copy of the data set, in the same '
             'layout, whose test split is the calibration set (SynthFER: '
-            'tools/dataset_converters/generate_synthfer.py DIR --seed 1), as '
-            'the calibration data root')
+            'dan_mm.synthfer.generate_synthfer(DIR, seed=1), or '
+            'tools/dataset_converters/generate_synthfer.py with another '
+            'seed), as the calibration data root')
     dataset = val['dataset']
     return val, (
         f'val_dataloader: {dataset.get("type")} '

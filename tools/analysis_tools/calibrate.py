@@ -24,7 +24,7 @@ import dan_mm  # noqa: F401  (registers DAN; safe checkpoint loading)
 from dan_mm.analysis.calibrate import (CalibrationSetError,
                                        calibrate_checkpoint,
                                        format_calibration_report)
-from dan_mm.utils.cli import (add_debug_argument,
+from dan_mm.utils.cli import (DefaultsHelpFormatter, add_debug_argument,
                               add_trust_checkpoint_argument,
                               exit_on_user_error)
 from dan_mm.utils.config import load_config
@@ -33,7 +33,8 @@ from dan_mm.utils.config import load_config
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Fit a temperature on the validation split and report '
-        'ECE, NLL and Brier on the test split before and after')
+        'ECE, NLL and Brier on the test split before and after',
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
