@@ -41,6 +41,8 @@ MSCELEB_INIT = dict(
 FIXTURES = {
     'dan_r18_affectnet7.py': 'affectnet',
     'dan_r18_affectnet8.py': 'affectnet',
+    'dan_r18_3rdparty_affectnet7.py': 'affectnet',
+    'dan_r18_3rdparty_affectnet8.py': 'affectnet',
     'dan_r18_ferplus.py': 'ferplus',
     'dan_r18_fer2013.py': 'ferplus',  # the FERPlus fixture has fer2013.csv
     'dan_r18_sfew.py': 'sfew',

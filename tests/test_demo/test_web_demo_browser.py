@@ -101,16 +101,18 @@ def demo_url(tmp_path):
             lines.put(line)
 
     threading.Thread(target=read, daemon=True).start()
-    url, deadline = None, time.monotonic() + 180
-    while url is None:
+    # The tool names the port it bound (--port 0: a free one); uvicorn then
+    # serves that socket and says when it is up.
+    url, ready, deadline = None, False, time.monotonic() + 180
+    while not (url and ready):
         try:
             line = lines.get(timeout=max(0, deadline - time.monotonic()))
         except queue.Empty:
             break
-        found = re.search(r'Uvicorn running on (http://127\.0\.0\.1:\d+)',
-                          line)
-        url = found and found.group(1)
-    if url is None:
+        found = re.search(r'open (http://127\.0\.0\.1:\d+)', line)
+        url = url or (found and found.group(1))
+        ready = ready or 'Application startup complete' in line
+    if not (url and ready):
         server.kill()
         pytest.fail('the demo did not start:\n' + ''.join(log))
     try:
