@@ -203,7 +203,10 @@ def main(argv=None):
         flush=True)
     print_note(service.notice)  # the page shows it next to the results too
     server = uvicorn.Server(uvicorn.Config(app, log_level='info'))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl+C: uvicorn shut down cleanly, then
+        pass  # re-raised it; uvicorn.run() swallows it the same way
 
 
 if __name__ == '__main__':
